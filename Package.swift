@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Kernels are compiled for the host's vector units only where a target asks for it;
+/// every such function is dispatched at run time, so the binary still starts (and
+/// says what it lacks) on an older CPU.
+let package = Package(
+    name: "fusectl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "NpyIO", targets: ["NpyIO"]),
+        .library(name: "Fusion", targets: ["Fusion"]),
+        .executable(name: "fusectl", targets: ["fusectl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // zlib from Debian's libz-dev (zlib1g-dev): inflate/deflate and its fast CRC-32.
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["libz-dev"])]
+        ),
+        .target(name: "NpyIO", dependencies: ["CZlib"]),
+        .target(name: "Fusion", dependencies: ["NpyIO"]),
+        .executableTarget(
+            name: "fusectl",
+            dependencies: [
+                "NpyIO", "Fusion",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "TestSupport", dependencies: ["NpyIO"], path: "Tests/TestSupport"),
+        .testTarget(name: "NpyIOTests", dependencies: ["NpyIO", "TestSupport"]),
+        .testTarget(name: "FusionTests", dependencies: ["Fusion", "NpyIO", "TestSupport"]),
+        .testTarget(name: "FusectlCLITests", dependencies: ["NpyIO", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

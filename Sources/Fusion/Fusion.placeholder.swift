@@ -1,0 +1,1 @@
+// The fusion model; see FusionModel.swift.

@@ -1,0 +1,1 @@
+// The .npy/.npz library; see NpyArray.swift.

@@ -1,0 +1,2 @@
+import Testing
+@Test func FusectlCLITests_builds() { #expect(Bool(true)) }

@@ -1,0 +1,2 @@
+import Testing
+@Test func FusionTests_builds() { #expect(Bool(true)) }
