@@ -489,10 +489,13 @@ def save_weights_npz(
     dtype=np.float32,
     compressed: bool = False,
     config_key: str = "config",
+    config_json: Optional[str] = None,
 ) -> None:
     """Writes model.state_dict() as an .npz, each key prefixed by `prefix`, each tensor
     converted to `dtype` (float16/32/64), plus the config member under `config_key`
-    (unprefixed by default, as SPEC says) when include_config."""
+    (unprefixed by default, as SPEC says) when include_config. The member holds
+    `config_json` if given (e.g. a config listing only some keys), else
+    model.config.to_json(). compressed=True deflates like numpy.savez_compressed."""
     if np.dtype(dtype) not in [np.dtype(d) for d in WEIGHT_DTYPES]:
         raise ValueError(f"save_weights_npz: dtype must be float16, float32 or float64, found {np.dtype(dtype)}")
     members: dict[str, np.ndarray] = {}
@@ -501,7 +504,7 @@ def save_weights_npz(
     if include_config:
         if config_key in members:
             raise ValueError(f"save_weights_npz: config key {config_key!r} collides with a tensor")
-        members[config_key] = config_member(model.config)
+        members[config_key] = np.array(config_json) if config_json is not None else config_member(model.config)
     write_npz(path, members, compressed=compressed)
 
 
@@ -532,7 +535,7 @@ def load_weights_npz(
     path = Path(path)
     with np.load(path, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    config_keys = [k for k in ("config", prefix + "config") if k in arrays]
+    config_keys = [k for k in dict.fromkeys(("config", prefix + "config")) if k in arrays]
     if config_path is not None:
         cfg = FusionConfig.from_json_file(config_path)
     elif config_keys:
