@@ -23,33 +23,17 @@ timestamp, so MANIFEST.json's sha256 sums are stable.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parent
 ROOT = SCRIPTS.parent
-
-
-def _reexec_under_torch_venv() -> None:
-    """Re-runs this script under the torch venv when torch is not importable here."""
-    try:
-        import torch  # noqa: F401
-        return
-    except ImportError:
-        pass
-    if os.environ.get("FUSECTL_GOLDEN_REEXEC") == "1":
-        sys.exit(f"make_golden.py: torch is still not importable under {sys.executable}; see scripts/setup_torch.sh")
-    print("make_golden.py: torch is not importable here; preparing it with scripts/setup_torch.sh", file=sys.stderr)
-    done = subprocess.run([str(SCRIPTS / "setup_torch.sh")], check=True, stdout=subprocess.PIPE, text=True)
-    python = done.stdout.strip().splitlines()[-1]
-    env = dict(os.environ, FUSECTL_GOLDEN_REEXEC="1")
-    os.execve(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]], env)
-
+sys.path.insert(0, str(SCRIPTS))
 
 if __name__ == "__main__":
-    _reexec_under_torch_venv()
+    from torch_venv import reexec_if_no_torch
+
+    reexec_if_no_torch(__file__)
 
 import argparse  # noqa: E402
 import copy  # noqa: E402
@@ -63,7 +47,6 @@ import tempfile  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-sys.path.insert(0, str(SCRIPTS))
 import golden_checks  # noqa: E402
 from golden_cases import CASES, SIZE_KEYS, Case  # noqa: E402
 from reference import FusionConfig, FusionModel, init_model, save_weights_npz, write_npz  # noqa: E402
@@ -212,7 +195,8 @@ README = """# Golden fixtures (generated — do not edit by hand)
 Made by `scripts/make_golden.py` from the PyTorch reference `scripts/reference.py`.
 Regenerate with `python3 scripts/make_golden.py` (it sets up torch via
 `scripts/setup_torch.sh` if needed); `python3 scripts/make_golden.py --check` verifies
-that a regeneration is byte-identical. MANIFEST.json lists every case, its seed, the
+that a regeneration is byte-identical (expect that with the torch/numpy versions below
+on a similar CPU; another torch or CPU may move the last float32 bit). MANIFEST.json lists every case, its seed, the
 torch/numpy/python versions, the self-check errors and the sha256 of every file.
 
 Each `<case>/` holds `case.json` (which files play which role), `weights.npz`
