@@ -34,9 +34,11 @@ public struct NpzWriter {
     /// place). Stored member data is streamed from the arrays (no copy); deflated members are
     /// compressed one at a time in memory.
     ///
+    /// `durable: false` skips the fsyncs (the replacement is still atomic).
+    ///
     /// - Throws: `NpyError` naming the path; on failure the temporary file is removed.
-    public func write(to path: String) throws {
-        try OutputFile.write(to: path) { output in
+    public func write(to path: String, durable: Bool = true) throws {
+        try OutputFile.write(to: path, durable: durable) { output in
             try write { try output.write($0) }
         }
     }

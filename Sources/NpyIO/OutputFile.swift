@@ -34,10 +34,16 @@ public final class OutputFile {
     private var keptMode: mode_t?
     private var finished = false
 
+    /// Whether `commit()` fsyncs the file and its folder (the rename is atomic either way).
+    public let isDurable: Bool
+
     /// Opens the destination for `path` (see the type's rules).
     ///
+    /// - Parameter durable: fsync the file and its folder on commit (default). `false` keeps the
+    ///   atomic rename but lets the kernel write back later (for scratch output and benchmarks).
     /// - Throws: `NpyError` naming the path when the folder or file cannot be opened or created.
-    public init(path: String) throws {
+    public init(path: String, durable: Bool = true) throws {
+        self.isDurable = durable
         self.path = path
         self.targetPath = path
         if path == "-" {
@@ -111,7 +117,7 @@ public final class OutputFile {
             do {
                 let permissions = keptMode ?? OutputFile.defaultFileMode()
                 if fchmod(fd, permissions) != 0 { throw NpyError(file: path, message: "cannot set the file mode: \(FileDescriptorIO.errnoText())") }
-                if fsync(fd) != 0 { throw NpyError(file: path, message: "fsync failed: \(FileDescriptorIO.errnoText())") }
+                if isDurable && fsync(fd) != 0 { throw NpyError(file: path, message: "fsync failed: \(FileDescriptorIO.errnoText())") }
                 if close(fd) != 0 && errno != EINTR {
                     fd = -1
                     throw NpyError(file: path, message: "close failed: \(FileDescriptorIO.errnoText())")
@@ -122,7 +128,7 @@ public final class OutputFile {
                 }
                 temporaryPath = nil
                 finished = true
-                syncFolder()
+                if isDurable { syncFolder() }
             } catch {
                 abandon()
                 throw error
@@ -139,10 +145,10 @@ public final class OutputFile {
         temporaryPath = nil
     }
 
-    /// Opens `path`, runs `body` with the output, and commits; abandons (removing the temporary file)
+    /// Opens `path` (see `init(path:durable:)`), runs `body` with the output, and commits; abandons (removing the temporary file)
     /// when `body` or the commit throws, and rethrows.
-    public static func write(to path: String, _ body: (OutputFile) throws -> Void) throws {
-        let output = try OutputFile(path: path)
+    public static func write(to path: String, durable: Bool = true, _ body: (OutputFile) throws -> Void) throws {
+        let output = try OutputFile(path: path, durable: durable)
         do {
             try body(output)
             try output.commit()
