@@ -17,22 +17,29 @@ public struct WeightStore: Sendable, Equatable {
     ///   ``FusionError/unexpectedWeight(key:reason:)``, ``FusionError/missingWeight(key:expectedShape:rule:)``,
     ///   ``FusionError/weightShape(key:expected:found:rule:)`` — the first problem found.
     public init(config: FusionConfig, tensors: [String: Tensor]) throws {
+        try Self.check(config: config, shapes: tensors.mapValues(\.shape))
+        self.config = config
+        self.tensors = tensors
+    }
+
+    /// The checks of ``init(config:tensors:)`` on keys and shapes alone, so that a loader can reject a
+    /// file before reading any tensor data.
+    /// - Throws: as ``init(config:tensors:)``.
+    public static func check(config: FusionConfig, shapes: [String: [Int]]) throws {
         try config.validate()
         let specs = config.expectedWeights()
         let expectedKeys = Set(specs.map(\.key))
-        for key in tensors.keys.sorted() where !expectedKeys.contains(key) {
+        for key in shapes.keys.sorted() where !expectedKeys.contains(key) {
             throw FusionError.unexpectedWeight(key: key, reason: config.reasonUnexpected(key))
         }
         for spec in specs {
-            guard let tensor = tensors[spec.key] else {
+            guard let shape = shapes[spec.key] else {
                 throw FusionError.missingWeight(key: spec.key, expectedShape: spec.shape, rule: spec.rule)
             }
-            if tensor.shape != spec.shape {
-                throw FusionError.weightShape(key: spec.key, expected: spec.shape, found: tensor.shape, rule: spec.rule)
+            if shape != spec.shape {
+                throw FusionError.weightShape(key: spec.key, expected: spec.shape, found: shape, rule: spec.rule)
             }
         }
-        self.config = config
-        self.tensors = tensors
     }
 
     /// The tensor stored under `key`.
