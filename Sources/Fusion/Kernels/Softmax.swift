@@ -3,8 +3,8 @@ import Foundation
 /// In-place softmax: `v[i] ← exp(v[i] − max v) / Σ_j exp(v[j] − max v)`.
 ///
 /// Subtracting the maximum keeps huge logits finite; the sum runs in float32 in index order.
-/// - Precondition: at least one element, none NaN (traps naming the count otherwise
-///   for an empty buffer; NaN propagates). - Complexity: O(n).
+/// A NaN logit makes the row NaN; a row of −∞ only is NaN too (callers pass valid tokens only).
+/// - Precondition: at least one element (traps on an empty row). - Complexity: O(n).
 func softmaxInPlace(_ values: UnsafeMutableBufferPointer<Float>) {
     precondition(values.count >= 1, "softmaxInPlace: empty row")
     var largest = values[0]

@@ -15,10 +15,16 @@ public struct FusionBlock: Sendable, Equatable {
     /// Pre-norm when true, post-norm when false.
     public let normFirst: Bool
 
+    /// Assembles a block from its layers (shapes were checked when the layers were built).
+    /// - Precondition: the layers share d (traps naming the sizes otherwise).
     public init(
         attention: MultiheadAttention, norm1: LayerNorm, feedForward: FeedForward, norm2: LayerNorm,
         normFirst: Bool
     ) {
+        let d = attention.embedDim
+        precondition(
+            norm1.weight.count == d && norm2.weight.count == d && feedForward.expand.inFeatures == d,
+            "FusionBlock: attention d = \(d), norm1 \(norm1.weight.count), norm2 \(norm2.weight.count), ffn input \(feedForward.expand.inFeatures)")
         self.attention = attention
         self.norm1 = norm1
         self.feedForward = feedForward

@@ -5,9 +5,10 @@ public struct FusionOptions: Sendable, Equatable {
     public var perStep: Bool = false
     /// Whether to return the attention weights too.
     public var attention: Bool = false
-    /// Worker threads; 0 means all active cores. Results do not depend on it.
+    /// Worker threads; 0 (or less) means all active cores. Results do not depend on it.
     public var threads: Int = 0
 
+    /// Plain mode, no attention maps, all cores unless told otherwise.
     public init(perStep: Bool = false, attention: Bool = false, threads: Int = 0) {
         self.perStep = perStep
         self.attention = attention
@@ -28,6 +29,7 @@ public struct FusionResult: Sendable, Equatable {
     /// zero at masked tokens and for steps t ≥ image_lengths[b]; each other row sums to 1.
     public var attention: Tensor?
 
+    /// Wraps an output and optional attention maps.
     public init(output: Tensor, attention: Tensor?) {
         self.output = output
         self.attention = attention
