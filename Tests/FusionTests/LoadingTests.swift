@@ -90,3 +90,25 @@ import Testing
         #expect(message { try load(members, prefix: "p.") } == "weight \"p.fusor.blocks.1.norm2.bias\": expected a float16, float32 or float64 array, found int64")
     }
 }
+
+@Suite struct LoadingPrefixedNamesTests {
+    @Test func errorsNameMembersWithTheirPrefix() {
+        let config = ModelFactory.smallConfig()
+        var members: [String: NpyArray] = ["config": NpyArray(string: config.jsonString())]
+        for (key, tensor) in ModelFactory.tensors(config) where key != "fusor.blocks.0.norm1.bias" {
+            members["p.q." + key] = NpyArray(float32: tensor.values, shape: tensor.shape)
+        }
+        func message(prefix: String) -> String? {
+            #expect(throws: FusionError.self) {
+                try FusionModel.load(memberNames: Array(members.keys), array: { members[$0]! }, source: "w.npz", prefix: prefix, configJSON: nil)
+            }?.description
+        }
+        #expect(message(prefix: "p.q.") == "missing weight \"p.q.fusor.blocks.0.norm1.bias\": expected shape (36,) from the configuration's (proj_dim,), block 0 of n_blocks = 2")
+        #expect(message(prefix: "p.") == "unexpected weight \"p.q.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the SPEC model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"p.q.\", which must be named to be stripped")
+        members["p.q.fusor.blocks.0.norm1.bias"] = NpyArray(float32: [1, 2], shape: [2])
+        #expect(message(prefix: "p.q.") == "weight \"p.q.fusor.blocks.0.norm1.bias\": expected shape (36,) from the configuration's (proj_dim,), block 0 of n_blocks = 2, found (2,)")
+        members["p.q.fusor.blocks.0.norm1.bias"] = nil
+        members["p.q.fusor.blocks.3.norm1.bias"] = NpyArray(float32: [1, 2], shape: [2])
+        #expect(message(prefix: "p.q.") == "unexpected weight \"p.q.fusor.blocks.3.norm1.bias\": the configuration has n_blocks = 2 (blocks 0…1)")
+    }
+}

@@ -16,7 +16,7 @@ extension FusionModel {
     ///   decoding errors (origin: the member's origin or `configOrigin`);
     ///   ``FusionError/unexpectedWeight(key:reason:)`` for a key without the prefix or a second,
     ///   different configuration member; every check of ``WeightStore/check(config:shapes:)``, on
-    ///   shapes before any tensor data is read; ``FusionError/unreadableWeight(key:detail:)`` for a
+    ///   shapes before any tensor data is read, naming keys as the archive's members (prefix included); ``FusionError/unreadableWeight(key:detail:)`` for a
     ///   member that is not a float array; `NpyError` from reading members.
     public static func load(
         memberNames: [String], array: (String) throws -> NpyArray, source: String, prefix: String?,
@@ -51,7 +51,11 @@ extension FusionModel {
             }
             arrays[String(name.dropFirst(prefix.count))] = try array(name)
         }
-        try WeightStore.check(config: config, shapes: arrays.mapValues(\.shape))
+        do {
+            try WeightStore.check(config: config, shapes: arrays.mapValues(\.shape))
+        } catch let error as FusionError {
+            throw error.namingMembers(prefix: prefix, config: config)
+        }
 
         var tensors: [String: Tensor] = [:]
         for key in arrays.keys.sorted() {
@@ -63,5 +67,24 @@ extension FusionModel {
             tensors[key] = Tensor(shape: member.shape, values: try member.float32Elements())
         }
         return try FusionModel(config: config, tensors: tensors)
+    }
+}
+
+extension FusionError {
+    /// The same error with weight keys written as archive member names (`prefix` + key); an
+    /// unexpected key's hint about a leftover prefix is given relative to the member name.
+    func namingMembers(prefix: String, config: FusionConfig) -> FusionError {
+        guard !prefix.isEmpty else { return self }
+        switch self {
+        case let .missingWeight(key, expectedShape, rule):
+            return .missingWeight(key: prefix + key, expectedShape: expectedShape, rule: rule)
+        case let .weightShape(key, expected, found, rule):
+            return .weightShape(key: prefix + key, expected: expected, found: found, rule: rule)
+        case let .unexpectedWeight(key, reason):
+            let generic = reason.hasPrefix("not a tensor of the SPEC model")
+            return .unexpectedWeight(key: prefix + key, reason: generic ? config.reasonUnexpected(prefix + key) : reason)
+        default:
+            return self
+        }
     }
 }
