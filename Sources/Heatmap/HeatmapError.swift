@@ -19,6 +19,16 @@ extension HeatmapError {
         return HeatmapError("\(expected); found \(shape.count) axes \(format(shape))")
     }
 
+    static func unknownRank(shape: [Int]) -> HeatmapError {
+        HeatmapError("attention maps must have 4 axes (B, N, H, T·P) or 5 axes (B, T, N, H, T·P); "
+            + "found \(shape.count) axes \(format(shape))")
+    }
+
+    static func stepsDoNotDivideTokens(steps: Int, tokens: Int) -> HeatmapError {
+        HeatmapError("per-step attention maps have \(steps) steps, which do not divide the \(tokens) tokens "
+            + "of the last axis; give the tokens per frame")
+    }
+
     static func emptyAxis(_ axis: String, shape: [Int]) -> HeatmapError {
         HeatmapError("attention maps shape \(format(shape)) has an empty axis \(axis); every axis needs at least 1 entry")
     }

@@ -1,11 +1,3 @@
-/// Which block and head a per-step heatmap shows.
-public enum HeatmapSelection: Equatable {
-    /// One block's head (both 0-based).
-    case block(Int, head: Int)
-    /// The mean over all N blocks × H heads.
-    case average
-}
-
 /// How `HeatmapRenderer` lays out a picture.
 ///
 /// Sizes are in pixels. Cells shrink below `cellSize` when a plot would exceed `maxPlotWidth` or
@@ -28,6 +20,7 @@ public struct HeatmapOptions: Equatable {
     /// Most panels one picture may hold when `sample` is nil, ≥ 1 (default 16).
     public var panelLimit: Int
 
+    /// Options with the defaults listed on each property; ranges are checked by `HeatmapRenderer.render`.
     public init(sample: Int? = nil, selection: HeatmapSelection = .average, cellSize: Int = 16,
                 textScale: Int = 2, maxPlotWidth: Int = 3072, maxPlotHeight: Int = 1024, panelLimit: Int = 16) {
         self.sample = sample

@@ -76,10 +76,14 @@ public struct RGBImage: Equatable {
 
 /// One 8-bit sRGB colour.
 public struct RGB: Equatable, Hashable, CustomStringConvertible {
+    /// Red, 0...255.
     public var red: UInt8
+    /// Green, 0...255.
     public var green: UInt8
+    /// Blue, 0...255.
     public var blue: UInt8
 
+    /// A colour from its three channels.
     public init(_ red: UInt8, _ green: UInt8, _ blue: UInt8) {
         self.red = red
         self.green = green
@@ -95,8 +99,11 @@ public struct RGB: Equatable, Hashable, CustomStringConvertible {
         return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
     }
 
+    /// `rgb(r, g, b)` with decimal channels.
     public var description: String { "rgb(\(red), \(green), \(blue))" }
 
+    /// `rgb(255, 255, 255)`.
     public static let white = RGB(255, 255, 255)
+    /// `rgb(0, 0, 0)`.
     public static let black = RGB(0, 0, 0)
 }

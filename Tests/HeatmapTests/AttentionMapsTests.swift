@@ -101,4 +101,31 @@ import Testing
     @Test func negativeZeroIsAWeightOfZero() throws {
         _ = try AttentionMaps(values: [-0.0, 1], shape: [1, 1, 1, 2], tokensPerFrame: 1, perStep: false)
     }
+
+    @Test func layoutIsReadFromTheAxisCount() throws {
+        let plain = try AttentionMaps(values: zeros(2 * 8), shape: [1, 1, 2, 8])
+        #expect(!plain.perStep && plain.tokensPerFrame == 1 && plain.frames == 8)
+        let plainP = try AttentionMaps(values: zeros(2 * 8), shape: [1, 1, 2, 8], tokensPerFrame: 4)
+        #expect(!plainP.perStep && plainP.frames == 2)
+        let steps = try AttentionMaps(values: zeros(4 * 12), shape: [1, 4, 1, 1, 12])
+        #expect(steps.perStep && steps.tokensPerFrame == 3 && steps.frames == 4 && steps.steps == 4)
+    }
+
+    @Test func inferredLayoutErrors() {
+        func inferred(_ values: [Float], _ shape: [Int]) -> String? {
+            do {
+                _ = try AttentionMaps(values: values, shape: shape)
+                return nil
+            } catch {
+                return (error as? HeatmapError)?.description ?? "unexpected \(error)"
+            }
+        }
+        #expect(inferred(zeros(6), [2, 3]) ==
+            "attention maps must have 4 axes (B, N, H, T·P) or 5 axes (B, T, N, H, T·P); found 2 axes (2, 3)")
+        #expect(inferred(zeros(24), [1, 3, 1, 1, 8]) ==
+            "per-step attention maps have 3 steps, which do not divide the 8 tokens of the last axis; "
+            + "give the tokens per frame")
+        #expect(inferred([], [1, 0, 1, 1, 8]) ==
+            "attention maps shape (1, 0, 1, 1, 8) has an empty axis T; every axis needs at least 1 entry")
+    }
 }

@@ -307,4 +307,27 @@ import Testing
         }
         #expect(Array(result.dropFirst(2)) == expected)
     }
+
+    @Test func smallestMapsStillGetALegibleLayout() throws {
+        let maps = try AttentionMaps(values: [1], shape: [1, 1, 1, 1])
+        let picture = try renderThroughPNG(maps, HeatmapOptions(textScale: 1))
+        #expect(picture.cell(panel: 0, row: 0, column: 0) == Viridis.table[255])
+        #expect(picture.layout.legendHeight == 40)
+        #expect(picture.image.height >= picture.layout.legendY + 40)
+        #expect(picture.layout.rowLabels.map(\.text) == ["b0 h0"])
+        #expect(picture.layout.columnLabels.map(\.text) == ["0"])
+    }
+
+    @Test func allZeroMapsDrawTheZeroColour() throws {
+        // A per-step sample whose steps are all past its length: every weight 0, scale maximum 0.
+        let maps = try AttentionMaps(values: [Float](repeating: 0, count: 9), shape: [1, 3, 1, 1, 3])
+        let picture = try renderThroughPNG(maps)
+        #expect(picture.layout.maximum == 0)
+        #expect(picture.layout.legendLabels.map(\.text) == ["0"])
+        for step in 0..<3 {
+            for frame in 0..<3 {
+                #expect(picture.cell(panel: 0, row: step, column: frame) == Viridis.table[0])
+            }
+        }
+    }
 }

@@ -52,7 +52,7 @@ extension HeatmapLayout {
 
     private func drawLegend(on image: inout RGBImage) {
         let s = scale, capHeight = BitmapFont.capHeight * scale, ink = HeatmapLayout.ink
-        image.draw(HeatmapLayout.legendCaption, x: legendX, y: legendY - lineHeight, scale: s, color: ink)
+        image.draw(HeatmapLayout.legendCaption, x: legendX, y: legendY - lineHeight - 2 * s, scale: s, color: ink)
         image.fill(x: legendX - 1, y: legendY - 1, width: legendWidth + 2, height: legendHeight + 2, with: ink)
         for row in 0..<legendHeight {
             let fraction = Double(legendHeight - 1 - row) / Double(legendHeight - 1)

@@ -58,7 +58,7 @@ struct HeatmapLayout {
 
         if isPerStep {
             rowCaption = "step"
-            rowLabels = rows.ticks(spacing: capHeight + s).map { ($0.cell, String($0.entry)) }
+            rowLabels = rows.ticks(spacing: 2 * capHeight).map { ($0.cell, String($0.entry)) }
             columnCaption = columns.group > 1
                 ? "frame (mean of \(columns.group) frames × \(rows.group) steps per cell)" : "frame"
         } else {
