@@ -18,8 +18,8 @@ public enum HeatmapRenderer {
     /// Size: cells are `options.cellSize` pixels square unless a panel's cell area would exceed
     /// `maxPlotWidth × maxPlotHeight`; then they shrink, and past 2-pixel cells neighbouring frames
     /// (per-step: frames and steps) are averaged into one cell, which the axis caption states
-    /// ("mean of 5 frames per column"). With the defaults 1024 frames draw 3 px wide (about 3.2k
-    /// pixels in all).
+    /// ("mean of 5 frames per column"). With the defaults 1024 frames draw 3 px wide: 3072 px of
+    /// cells, 3375 px with labels and legend (4 blocks × 8 heads).
     ///
     /// - Throws: `HeatmapError` when an option is out of range, `options.sample` is not a sample,
     ///   a selected block or head is out of range, a block/head selection is given for plain maps, or
