@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "NpyIO", targets: ["NpyIO"]),
         .library(name: "Fusion", targets: ["Fusion"]),
+        .library(name: "Heatmap", targets: ["Heatmap"]),
         .executable(name: "fusectl", targets: ["fusectl"]),
     ],
     dependencies: [
@@ -25,6 +26,7 @@ let package = Package(
         ),
         .target(name: "NpyIO", dependencies: ["CZlib"]),
         .target(name: "Fusion", dependencies: ["NpyIO"]),
+        .target(name: "Heatmap", dependencies: ["CZlib"]),
         .executableTarget(
             name: "fusectl",
             dependencies: [
@@ -36,6 +38,7 @@ let package = Package(
         .testTarget(name: "NpyIOTests", dependencies: ["NpyIO", "TestSupport"]),
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "NpyIO", "TestSupport"]),
         .testTarget(name: "FusectlCLITests", dependencies: ["NpyIO", "TestSupport"]),
+        .testTarget(name: "HeatmapTests", dependencies: ["Heatmap", "CZlib"]),
     ],
     swiftLanguageModes: [.v5]
 )
