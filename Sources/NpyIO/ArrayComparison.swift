@@ -5,7 +5,7 @@
 /// Unicode and bytes arrays are compared for exact equality of their elements.
 public struct ArrayComparison: Equatable, Sendable {
     /// Why two arrays could not be compared element by element.
-    public enum Incompatibility: Equatable, Sendable, CustomStringConvertible {
+    public enum Incompatibility: Error, Equatable, Sendable, CustomStringConvertible {
         case shape(expected: [Int], actual: [Int])
         case kind(expected: NpyDType, actual: NpyDType)
 

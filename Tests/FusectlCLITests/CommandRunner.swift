@@ -38,28 +38,37 @@ enum Fusectl {
         process.standardError = errors
         process.standardInput = input
         try process.run()
-        // Drain both pipes concurrently so that a large output cannot dead-lock the child.
-        var stdoutData = Data(), stderrData = Data()
-        let group = DispatchGroup()
-        group.enter()
+        // Drain stderr on another thread while this one feeds stdin and drains stdout, so that a large
+        // output cannot dead-lock the child.
+        let stderrBox = DataBox()
+        let stderrDone = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
-            stdoutData = output.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
-            stderrData = errors.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
+            stderrBox.data = errors.fileHandleForReading.readDataToEndOfFile()
+            stderrDone.signal()
         }
         // A child that exits without reading all of stdin must not kill the test process with SIGPIPE.
         _ = ignoreSigpipe
-        if let stdin { try? input.fileHandleForWriting.write(contentsOf: stdin) }
-        try input.fileHandleForWriting.close()
-        group.wait()
+        if let stdin {
+            let writer = input.fileHandleForWriting
+            DispatchQueue.global().async {
+                try? writer.write(contentsOf: stdin)
+                try? writer.close()
+            }
+        } else {
+            try input.fileHandleForWriting.close()
+        }
+        let stdoutData = output.fileHandleForReading.readDataToEndOfFile()
+        stderrDone.wait()
+        let stderrData = stderrBox.data
         process.waitUntilExit()
         return CommandOutcome(status: process.terminationStatus, stdout: stdoutData,
                               stderr: String(decoding: stderrData, as: UTF8.self))
     }
+}
+
+/// Bytes handed from a reader thread to the waiting one (the semaphore orders the accesses).
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
 }
 
 /// A fresh temporary folder, removed by `cleanUp()`.
