@@ -1,4 +1,5 @@
 import ArgumentParser
+import NpyIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,9 +20,11 @@ struct FuseCtl: ParsableCommand {
         subcommands: [Fuse.self, Stream.self, Init.self, Inspect.self, Compare.self, HeatmapCommand.self]
     )
 
-    /// Ignores SIGPIPE so that a closed pipe becomes an error (EPIPE) the writers report, not a silent death.
+    /// Ignores SIGPIPE so that a closed pipe becomes an error (EPIPE) the writers report, not a silent
+    /// death, and removes unfinished output files when SIGINT, SIGTERM or SIGHUP ends the run.
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        TemporaryFileRegistry.installInterruptCleanup()
         main(nil)
     }
 }
