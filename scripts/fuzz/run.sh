@@ -9,10 +9,11 @@ seconds="${1:-60}"
 shift || true
 out=.build/fuzz
 mkdir -p "$out/corpus" "$out/findings"
+# compile a snapshot, so that editing the sources meanwhile cannot break the build
+rm -rf "$out/src" && mkdir -p "$out/src"
+cp Sources/NpyIO/*.swift Sources/NpyIO/Internal/*.swift scripts/fuzz/FuzzEntry.swift "$out/src/"
 swiftc -sanitize=fuzzer,address -parse-as-library -module-name NpyIO -O -g \
-    -I Sources/CZlib -lz \
-    Sources/NpyIO/*.swift Sources/NpyIO/Internal/*.swift scripts/fuzz/FuzzEntry.swift \
-    -o "$out/npyio-fuzz"
+    -I Sources/CZlib -lz "$out"/src/*.swift -o "$out/npyio-fuzz" 2> "$out/build.log" || { cat "$out/build.log"; exit 1; }
 find fixtures/npy -name '*.np[yz]' -size -64k -exec cp {} "$out/corpus/" \;
 jobs="${FUZZ_JOBS:-1}"
 exec "$out/npyio-fuzz" "$out/corpus" -max_total_time="$seconds" -max_len=16384 -rss_limit_mb=2048 \
