@@ -7,6 +7,7 @@ public struct NpzWriter {
 
     public var compression: Compression
     private var members: [(name: String, array: NpyArray)] = []
+    private var nameSet: Set<String> = []
 
     public init(compression: Compression = .stored) {
         self.compression = compression
@@ -18,7 +19,7 @@ public struct NpzWriter {
     /// Adds `array` as member `name.npy` (`name` without the suffix). Adding a name twice traps
     /// (a broken caller contract: the archive would be ambiguous).
     public mutating func add(_ name: String, _ array: NpyArray) {
-        precondition(!members.contains { $0.name == name }, "NpzWriter: member '\(name)' added twice")
+        precondition(nameSet.insert(name).inserted, "NpzWriter: member '\(name)' added twice")
         members.append((name, array))
     }
 
@@ -43,7 +44,8 @@ public struct NpzWriter {
         }
     }
 
-    private func write(_ sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Streams the archive through `sink` in order (internal: tests use a sparse-file sink).
+    func write(_ sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
         var zip = ZipWriter(sink: sink)
         for (name, array) in members {
             let header = NpyFile.header(for: array)
