@@ -8,7 +8,8 @@ import Darwin
 ///
 /// - `"-"` writes to standard output (fd 1) directly.
 /// - An existing path that is not a regular file (`/dev/null`, `/dev/full`, a FIFO) is opened and
-///   written directly.
+///   written directly. A FIFO must get a reader within `FUSECTL_FIFO_WAIT` seconds (default 60), else
+///   opening throws instead of blocking forever.
 /// - Any other path is written to a temporary file `.NAME.tmp-XXXXXX` in the same folder, which
 ///   `commit()` fsyncs, gives the mode a new file would get (0666 & ~umask, or the replaced file's
 ///   mode), renames over the path and makes durable by fsyncing the folder. Until then the path keeps
@@ -59,6 +60,10 @@ public final class OutputFile {
                 throw NpyError(file: path, message: "is a directory; expected a file path to write")
             }
             mode = .direct
+            if (info.st_mode & S_IFMT) == S_IFIFO {
+                fd = try FileDescriptorIO.openFIFOForWriting(path)  // never blocks without a reader
+                return
+            }
             fd = open(path, O_WRONLY | O_CLOEXEC)
             if fd < 0 { throw NpyError(file: path, message: "cannot open for writing: \(FileDescriptorIO.errnoText())") }
             return

@@ -67,6 +67,19 @@ import Glibc
         #expect(try FileManager.default.contentsOfDirectory(atPath: w.folder.path("dir")).isEmpty)
     }
 
+    /// A FIFO as --out that nobody reads: an error after FUSECTL_FIFO_WAIT seconds, never a hang.
+    @Test func aFIFOOutputWithoutAReader() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.cleanUp() }
+        let fifo = w.folder.path("out.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let started = Date()
+        let outcome = try FaultProcess.run(fuseArguments(w, out: fifo), folder: w.folder, environment: ["FUSECTL_FIFO_WAIT": "0.5"])
+        expectCleanFailure(outcome, "fusectl fuse: error: \(fifo): is a FIFO that nothing reads: no reader opened it within 0.5 s (FUSECTL_FIFO_WAIT sets the wait)",
+                           folder: w.folder)
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
+
     /// `fusectl fuse ... --attention - | head -c 10`: the reader goes away; fusectl reports EPIPE (it
     /// ignores SIGPIPE) with status 1 and writes no --out file.
     @Test func aClosedPipeOnStandardOutput() throws {

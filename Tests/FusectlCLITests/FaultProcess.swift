@@ -80,7 +80,7 @@ final class FaultProcess {
         var peak = usage.ru_maxrss
         if let timePath {
             // "%M" is the last line; GNU time puts "Command exited with non-zero status N" before it
-            let text = (try? String(contentsOfFile: timePath, encoding: .utf8)) ?? ""
+            let text = String(decoding: Self.contents(of: timePath), as: UTF8.self)
             guard let line = text.split(separator: "\n").last, let kib = Int(line) else {
                 throw FaultProcessError(message: "no peak RSS in /usr/bin/time's output: \(text)")
             }
@@ -91,10 +91,28 @@ final class FaultProcess {
             signal: signal == 0 ? nil : signal,
             timedOut: timedOut,
             peakRSSKiB: peak,
-            stdout: (try? Data(contentsOf: URL(fileURLWithPath: stdoutPath))) ?? Data(),
-            stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
+            stdout: Self.contents(of: stdoutPath),
+            stderr: String(decoding: Self.contents(of: stderrPath), as: UTF8.self))
         finished = outcome
         return outcome
+    }
+
+    /// The bytes of a regular file (empty when it cannot be read). Plain POSIX reads: Foundation's
+    /// `Data(contentsOf:)` leaks its buffer for an empty file, which AddressSanitizer's leak check reports.
+    static func contents(of path: String) -> Data {
+        // O_NONBLOCK: a FIFO given as stdout must not block here once its writer is gone
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return Data() }
+        defer { close(fd) }
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { break }
+            data.append(contentsOf: chunk[0..<got])
+        }
+        return data
     }
 
     /// Runs `fusectl arguments…` to the end.

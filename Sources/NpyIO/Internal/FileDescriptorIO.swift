@@ -84,9 +84,9 @@ enum FileDescriptorIO {
         return .adoptHeap(pointer, count: count)
     }
 
-    /// How long `load` waits for a writer to open a FIFO: `FUSECTL_FIFO_WAIT` seconds (0…86400) if set,
-    /// else 60.
-    static let fifoWriterWait: Double = {
+    /// How long a FIFO's other end may take to appear (`load` waits for a writer, `OutputFile` for a
+    /// reader): `FUSECTL_FIFO_WAIT` seconds (0…86400) if set, else 60.
+    static let fifoWait: Double = {
         if let text = getenv("FUSECTL_FIFO_WAIT"), let seconds = Double(String(cString: text)),
            (0...86_400).contains(seconds) {
             return seconds
@@ -99,7 +99,7 @@ enum FileDescriptorIO {
     /// is read to end of file once a writer has opened it.
     ///
     /// The open never blocks: a FIFO that no process opens for writing within
-    /// ``fifoWriterWait`` seconds is an error rather than a hang. A FIFO with a writer is read for as
+    /// ``fifoWait`` seconds is an error rather than a hang. A FIFO with a writer is read for as
     /// long as the writer keeps it open.
     ///
     /// Throws `NpyError` naming the path when it cannot be opened, stat'ed, mapped or read, is a
@@ -152,8 +152,36 @@ enum FileDescriptorIO {
             if got < 0 && code != EINTR {
                 throw NpyError(file: name, message: "read failed: \(errnoText(code))")
             }
-            if waited >= fifoWriterWait {
-                throw NpyError(file: name, message: "is a FIFO that nothing wrote to: no writer opened it within \(formatSeconds(fifoWriterWait)) s (FUSECTL_FIFO_WAIT sets the wait)")
+            if waited >= fifoWait {
+                throw NpyError(file: name, message: "is a FIFO that nothing wrote to: no writer opened it within \(formatSeconds(fifoWait)) s (FUSECTL_FIFO_WAIT sets the wait)")
+            }
+            usleep(20_000)
+            waited += 0.02
+        }
+    }
+
+    /// Opens a FIFO for writing without blocking: retries every 20 ms until a reader has opened it (ENXIO
+    /// until then), for at most ``fifoWait`` seconds, then returns a descriptor in blocking mode.
+    ///
+    /// - Throws: `NpyError` naming `path` when no reader comes in time or the open fails otherwise.
+    static func openFIFOForWriting(_ path: String) throws -> Int32 {
+        var waited = 0.0
+        while true {
+            let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            if fd >= 0 {
+                let flags = fcntl(fd, F_GETFL)
+                if flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 {
+                    let text = errnoText()
+                    close(fd)
+                    throw NpyError(file: path, message: "cannot switch the FIFO to blocking writes: \(text)")
+                }
+                return fd
+            }
+            let code = errno
+            if code == EINTR { continue }
+            guard code == ENXIO else { throw NpyError(file: path, message: "cannot open for writing: \(errnoText(code))") }
+            if waited >= fifoWait {
+                throw NpyError(file: path, message: "is a FIFO that nothing reads: no reader opened it within \(formatSeconds(fifoWait)) s (FUSECTL_FIFO_WAIT sets the wait)")
             }
             usleep(20_000)
             waited += 0.02
