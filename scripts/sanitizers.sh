@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the test suite under Swift's sanitizers, each in its own build folder:
 #   address    AddressSanitizer, every test (.build-asan)
-#   undefined  UndefinedBehaviorSanitizer, every test (.build-ubsan)
+#   undefined  UndefinedBehaviorSanitizer: swiftc 6.3 refuses -sanitize=undefined for x86_64 Linux
+#              ("unsupported option"), so this says so and exits 2; fusectl has no C sources of its own
+#              (zlib is the system's), and Swift's own undefined-behaviour checks (bounds, overflow,
+#              exclusivity) trap in every debug test run. 'all' skips it with that note.
 #   thread     ThreadSanitizer over the multi-threaded paths: the library tests (the reference forward
 #              pass with several threads, shared NpzArchive reads, FusionSession) and the CLI fuse tests
 #              (.build-tsan); SANITIZER_FILTER overrides the filter
@@ -9,13 +12,18 @@
 # the sanitizer so that tests measuring peak memory skip only that number (shadow memory is not ours).
 # Any sanitizer report fails the run (halt_on_error / abort). Logs: .build-SAN/sanitizer-test.log.
 # Usage: scripts/sanitizers.sh [address|undefined|thread|all] [extra `swift test` arguments]
+# LeakSanitizer suppressions (XCTest's and Foundation.Process's own allocations): scripts/lsan.supp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which="${1:-all}"
 shift || true
 case $which in
-    all) sanitizers=(address undefined thread) ;;
-    address|undefined|thread) sanitizers=("$which") ;;
+    all) sanitizers=(address thread)
+         echo "== undefined: skipped (swiftc has no -sanitize=undefined for Linux; see the header)" >&2 ;;
+    undefined)
+        echo "undefined: swiftc refuses -sanitize=undefined for x86_64 Linux; nothing to run (see this script's header)" >&2
+        exit 2 ;;
+    address|thread) sanitizers=("$which") ;;
     *) echo "unknown sanitizer '$which'; expected address, undefined, thread or all" >&2; exit 2 ;;
 esac
 
@@ -27,7 +35,6 @@ status=0
 for sanitizer in "${sanitizers[@]}"; do
     case $sanitizer in
         address) scratch=.build-asan; filter=() ;;
-        undefined) scratch=.build-ubsan; filter=() ;;
         thread) scratch=.build-tsan
                 filter=(--filter "${SANITIZER_FILTER:-NpyIOTests|FusionTests|FusionJobsTests|FuseCommandTests|FuseErrorTests|ManifestCommandTests|StreamCommandTests}") ;;
     esac

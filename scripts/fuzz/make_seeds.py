@@ -51,6 +51,14 @@ def main():
     np.savez(os.path.join(w, "stored_f16_noconfig.npz"), **{k: v.astype(np.float16) for k, v in weights.items()})
     np.savez_compressed(os.path.join(w, "deflated_f64.npz"), config=config,
                         **{k: v.astype(np.float64) for k, v in weights.items()})
+    # the stream form (.npy arrays back to back, state_dict order) that the targets turn into archives
+    with open(os.path.join(w, "stream_f32.npys"), "wb") as f:
+        for v in weights.values():
+            np.save(f, v)
+    with open(os.path.join(w, "stream_f16_extra.npys"), "wb") as f:
+        for v in weights.values():
+            np.save(f, v.astype(np.float16))
+        np.save(f, np.zeros((2, 2), np.float32))
     pre_norm = dict(FUZZ_CONFIG, norm_first=True, activation="gelu_tanh")
     np.savez(os.path.join(w, "stored_prenorm.npz"), config=np.array(json.dumps(pre_norm)), **weights)
 
@@ -64,6 +72,14 @@ def main():
     np.savez_compressed(os.path.join(i, "mask.npz"), text=text, images=images,
                         text_mask=np.array([[1, 1, 0], [0, 1, 1]], np.bool_),
                         image_lengths=np.array([1, 3], np.int32))
+    for name, arrays in [("stream_plain", [text, images]),
+                         ("stream_lengths", [text, images, np.array([4, 2], np.int64), np.array([3, 1], np.int64)]),
+                         ("stream_mask", [text, images, np.array([[1, 0, 1], [0, 0, 1]], np.float32)]),
+                         ("stream_4d", [text.astype(np.float64), rng.standard_normal((2, 3, 2, img)).astype(np.float16),
+                                        np.array([3, 1], np.int32)])]:
+        with open(os.path.join(i, name + ".npys"), "wb") as f:
+            for a in arrays:
+                np.save(f, a)
     np.savez(os.path.join(i, "pooled_4d.npz"), text=text[:, 0, :].astype(np.float16),
              images=rng.standard_normal((2, 3, 2, img)).astype(np.float64))
 

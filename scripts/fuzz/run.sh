@@ -6,6 +6,8 @@
 #   weights  the weights loader: a fuzzed weights .npz against a fixed tiny configuration, then a forward pass
 #   inputs   `fuse --batch` validation: a fuzzed bundle .npz against a tiny model (InputFiles, checkFinite,
 #            the reference forward pass on capped sizes)
+# weights and inputs also take a stream of .npy arrays (any input not starting with "PK"), which they
+# pack into the archive themselves with correct CRCs, so that mutations reach headers and values.
 # Usage: scripts/fuzz/run.sh [SECONDS] [TARGET|all] [extra libFuzzer flags...]
 #        scripts/fuzz/run.sh replay     runs every target once over fixtures/regressions/TARGET/*
 # Seeds come from fixtures/ (fixtures/npy, fixtures/golden, fixtures/fuzz, fixtures/regressions); each
@@ -65,9 +67,9 @@ seed_corpus() {
     case $name in
         npy) find fixtures/npy fixtures/golden -name '*.npy' -size -64k -exec cp {} "$corpus/" \; ;;
         npz) find fixtures/npy fixtures/golden fixtures/fuzz -name '*.npz' -size -64k -exec cp {} "$corpus/" \; ;;
-        weights) cp fixtures/fuzz/weights/*.npz "$corpus/"
+        weights) cp fixtures/fuzz/weights/* "$corpus/"
                  find fixtures/golden -name 'weights.npz' -size -64k -exec cp {} "$corpus/" \; ;;
-        inputs) cp fixtures/fuzz/inputs/*.npz "$corpus/" ;;
+        inputs) cp fixtures/fuzz/inputs/* "$corpus/" ;;
     esac
     if [ -d "fixtures/regressions/$name" ]; then cp "fixtures/regressions/$name/"* "$corpus/" 2>/dev/null || true; fi
 }

@@ -69,3 +69,36 @@ let fuzzTrace = getenv("FUZZ_TRACE") != nil
 func trace(_ message: @autoclosure () -> String) {
     if fuzzTrace { print("fuzz: \(message())") }
 }
+
+/// The .npy arrays written back to back at the start of `bytes` (read with NpyStreamReader through a
+/// pipe; stops at the first malformed one). Inputs longer than 60,000 bytes (beyond a pipe's buffer)
+/// give none.
+func arraysFromStream(_ bytes: [UInt8]) -> [NpyArray] {
+    guard bytes.count <= 60_000 else { return [] }
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { return [] }
+    _ = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+    close(fds[1])
+    defer { close(fds[0]) }
+    let reader = NpyStreamReader(fileDescriptor: fds[0], origin: "<fuzz stream>")
+    var arrays: [NpyArray] = []
+    while let array = try? reader.next() { arrays.append(array) }
+    return arrays
+}
+
+/// An input for the archive-reading targets: the bytes themselves when they start like a zip ("PK"),
+/// else an archive of the .npy arrays at their start (`arraysFromStream`), named by `name(index, array)`
+/// (nil skips it), written with correct CRCs. The second form lets the fuzzer mutate headers and values
+/// directly instead of dying on CRC-32 checks; the first keeps the zip layer in play.
+func archiveBytes(_ bytes: [UInt8], name: (Int, NpyArray) -> String?) -> [UInt8]? {
+    if bytes.starts(with: [0x50, 0x4B]) { return bytes }
+    let arrays = arraysFromStream(bytes)
+    guard !arrays.isEmpty else { return nil }
+    var writer = NpzWriter(compression: bytes.count % 3 == 0 ? .deflated : .stored)
+    var used: Set<String> = []
+    for (index, array) in arrays.enumerated() {
+        guard let member = name(index, array), used.insert(member).inserted else { continue }
+        writer.add(member, array)
+    }
+    return try? writer.encode()
+}

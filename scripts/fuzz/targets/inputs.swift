@@ -6,13 +6,23 @@ import FusionJobs
 import NpyIO
 
 // Target `inputs`: `fuse --batch` input validation. The input is a batch bundle .npz (members text,
-// images, text_lengths, text_mask, image_lengths), written to a scratch file and opened as the CLI does
+// images, text_lengths, text_mask, image_lengths), or a stream of .npy arrays that become text, images,
+// then image_lengths / text_lengths (rank 1) or text_mask (rank 2) (see `archiveBytes`), written to a scratch file and opened as the CLI does
 // (InputFiles(batch:).load(model:), memory-mapped) against the tiny fuzz model, then checkFinite() and,
 // for small batches, the reference forward pass.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let path = scratchFile(fuzzBytes(data, size), suffix: ".npz")
+    guard let zipped = archiveBytes(fuzzBytes(data, size), name: { index, array in
+        switch index {
+        case 0: return "text"
+        case 1: return "images"
+        case 2: return array.rank == 2 ? "text_mask" : "image_lengths"
+        case 3: return array.rank == 2 ? "text_mask" : "text_lengths"
+        default: return "extra_\(index)"
+        }
+    }) else { return 0 }
+    let path = scratchFile(zipped, suffix: ".npz")
     defer { unlink(path) }
     let inputs: FusionInputs
     do {

@@ -1,7 +1,9 @@
 import Fusion
 import NpyIO
 
-// Target `weights`: the weights loader. The input is a weights .npz; it is loaded against the fixed
+// Target `weights`: the weights loader. The input is a weights .npz, or a stream of .npy arrays that
+// become the members in state_dict order (see `archiveBytes`; extra arrays get unexpected names); it is
+// loaded against the fixed
 // configuration (FusionModel.load(from:prefix:nil, configJSON: fuzzConfigJSON)) and, when it has a
 // `config` member, with that configuration too. A model that loads runs a forward pass on a small
 // fixed batch.
@@ -20,9 +22,14 @@ private func fixedInputs(for model: FusionModel) -> FusionInputs? {
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let keys = fuzzModel.config.expectedWeights().map(\.key)
+    guard let zipped = archiveBytes(fuzzBytes(data, size), name: { index, array in
+        if index < keys.count { return keys[index] }
+        return array.dtype.isNumeric ? "extra.\(index)" : "config"
+    }) else { return 0 }
     let archive: NpzArchive
     do {
-        archive = try NpzArchive(bytes: fuzzBytes(data, size), origin: "fuzz-weights.npz")
+        archive = try NpzArchive(bytes: zipped, origin: "fuzz-weights.npz")
     } catch {
         trace("\(error)")
         return 0
