@@ -1,6 +1,7 @@
 // kernels-bench: throughput of the FusionKernels kernels on this machine.
 //
-// Usage: kernels-bench [--quick] [--level scalar|avx2|avx512]
+// Usage: kernels-bench [--quick] [--tokens N] [--level scalar|avx2|avx512]
+// (--tokens sets the token count of the attention benchmarks: 64 keeps I in cache.)
 // Prints, for each kernel and shape, the median over repetitions of GFLOP/s (GEMM)
 // or GB/s of the streamed token matrix (attention), on 1 thread and on all CPUs
 // (work split across output columns or tokens through fk_pool). Numbers are noisy
@@ -14,9 +15,13 @@
 #include <string.h>
 #include <time.h>
 
+/// Seconds on the wall clock, or — when `cpu` is set — the calling thread's own CPU
+/// time, which excludes time the thread spent preempted by other processes (used for
+/// single-threaded numbers, where everything runs on the calling thread).
+static int use_thread_clock = 0;
 static double now_s(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(use_thread_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -70,6 +75,7 @@ static double bench_gemm(fk_pool *pool, ptrdiff_t rows, ptrdiff_t in, ptrdiff_t 
     fill(bias, out, 3);
     fk_gemm_pack_oi(w, in, out, in, packed);
     gemm_job job = {x, packed, bias, y, rows, in, out, fk_pool_threads(pool)};
+    use_thread_clock = fk_pool_threads(pool) == 1;
     double times[64];
     for (int r = 0; r < reps; r++) {
         double t0 = now_s();
@@ -127,6 +133,7 @@ static double bench_attn(fk_pool *pool, attn_kind kind, ptrdiff_t tokens, ptrdif
     fill(u, heads * dim, 5);
     for (ptrdiff_t i = 0; i < tokens * heads; i++) p[i] = 1.0f / (float)tokens;
     attn_job job = {img, u, s, p, z, m, l, tokens, dim, heads, fk_pool_threads(pool), chunk};
+    use_thread_clock = fk_pool_threads(pool) == 1;
     double times[64];
     for (int r = 0; r < reps; r++) {
         double t0 = now_s();
@@ -144,6 +151,7 @@ static double bench_attn(fk_pool *pool, attn_kind kind, ptrdiff_t tokens, ptrdif
 
 static double bench_map(fk_activation act, int use_exp, ptrdiff_t n, int reps) {
     float *x = alloc_floats(n), *y = alloc_floats(n);
+    use_thread_clock = 1;
     fill(x, n, 6);
     double times[64];
     for (int r = 0; r < reps; r++) {
@@ -160,6 +168,7 @@ static double bench_map(fk_activation act, int use_exp, ptrdiff_t n, int reps) {
 static double bench_layer_norm(ptrdiff_t rows, ptrdiff_t n, int reps) {
     float *x = alloc_floats(rows * n), *y = alloc_floats(rows * n), *g = alloc_floats(n),
           *b = alloc_floats(n);
+    use_thread_clock = 1;
     fill(x, rows * n, 7); fill(g, n, 8); fill(b, n, 9);
     double times[64];
     for (int r = 0; r < reps; r++) {
@@ -174,8 +183,10 @@ static double bench_layer_norm(ptrdiff_t rows, ptrdiff_t n, int reps) {
 
 int main(int argc, char **argv) {
     int quick = 0;
+    ptrdiff_t attn_tokens = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
+        else if (strcmp(argv[i], "--tokens") == 0 && i + 1 < argc) attn_tokens = atol(argv[++i]);
         else if (strcmp(argv[i], "--level") == 0 && i + 1 < argc) {
             const char *name = argv[++i];
             int found = 0;
@@ -189,16 +200,17 @@ int main(int argc, char **argv) {
                 return 2;
             }
         } else {
-            fprintf(stderr, "usage: kernels-bench [--quick] [--level scalar|avx2|avx512]\n");
+            fprintf(stderr, "usage: kernels-bench [--quick] [--tokens N] [--level scalar|avx2|avx512]\n");
             return 2;
         }
     }
     const int reps = quick ? 5 : 11;
     const int cpus = fk_cpu_count();
     fk_pool *pools[2] = {fk_pool_create(1), fk_pool_create(cpus)};
-    printf("path %s (detected %s), %d CPUs; medians of %d runs\n",
+    printf("path %s (detected %s), %d CPUs; medians of %d runs; 1-thread times are the thread's CPU time,\n"
+           "%d-thread times wall-clock (noisy while other processes share the CPUs)\n",
            fk_cpu_level_name(fk_cpu_level_current()), fk_cpu_level_name(fk_cpu_detected()), cpus,
-           reps);
+           reps, cpus);
 
     static const ptrdiff_t gemm_shapes[][3] = {
         {256, 768, 768}, {256, 768, 3072}, {256, 3072, 768}, {256, 2048, 768},
@@ -213,7 +225,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
 
-    const ptrdiff_t tokens = quick ? 4096 : 16384, dim = 2048, heads = 8;
+    const ptrdiff_t tokens = attn_tokens > 0 ? attn_tokens : quick ? 4096 : 16384, dim = 2048, heads = 8;
     printf("\nattention over I (%td × %td floats = %.0f MB), %td heads   GB/s 1 thread   GB/s %d threads\n",
            tokens, dim, (double)tokens * (double)dim * 4 / 1e6, heads, cpus);
     static const char *names[] = {"scores s = I·Uᵀ        ", "weighted sum z = Pᵀ·I  ",

@@ -161,22 +161,24 @@ extension KernelsSuite {
             }
         }
 
-        @Test("weighted sums are one fma chain over tokens, whatever the column split")
-        func weightedSum() {
-            let c = AttentionCase(tokens: 13, dim: 70, heads: 3, seed: 5, offset: 3)
-            let p = randomFloats(13 * 3, seed: 6)
+        @Test("weighted sums are one fma chain over tokens, whatever the column split or token count",
+              arguments: [13, 150])
+        func weightedSum(tokens: Int) {
+            // 150 tokens span several internal token blocks, whose partial sums are resumed.
+            let c = AttentionCase(tokens: tokens, dim: 70, heads: 3, seed: 5, offset: 3)
+            let p = randomFloats(tokens * 3, seed: 6)
             forEachLevel { level in
-                let whole = c.weightedSum(p, tokens: 2..<13, columns: 0..<70)
+                let whole = c.weightedSum(p, tokens: 2..<tokens, columns: 0..<70)
                 var split = [Float](repeating: .nan, count: 3 * 70)
                 for cols in [0..<5, 5..<37, 37..<70] {
-                    let part = c.weightedSum(p, tokens: 2..<13, columns: cols)
+                    let part = c.weightedSum(p, tokens: 2..<tokens, columns: cols)
                     for h in 0..<3 { for j in cols { split[h * 70 + j] = part[h * 70 + j] } }
                 }
                 #expect(bits(whole) == bits(split), "\(name(level)) column split changed bits")
                 for h in 0..<3 {
                     for j in 0..<70 {
                         var acc: Float = 0
-                        for t in 2..<13 { acc = acc.addingProduct(p[t * 3 + h], c.token(t, j)) }
+                        for t in 2..<tokens { acc = acc.addingProduct(p[t * 3 + h], c.token(t, j)) }
                         #expect(whole[h * 70 + j].bitPattern == acc.bitPattern,
                                 "\(name(level)) head \(h) column \(j): \(whole[h * 70 + j]) vs chain \(acc)")
                     }

@@ -17,6 +17,9 @@ FK_V16_INLINE void FK_FN(scores_tile_body)(const float *img, ptrdiff_t ldi, ptrd
     for (; j + 16 <= dim; j += 16) {
         v16 xv[FK_SCORES_ROWS];
         for (int r = 0; r < nr; r++) xv[r] = v16_load(img + r * ldi + j);
+        // The rows four tiles ahead, one line per row and step, so that the streams from
+        // memory start early enough to hide their latency. Prefetches never fault.
+        for (int r = 0; r < nr; r++) __builtin_prefetch(img + (r + 4 * nr) * ldi + j, 0, 2);
         for (int h = 0; h < nh; h++) {
             v16 uv = v16_load(u + h * ldu + j);
             for (int r = 0; r < nr; r++) acc[r][h] = v16_fma(xv[r], uv, acc[r][h]);
@@ -43,8 +46,8 @@ typedef void (*FK_FN(scores_tile_fn))(const float *, ptrdiff_t, ptrdiff_t, const
                                                   ptrdiff_t ldu, float *s, ptrdiff_t lds) {  \
         FK_FN(scores_tile_body)(img, ldi, dim, u, ldu, s, lds, NR_, NH_);                    \
     }
-#if FK_SCORES_ROWS > 2
-#error "scores tile table covers at most 2 rows"
+#if FK_SCORES_ROWS > 4
+#error "scores tile table covers at most 4 rows"
 #endif
 #if FK_SCORES_HEADS == 2
 #define FK_SCORES_ROW(NR_) FK_SCORES_TILE(NR_, 1) FK_SCORES_TILE(NR_, 2)
@@ -69,10 +72,22 @@ FK_SCORES_ROW(1)
 #if FK_SCORES_ROWS >= 2
 FK_SCORES_ROW(2)
 #endif
+#if FK_SCORES_ROWS >= 3
+FK_SCORES_ROW(3)
+#endif
+#if FK_SCORES_ROWS >= 4
+FK_SCORES_ROW(4)
+#endif
 static const FK_FN(scores_tile_fn) FK_FN(scores_tiles)[FK_SCORES_ROWS][FK_SCORES_HEADS] = {
     FK_SCORES_FNS(1),
 #if FK_SCORES_ROWS >= 2
     FK_SCORES_FNS(2),
+#endif
+#if FK_SCORES_ROWS >= 3
+    FK_SCORES_FNS(3),
+#endif
+#if FK_SCORES_ROWS >= 4
+    FK_SCORES_FNS(4),
 #endif
 };
 #undef FK_SCORES_TILE
@@ -96,16 +111,26 @@ void FK_FN(fk_attn_scores)(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, p
 
 /// z[h][j..] = chain over t of fma(p[t][h], img[t][j..], ·) for nh heads and nv
 /// vectors of 16 columns; `masked` edge tiles use `mask` on their single vector.
+/// A non-zero `prefetch` (in floats) also asks for the cache lines that far beyond
+/// each loaded vector to be brought into L2: `fk_attn_chunk` uses it to fetch the next
+/// chunk's rows while it computes on the current ones. Prefetches never fault.
+/// With `resume` set the chains continue from the partial sums already in z (stored
+/// exactly as floats), so cutting the tokens into blocks does not change any element.
 FK_V16_INLINE void FK_FN(wsum_tile_body)(const float *img, ptrdiff_t ldi, ptrdiff_t tn,
                                          const float *p, ptrdiff_t ldp, float *z, ptrdiff_t ldz,
-                                         v16m mask, const int nh, const int nv, const int masked) {
+                                         v16m mask, ptrdiff_t prefetch, int resume,
+                                         const int nh, const int nv, const int masked) {
     v16 acc[FK_WSUM_HEADS][FK_WSUM_NV];
     for (int h = 0; h < nh; h++)
-        for (int v = 0; v < nv; v++) acc[h][v] = v16_zero();
+        for (int v = 0; v < nv; v++)
+            acc[h][v] = !resume ? v16_zero()
+                        : masked ? v16_load_m(z + h * ldz + 16 * v, mask) : v16_load(z + h * ldz + 16 * v);
     for (ptrdiff_t t = 0; t < tn; t++) {
         v16 xv[FK_WSUM_NV];
         for (int v = 0; v < nv; v++)
             xv[v] = masked ? v16_load_m(img + t * ldi + 16 * v, mask) : v16_load(img + t * ldi + 16 * v);
+        if (prefetch)
+            for (int v = 0; v < nv; v++) __builtin_prefetch(img + t * ldi + 16 * v + prefetch, 0, 2);
         for (int h = 0; h < nh; h++) {
             v16 a = v16_set1(p[t * ldp + h]);
             for (int v = 0; v < nv; v++) acc[h][v] = v16_fma(a, xv[v], acc[h][v]);
@@ -119,17 +144,17 @@ FK_V16_INLINE void FK_FN(wsum_tile_body)(const float *img, ptrdiff_t ldi, ptrdif
 }
 
 typedef void (*FK_FN(wsum_tile_fn))(const float *, ptrdiff_t, ptrdiff_t, const float *,
-                                     ptrdiff_t, float *, ptrdiff_t, v16m);
+                                     ptrdiff_t, float *, ptrdiff_t, v16m, ptrdiff_t, int);
 #define FK_WSUM_TILE(NH_)                                                                    \
     static void FK_FN(wsum_full_##NH_)(const float *img, ptrdiff_t ldi, ptrdiff_t tn,         \
                                        const float *p, ptrdiff_t ldp, float *z, ptrdiff_t ldz, \
-                                       v16m mask) {                                          \
-        FK_FN(wsum_tile_body)(img, ldi, tn, p, ldp, z, ldz, mask, NH_, FK_WSUM_NV, 0);       \
+                                       v16m mask, ptrdiff_t pf, int resume) {                \
+        FK_FN(wsum_tile_body)(img, ldi, tn, p, ldp, z, ldz, mask, pf, resume, NH_, FK_WSUM_NV, 0); \
     }                                                                                        \
     static void FK_FN(wsum_edge_##NH_)(const float *img, ptrdiff_t ldi, ptrdiff_t tn,         \
                                        const float *p, ptrdiff_t ldp, float *z, ptrdiff_t ldz, \
-                                       v16m mask) {                                          \
-        FK_FN(wsum_tile_body)(img, ldi, tn, p, ldp, z, ldz, mask, NH_, 1, 1);                \
+                                       v16m mask, ptrdiff_t pf, int resume) {                \
+        FK_FN(wsum_tile_body)(img, ldi, tn, p, ldp, z, ldz, mask, pf, resume, NH_, 1, 1);    \
     }
 #if FK_WSUM_HEADS > 8
 #error "weighted-sum tile table covers at most 8 heads"
@@ -174,24 +199,46 @@ static const FK_FN(wsum_tile_fn) FK_FN(wsum_edge)[FK_WSUM_HEADS] = FK_WSUM_FNS(e
 #undef FK_WSUM_FNS
 #undef FK_WSUM_MORE
 
+/// Tokens per block of a long weighted sum: a block's rows (FK_WSUM_TB·dim floats) stay
+/// in L2 while every column block passes over them, so memory is read row by row.
+#define FK_WSUM_TB 64
+
+/// The weighted sum over columns [j_begin, j_end) in token blocks of FK_WSUM_TB,
+/// prefetching `prefetch` floats ahead (0: the next token block).
+static void FK_FN(wsum_columns)(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin,
+                                ptrdiff_t t_end, const float *p, ptrdiff_t ldp, ptrdiff_t heads,
+                                float *z, ptrdiff_t ldz, ptrdiff_t j_begin, ptrdiff_t j_end,
+                                ptrdiff_t prefetch) {
+    ptrdiff_t tb = t_begin;
+    do {
+        const ptrdiff_t te = t_end - tb < FK_WSUM_TB ? t_end : tb + FK_WSUM_TB;
+        const ptrdiff_t tn = te - tb;
+        const int resume = tb != t_begin;
+        const float *img0 = img + tb * ldi;
+        const float *p0 = p + tb * ldp;
+        const ptrdiff_t ahead = prefetch ? prefetch : FK_WSUM_TB * ldi;
+        for (ptrdiff_t h0 = 0; h0 < heads; h0 += FK_WSUM_HEADS) {
+            const ptrdiff_t nh = heads - h0 < FK_WSUM_HEADS ? heads - h0 : FK_WSUM_HEADS;
+            // Prefetch only on the first head group: the later ones find the lines in cache.
+            const ptrdiff_t pf = h0 == 0 ? ahead : 0;
+            ptrdiff_t j = j_begin;
+            for (; j + 16 * FK_WSUM_NV <= j_end; j += 16 * FK_WSUM_NV)
+                FK_FN(wsum_full)[nh - 1](img0 + j, ldi, tn, p0 + h0, ldp, z + h0 * ldz + j, ldz,
+                                         v16m_first(16), pf, resume);
+            for (; j < j_end; j += 16)
+                FK_FN(wsum_edge)[nh - 1](img0 + j, ldi, tn, p0 + h0, ldp, z + h0 * ldz + j, ldz,
+                                         v16m_first(j_end - j), pf, resume);
+        }
+        tb = te;
+    } while (tb < t_end);
+}
+
 void FK_FN(fk_attn_weighted_sum)(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin,
                                  ptrdiff_t t_end, ptrdiff_t dim, const float *p, ptrdiff_t ldp,
                                  ptrdiff_t heads, float *z, ptrdiff_t ldz, ptrdiff_t j_begin,
                                  ptrdiff_t j_end) {
     (void)dim;
-    const ptrdiff_t tn = t_end - t_begin;
-    const float *img0 = img + t_begin * ldi;
-    const float *p0 = p + t_begin * ldp;
-    for (ptrdiff_t h0 = 0; h0 < heads; h0 += FK_WSUM_HEADS) {
-        const ptrdiff_t nh = heads - h0 < FK_WSUM_HEADS ? heads - h0 : FK_WSUM_HEADS;
-        ptrdiff_t j = j_begin;
-        for (; j + 16 * FK_WSUM_NV <= j_end; j += 16 * FK_WSUM_NV)
-            FK_FN(wsum_full)[nh - 1](img0 + j, ldi, tn, p0 + h0, ldp, z + h0 * ldz + j, ldz,
-                                     v16m_first(16));
-        for (; j < j_end; j += 16)
-            FK_FN(wsum_edge)[nh - 1](img0 + j, ldi, tn, p0 + h0, ldp, z + h0 * ldz + j, ldz,
-                                     v16m_first(j_end - j));
-    }
+    FK_FN(wsum_columns)(img, ldi, t_begin, t_end, p, ldp, heads, z, ldz, j_begin, j_end, 0);
 }
 
 // ---- fused chunk and merge -------------------------------------------------------
@@ -211,7 +258,10 @@ void FK_FN(fk_attn_chunk)(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, pt
     }
     v16_store_m(m, mv, hm);
     v16_store_m(l, lv, hm);
-    FK_FN(fk_attn_weighted_sum)(img, ldi, t_begin, t_end, dim, p, ldp, heads, z, ldz, 0, dim);
+    // While the rows of this chunk are summed (from cache), fetch the rows of the next
+    // chunk of the same length, which a caller running chunks in order needs next.
+    FK_FN(wsum_columns)(img, ldi, t_begin, t_end, p, ldp, heads, z, ldz, 0, dim,
+                        (t_end - t_begin) * ldi);
 }
 
 void FK_FN(fk_attn_merge_scales)(ptrdiff_t chunks, ptrdiff_t heads, const float *m,

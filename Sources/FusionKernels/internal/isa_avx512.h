@@ -71,7 +71,7 @@ FK_V16_INLINE float v16_hmax(v16 v) {
 // Register tiles (per-ISA; they never change results, only speed).
 #define FK_GEMM_MR 6      // rows per GEMM tile
 #define FK_GEMM_NV 4      // 16-column vectors per GEMM tile
-#define FK_SCORES_ROWS 2  // tokens per scores tile
+#define FK_SCORES_ROWS 3  // tokens per scores tile
 #define FK_SCORES_HEADS 8 // heads per scores tile
 #define FK_WSUM_HEADS 8   // heads per weighted-sum tile
 #define FK_WSUM_NV 3      // 16-column vectors per weighted-sum tile
