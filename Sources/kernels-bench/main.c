@@ -15,19 +15,54 @@
 #include <string.h>
 #include <time.h>
 
-/// Seconds on the wall clock, or — when `cpu` is set — the calling thread's own CPU
-/// time, which excludes time the thread spent preempted by other processes (used for
-/// single-threaded numbers, where everything runs on the calling thread).
-static int use_thread_clock = 0;
 static double now_s(void) {
     struct timespec ts;
-    clock_gettime(use_thread_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/// CPU seconds each worker spent inside tasks during the current measurement.
+static double worker_cpu[64];
+
+static double thread_cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/// The largest per-worker CPU time of the last loop: its wall time had no other
+/// process competed for the CPUs.
+static double busiest_worker_s(int threads) {
+    double m = 0;
+    for (int w = 0; w < threads; w++) m = worker_cpu[w] > m ? worker_cpu[w] : m;
+    return m;
 }
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/// Medians of a kernel's repeated loops: wall-clock seconds and busiest-worker CPU seconds.
+typedef struct {
+    double wall, cpu;
+} timing;
+
+/// Runs `tasks` tasks of `fn` on `pool` `reps` times and returns the median times.
+static timing measure(fk_pool *pool, ptrdiff_t tasks, fk_task_fn fn, void *ctx, int reps) {
+    double walls[64], cpus[64];
+    const int threads = fk_pool_threads(pool);
+    for (int r = 0; r < reps; r++) {
+        memset(worker_cpu, 0, sizeof worker_cpu);
+        double t0 = now_s();
+        fk_pool_run(pool, tasks, fn, ctx);
+        walls[r] = now_s() - t0;
+        cpus[r] = busiest_worker_s(threads);
+    }
+    qsort(walls, (size_t)reps, sizeof(double), cmp_double);
+    qsort(cpus, (size_t)reps, sizeof(double), cmp_double);
+    timing t = {walls[reps / 2], cpus[reps / 2]};
+    return t;
 }
 
 static float *alloc_floats(ptrdiff_t n) {
@@ -57,7 +92,7 @@ typedef struct {
 } gemm_job;
 
 static void gemm_task(void *ctx, ptrdiff_t task, int worker) {
-    (void)worker;
+    const double cpu0 = thread_cpu_s();
     const gemm_job *j = ctx;
     // Split output columns on 16-column panel boundaries.
     ptrdiff_t panels = (j->out + 15) / 16;
@@ -65,9 +100,10 @@ static void gemm_task(void *ctx, ptrdiff_t task, int worker) {
     if (c1 > j->out) c1 = j->out;
     fk_gemm(j->x, j->in, j->packed, j->in, j->out, j->bias, FK_ACT_NONE, j->y, j->out, 0, j->rows,
             c0, c1);
+    worker_cpu[worker] += thread_cpu_s() - cpu0;
 }
 
-static double bench_gemm(fk_pool *pool, ptrdiff_t rows, ptrdiff_t in, ptrdiff_t out, int reps) {
+static timing bench_gemm(fk_pool *pool, ptrdiff_t rows, ptrdiff_t in, ptrdiff_t out, int reps) {
     float *x = alloc_floats(rows * in), *w = alloc_floats(in * out), *y = alloc_floats(rows * out);
     float *bias = alloc_floats(out), *packed = alloc_floats(fk_gemm_packed_count(in, out));
     fill(x, rows * in, 1);
@@ -75,16 +111,11 @@ static double bench_gemm(fk_pool *pool, ptrdiff_t rows, ptrdiff_t in, ptrdiff_t 
     fill(bias, out, 3);
     fk_gemm_pack_oi(w, in, out, in, packed);
     gemm_job job = {x, packed, bias, y, rows, in, out, fk_pool_threads(pool)};
-    use_thread_clock = fk_pool_threads(pool) == 1;
-    double times[64];
-    for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
-        fk_pool_run(pool, job.parts, gemm_task, &job);
-        times[r] = now_s() - t0;
-    }
-    qsort(times, (size_t)reps, sizeof(double), cmp_double);
+    timing t = measure(pool, job.parts, gemm_task, &job, reps);
     free(x); free(w); free(y); free(bias); free(packed);
-    return 2.0 * (double)rows * (double)in * (double)out / times[reps / 2] / 1e9;
+    const double flops = 2.0 * (double)rows * (double)in * (double)out;
+    timing rate = {flops / t.wall / 1e9, flops / t.cpu / 1e9};
+    return rate;
 }
 
 // ---- attention ---------------------------------------------------------------------
@@ -96,33 +127,41 @@ typedef struct {
 } attn_job;
 
 static void scores_task(void *ctx, ptrdiff_t task, int worker) {
-    (void)worker;
+    const double cpu0 = thread_cpu_s();
     const attn_job *j = ctx;
     ptrdiff_t t0 = j->tokens * task / j->parts, t1 = j->tokens * (task + 1) / j->parts;
     fk_attn_scores(j->img, j->dim, t0, t1, j->dim, j->u, j->dim, j->heads, j->s, j->heads);
+    worker_cpu[worker] += thread_cpu_s() - cpu0;
 }
 
 static void wsum_task(void *ctx, ptrdiff_t task, int worker) {
-    (void)worker;
+    const double cpu0 = thread_cpu_s();
     const attn_job *j = ctx;
     ptrdiff_t c0 = j->dim * task / j->parts / 16 * 16, c1 = j->dim * (task + 1) / j->parts / 16 * 16;
     if (task == j->parts - 1) c1 = j->dim;
     fk_attn_weighted_sum(j->img, j->dim, 0, j->tokens, j->dim, j->p, j->heads, j->heads, j->z,
                          j->dim, c0, c1);
+    worker_cpu[worker] += thread_cpu_s() - cpu0;
 }
 
 static void chunk_task(void *ctx, ptrdiff_t task, int worker) {
-    (void)worker;
+    const double cpu0 = thread_cpu_s();
     const attn_job *j = ctx;
-    ptrdiff_t t0 = task * j->chunk, t1 = t0 + j->chunk < j->tokens ? t0 + j->chunk : j->tokens;
-    fk_attn_chunk(j->img, j->dim, t0, t1, j->dim, j->u, j->dim, j->heads, j->p, j->heads,
-                  j->m + task * j->heads, j->l + task * j->heads, j->z + task * j->heads * j->dim,
-                  j->dim);
+    // Each task runs a contiguous run of chunks in order (the chunk kernel prefetches
+    // the rows of the chunk that follows).
+    const ptrdiff_t chunks = (j->tokens + j->chunk - 1) / j->chunk;
+    for (ptrdiff_t c = chunks * task / j->parts; c < chunks * (task + 1) / j->parts; c++) {
+        ptrdiff_t t0 = c * j->chunk, t1 = t0 + j->chunk < j->tokens ? t0 + j->chunk : j->tokens;
+        fk_attn_chunk(j->img, j->dim, t0, t1, j->dim, j->u, j->dim, j->heads, j->p, j->heads,
+                      j->m + c * j->heads, j->l + c * j->heads, j->z + c * j->heads * j->dim,
+                      j->dim);
+    }
+    worker_cpu[worker] += thread_cpu_s() - cpu0;
 }
 
 typedef enum { ATTN_SCORES, ATTN_WSUM, ATTN_CHUNK } attn_kind;
 
-static double bench_attn(fk_pool *pool, attn_kind kind, ptrdiff_t tokens, ptrdiff_t dim,
+static timing bench_attn(fk_pool *pool, attn_kind kind, ptrdiff_t tokens, ptrdiff_t dim,
                          ptrdiff_t heads, int reps) {
     const ptrdiff_t chunk = 64, chunks = (tokens + chunk - 1) / chunk;
     float *img = alloc_floats(tokens * dim), *u = alloc_floats(heads * dim);
@@ -133,32 +172,25 @@ static double bench_attn(fk_pool *pool, attn_kind kind, ptrdiff_t tokens, ptrdif
     fill(u, heads * dim, 5);
     for (ptrdiff_t i = 0; i < tokens * heads; i++) p[i] = 1.0f / (float)tokens;
     attn_job job = {img, u, s, p, z, m, l, tokens, dim, heads, fk_pool_threads(pool), chunk};
-    use_thread_clock = fk_pool_threads(pool) == 1;
-    double times[64];
-    for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
-        if (kind == ATTN_SCORES) fk_pool_run(pool, job.parts, scores_task, &job);
-        else if (kind == ATTN_WSUM) fk_pool_run(pool, job.parts, wsum_task, &job);
-        else fk_pool_run(pool, chunks, chunk_task, &job);
-        times[r] = now_s() - t0;
-    }
-    qsort(times, (size_t)reps, sizeof(double), cmp_double);
+    fk_task_fn fn = kind == ATTN_SCORES ? scores_task : kind == ATTN_WSUM ? wsum_task : chunk_task;
+    timing t = measure(pool, job.parts, fn, &job, reps);
     free(img); free(u); free(s); free(p); free(z); free(m); free(l);
-    return (double)tokens * (double)dim * sizeof(float) / times[reps / 2] / 1e9;
+    const double bytes = (double)tokens * (double)dim * sizeof(float);
+    timing rate = {bytes / t.wall / 1e9, bytes / t.cpu / 1e9};
+    return rate;
 }
 
 // ---- elementwise -------------------------------------------------------------------
 
 static double bench_map(fk_activation act, int use_exp, ptrdiff_t n, int reps) {
     float *x = alloc_floats(n), *y = alloc_floats(n);
-    use_thread_clock = 1;
     fill(x, n, 6);
     double times[64];
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = thread_cpu_s();
         if (use_exp) fk_exp(x, y, n);
         else fk_activate(act, x, y, n);
-        times[r] = now_s() - t0;
+        times[r] = thread_cpu_s() - t0;
     }
     qsort(times, (size_t)reps, sizeof(double), cmp_double);
     free(x); free(y);
@@ -168,17 +200,32 @@ static double bench_map(fk_activation act, int use_exp, ptrdiff_t n, int reps) {
 static double bench_layer_norm(ptrdiff_t rows, ptrdiff_t n, int reps) {
     float *x = alloc_floats(rows * n), *y = alloc_floats(rows * n), *g = alloc_floats(n),
           *b = alloc_floats(n);
-    use_thread_clock = 1;
     fill(x, rows * n, 7); fill(g, n, 8); fill(b, n, 9);
     double times[64];
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = thread_cpu_s();
         fk_layer_norm(x, n, y, n, rows, n, g, b, 1e-5f);
-        times[r] = now_s() - t0;
+        times[r] = thread_cpu_s() - t0;
     }
     qsort(times, (size_t)reps, sizeof(double), cmp_double);
     free(x); free(y); free(g); free(b);
     return (double)rows / times[reps / 2] / 1e6;
+}
+
+static void empty_task(void *ctx, ptrdiff_t task, int worker) {
+    (void)ctx; (void)task; (void)worker;
+}
+
+/// Median wall time of one fk_pool_run of `threads` empty tasks, in microseconds.
+static double bench_pool_latency(fk_pool *pool, int reps) {
+    double times[64];
+    for (int r = 0; r < reps; r++) {
+        double t0 = now_s();
+        for (int i = 0; i < 1000; i++) fk_pool_run(pool, fk_pool_threads(pool), empty_task, NULL);
+        times[r] = (now_s() - t0) / 1000;
+    }
+    qsort(times, (size_t)reps, sizeof(double), cmp_double);
+    return times[reps / 2] * 1e6;
 }
 
 int main(int argc, char **argv) {
@@ -207,33 +254,36 @@ int main(int argc, char **argv) {
     const int reps = quick ? 5 : 11;
     const int cpus = fk_cpu_count();
     fk_pool *pools[2] = {fk_pool_create(1), fk_pool_create(cpus)};
-    printf("path %s (detected %s), %d CPUs; medians of %d runs; 1-thread times are the thread's CPU time,\n"
-           "%d-thread times wall-clock (noisy while other processes share the CPUs)\n",
+    printf("path %s (detected %s), %d CPUs; medians of %d runs.\n"
+           "'cpu' columns divide by the busiest thread's own CPU time (what the wall time would be\n"
+           "with the CPUs to ourselves), 'wall' by wall-clock time (noisy when other processes run).\n",
            fk_cpu_level_name(fk_cpu_level_current()), fk_cpu_level_name(fk_cpu_detected()), cpus,
-           reps, cpus);
+           reps);
 
     static const ptrdiff_t gemm_shapes[][3] = {
         {256, 768, 768}, {256, 768, 3072}, {256, 3072, 768}, {256, 2048, 768},
         {64, 768, 768},  {8, 768, 3072},   {1, 768, 3072},   {1, 3072, 768},
     };
-    printf("\nGEMM Y = X·Wᵀ + b            GFLOP/s 1 thread   GFLOP/s %d threads\n", cpus);
+    printf("\nGEMM Y = X·Wᵀ + b, GFLOP/s     1 thread cpu   %d threads cpu   %d threads wall\n", cpus, cpus);
     for (size_t i = 0; i < sizeof gemm_shapes / sizeof gemm_shapes[0]; i++) {
         const ptrdiff_t *sh = gemm_shapes[i];
-        printf("rows %4td in %4td out %4td   %10.1f         %10.1f\n", sh[0], sh[1], sh[2],
-               bench_gemm(pools[0], sh[0], sh[1], sh[2], reps),
-               bench_gemm(pools[1], sh[0], sh[1], sh[2], reps));
+        timing one = bench_gemm(pools[0], sh[0], sh[1], sh[2], reps);
+        timing all = bench_gemm(pools[1], sh[0], sh[1], sh[2], reps);
+        printf("rows %4td in %4td out %4td  %10.1f     %10.1f      %10.1f\n", sh[0], sh[1], sh[2],
+               one.cpu, all.cpu, all.wall);
         fflush(stdout);
     }
 
     const ptrdiff_t tokens = attn_tokens > 0 ? attn_tokens : quick ? 4096 : 16384, dim = 2048, heads = 8;
-    printf("\nattention over I (%td × %td floats = %.0f MB), %td heads   GB/s 1 thread   GB/s %d threads\n",
-           tokens, dim, (double)tokens * (double)dim * 4 / 1e6, heads, cpus);
-    static const char *names[] = {"scores s = I·Uᵀ        ", "weighted sum z = Pᵀ·I  ",
-                                  "fused chunk (64 tokens)"};
+    printf("\nattention, I = %td × %td floats (%.0f MB), %td heads; GB/s of I\n", tokens, dim,
+           (double)tokens * (double)dim * 4 / 1e6, heads);
+    printf("                              1 thread cpu   %d threads cpu   %d threads wall\n", cpus, cpus);
+    static const char *names[] = {"scores s = I·Uᵀ          ", "weighted sum z = Pᵀ·I    ",
+                                  "fused chunks of 64 tokens"};
     for (int k = 0; k < 3; k++) {
-        printf("%s                       %8.1f        %8.1f\n", names[k],
-               bench_attn(pools[0], (attn_kind)k, tokens, dim, heads, reps),
-               bench_attn(pools[1], (attn_kind)k, tokens, dim, heads, reps));
+        timing one = bench_attn(pools[0], (attn_kind)k, tokens, dim, heads, reps);
+        timing all = bench_attn(pools[1], (attn_kind)k, tokens, dim, heads, reps);
+        printf("%s  %10.1f     %10.1f      %10.1f\n", names[k], one.cpu, all.cpu, all.wall);
         fflush(stdout);
     }
 
@@ -242,6 +292,8 @@ int main(int argc, char **argv) {
            bench_map(FK_ACT_NONE, 1, n, reps), bench_map(FK_ACT_GELU, 0, n, reps),
            bench_map(FK_ACT_GELU_TANH, 0, n, reps), bench_map(FK_ACT_RELU, 0, n, reps));
     printf("layer norm, 1 thread, n = 768: %.2f M rows/s\n", bench_layer_norm(4096, 768, reps));
+    printf("thread pool: one parallel loop of %d empty tasks takes %.1f µs (wall)\n", cpus,
+           bench_pool_latency(pools[1], reps));
     fk_pool_destroy(pools[0]);
     fk_pool_destroy(pools[1]);
     return 0;

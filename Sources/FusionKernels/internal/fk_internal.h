@@ -6,6 +6,9 @@
 // Every multiply-add that should be fused is written as one explicitly; the
 // compiler must never fuse anything else, or paths and tiles would round differently.
 #pragma STDC FP_CONTRACT OFF
+#if defined(__FAST_MATH__)
+#error "FusionKernels must not be built with -ffast-math: results would depend on the compiler's reassociation"
+#endif
 
 #include <stddef.h>
 #include "../include/FusionKernels.h"
