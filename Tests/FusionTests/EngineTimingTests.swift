@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import Fusion
+
+/// Times the engine on SPEC's standard workloads W1–W5 with the default configuration and random
+/// standard-normal inputs: packing, then the median of 5 forward passes, with achieved GFLOP/s of
+/// plan A (FLOPs from the cost model). Off by default; run in release with
+/// `FUSION_TIMING=1 swift test -c release -Xswiftc -enable-testing --filter EngineTimingTests`
+/// (FUSION_THREADS=n to pin the thread count).
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["FUSION_TIMING"] != nil), .serialized)
+struct EngineTimingTests {
+    struct Workload: CustomTestStringConvertible, Sendable {
+        let name: String
+        let batch: Int
+        let textTokens: Int
+        let frames: Int
+        let tokensPerFrame: Int
+        let perStep: Bool
+        let ragged: Bool
+        var testDescription: String { name }
+    }
+
+    static let workloads = [
+        Workload(name: "W1 step", batch: 1, textTokens: 16, frames: 64, tokensPerFrame: 1, perStep: false, ragged: false),
+        Workload(name: "W2 batch", batch: 256, textTokens: 32, frames: 128, tokensPerFrame: 1, perStep: false, ragged: false),
+        Workload(name: "W3 long", batch: 4, textTokens: 32, frames: 1024, tokensPerFrame: 4, perStep: false, ragged: false),
+        Workload(name: "W4 steps", batch: 8, textTokens: 32, frames: 128, tokensPerFrame: 1, perStep: true, ragged: false),
+        Workload(name: "W5 ragged", batch: 64, textTokens: 32, frames: 256, tokensPerFrame: 1, perStep: false, ragged: true),
+    ]
+
+    static let engine: FusionEngine = {
+        let config = FusionConfig()
+        let tensors = Dictionary(uniqueKeysWithValues: WeightInitializer.stateDict(config: config, seed: 1).map { ($0.key, $0.value) })
+        let model = try! FusionModel(config: config, tensors: tensors)
+        let threads = ProcessInfo.processInfo.environment["FUSION_THREADS"].flatMap(Int.init) ?? 0
+        return FusionEngine(model: model, threads: threads)
+    }()
+
+    @Test func packing() {
+        let model = Self.engine.model
+        var times: [Double] = []
+        for _ in 0..<5 {
+            times.append(FusionEngine(model: model, threads: Self.engine.threads).packingSeconds)
+        }
+        let bytes = Double(Self.engine.packedByteCount)
+        let median = times.sorted()[2]
+        print(String(format: "packing %.1f MB with %d threads: median %.2f ms (%.1f GB/s read+write), runs %@",
+                     bytes / 1e6, Self.engine.threads, median * 1e3, 2 * bytes / median / 1e9,
+                     times.map { String(format: "%.2f", $0 * 1e3) }.joined(separator: " ")))
+    }
+
+    @Test(arguments: workloads)
+    func forward(_ w: Workload) throws {
+        let engine = Self.engine
+        let config = engine.model.config
+        var generator = SplitMix64(seed: 42)
+        let lengths = (0..<w.batch).map { _ in w.ragged ? 1 + Int(generator.next() % UInt64(w.frames)) : w.frames }
+        let textLengths = (0..<w.batch).map { _ in w.ragged ? 1 + Int(generator.next() % UInt64(w.textTokens)) : w.textTokens }
+        let text = ModelFactory.normal([w.batch, w.textTokens, config.txtLatentDim], seed: 1)
+        let imageShape = w.tokensPerFrame > 1
+            ? [w.batch, w.frames, w.tokensPerFrame, config.imgLatentDim] : [w.batch, w.frames, config.imgLatentDim]
+        let images = ModelFactory.normal(imageShape, seed: 2)
+        let inputs = try FusionInputs(
+            text: text, images: images, textLengths: w.ragged ? textLengths : nil, textMask: nil,
+            imageLengths: w.ragged ? lengths : nil, model: engine.model)
+        let options = FusionOptions(perStep: w.perStep)
+        _ = try engine.fuse(inputs, options: options)
+        var runs: [FusionRun] = []
+        for _ in 0..<5 {
+            runs.append(try engine.fuse(inputs, options: options))
+        }
+        let sorted = runs.sorted { $0.timings.forward < $1.timings.forward }
+        let median = sorted[2]
+        let estimate = median.plan.estimate(.xFormed)!
+        let reference = median.plan.estimate(.reference)!
+        print(String(
+            format: "%@: forward median %.2f ms (X %.2f ms, blocks %.2f ms, %d chunks), plan A %.2f GFLOP -> %.0f GFLOP/s; "
+                + "predicted %.2f ms; reference-order FLOPs %.2f GFLOP; threads %d",
+            w.name, median.timings.forward * 1e3, median.timings.projection * 1e3, median.timings.blocks * 1e3,
+            median.timings.chunks, estimate.flops / 1e9, estimate.flops / median.timings.forward / 1e9,
+            estimate.seconds * 1e3, reference.flops / 1e9, engine.threads))
+        #expect(median.result.output.values.allSatisfy { $0.isFinite })
+    }
+}
