@@ -212,6 +212,32 @@ static double bench_layer_norm(ptrdiff_t rows, ptrdiff_t n, int reps) {
     return (double)rows / times[reps / 2] / 1e6;
 }
 
+/// Median seconds of fk_attend over `batch` samples of `tokens` tokens (dim 2048,
+/// 8 heads, chunks of 64): the thread's CPU time when pool is NULL, else wall time.
+static double bench_attend(fk_pool *pool, ptrdiff_t batch, ptrdiff_t tokens, int reps) {
+    const ptrdiff_t dim = 2048, heads = 8;
+    float *img = alloc_floats(batch * tokens * dim), *u = alloc_floats(batch * heads * dim);
+    float *z = alloc_floats(batch * heads * dim);
+    fill(img, batch * tokens * dim, 10);
+    fill(u, batch * heads * dim, 11);
+    for (ptrdiff_t i = 0; i < batch * heads * dim; i++) u[i] *= 0.05f;
+    fk_attn_sample *samples = malloc((size_t)batch * sizeof *samples);
+    for (ptrdiff_t b = 0; b < batch; b++) {
+        fk_attn_sample s = {img + b * tokens * dim, tokens, u + b * heads * dim, z + b * heads * dim, NULL};
+        samples[b] = s;
+    }
+    float *scratch = alloc_floats(fk_attend_scratch_count(samples, batch, dim, heads, 64));
+    double times[64];
+    for (int r = 0; r < reps; r++) {
+        double t0 = pool ? now_s() : thread_cpu_s();
+        fk_attend(pool, samples, batch, dim, dim, heads, dim, dim, 64, scratch);
+        times[r] = (pool ? now_s() : thread_cpu_s()) - t0;
+    }
+    qsort(times, (size_t)reps, sizeof(double), cmp_double);
+    free(img); free(u); free(z); free(samples); free(scratch);
+    return times[reps / 2];
+}
+
 static void empty_task(void *ctx, ptrdiff_t task, int worker) {
     (void)ctx; (void)task; (void)worker;
 }
@@ -284,6 +310,17 @@ int main(int argc, char **argv) {
         timing one = bench_attn(pools[0], (attn_kind)k, tokens, dim, heads, reps);
         timing all = bench_attn(pools[1], (attn_kind)k, tokens, dim, heads, reps);
         printf("%s  %10.1f     %10.1f      %10.1f\n", names[k], one.cpu, all.cpu, all.wall);
+        fflush(stdout);
+    }
+
+    static const ptrdiff_t attend_shapes[][2] = {{1, 64}, {256, 128}, {4, 4096}};
+    printf("\nfk_attend (dim 2048, 8 heads, chunks of 64)   1 thread cpu        %d threads wall\n", cpus);
+    for (size_t i = 0; i < sizeof attend_shapes / sizeof attend_shapes[0]; i++) {
+        const ptrdiff_t b = attend_shapes[i][0], t = quick ? attend_shapes[i][1] / 4 : attend_shapes[i][1];
+        const double gb = (double)b * (double)t * 2048 * 4 / 1e9;
+        const double one = bench_attend(NULL, b, t, reps), all = bench_attend(pools[1], b, t, reps);
+        printf("B %4td × %4td tokens (%6.1f MB)      %7.2f ms %5.1f GB/s  %7.2f ms %5.1f GB/s\n", b, t,
+               gb * 1e3, one * 1e3, gb / one, all * 1e3, gb / all);
         fflush(stdout);
     }
 
