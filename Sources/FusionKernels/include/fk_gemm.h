@@ -47,8 +47,11 @@ void fk_gemm_pack_io(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out,
 /// row/column ranges a caller splits the work into, or the thread count.
 ///
 /// Single-threaded: to use several threads, call it concurrently on disjoint
-/// row or column ranges of the same `y` (for one row, split the columns).
-/// Complexity: 2·rows·cols·in flops. Traps (message on stderr, abort) on a
+/// row or column ranges of the same `y` (for one row, split the columns), or use
+/// `fk_gemm_parallel` (fk_parallel.h). Complexity: 2·rows·cols·in flops; register
+/// tiles of 6 rows × 64 columns (AVX-512) reach about 105 GFLOP/s per thread for
+/// rows ≥ 64 on a Zen 4 core whose FMA peak is 117 GFLOP/s; one row is bound by
+/// streaming the weight. Traps (message on stderr, abort) on a
 /// broken contract: negative or inconsistent sizes, ranges outside [0, out].
 void fk_gemm(const float *x, ptrdiff_t ldx,
              const float *packed, ptrdiff_t in, ptrdiff_t out,
