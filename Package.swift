@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "NpyIO", targets: ["NpyIO"]),
         .library(name: "Fusion", targets: ["Fusion"]),
+        .library(name: "Heatmap", targets: ["Heatmap"]),
         .executable(name: "fusectl", targets: ["fusectl"]),
     ],
     dependencies: [
@@ -34,10 +35,13 @@ let package = Package(
         ),
         .target(name: "Fusion", dependencies: ["NpyIO", "FusionKernels"]),
         .executableTarget(name: "kernels-bench", dependencies: ["FusionKernels"]),
+        .target(name: "Heatmap", dependencies: ["CZlib"]),
+        // Batches as files: input/output file sets, manifests, shards, resumable runs.
+        .target(name: "FusionJobs", dependencies: ["NpyIO", "Fusion"]),
         .executableTarget(
             name: "fusectl",
             dependencies: [
-                "NpyIO", "Fusion",
+                "NpyIO", "Fusion", "FusionJobs", "Heatmap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,6 +50,8 @@ let package = Package(
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "NpyIO", "TestSupport"]),
         .testTarget(name: "FusionKernelsTests", dependencies: ["FusionKernels"]),
         .testTarget(name: "FusectlCLITests", dependencies: ["NpyIO", "TestSupport"]),
+        .testTarget(name: "FusionJobsTests", dependencies: ["FusionJobs", "Fusion", "NpyIO"]),
+        .testTarget(name: "HeatmapTests", dependencies: ["Heatmap", "CZlib"]),
     ],
     swiftLanguageModes: [.v5]
 )

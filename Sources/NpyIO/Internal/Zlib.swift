@@ -1,0 +1,111 @@
+import CZlib
+
+/// Thin wrappers over zlib: CRC-32, raw inflate bounded by a declared size, raw deflate.
+enum Zlib {
+    /// CRC-32 (the zip polynomial) of `bytes`, continuing from `crc` (0 to start).
+    static func crc32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
+        return UInt32(truncatingIfNeeded: crc32_z(UInt(crc), base.assumingMemoryBound(to: Bytef.self), z_size_t(bytes.count)))
+    }
+
+    /// Why an inflate stopped early or went too far.
+    enum InflateProblem: Error, Equatable {
+        /// The stream would produce more than the declared size (a bomb or a wrong size).
+        case exceedsDeclaredSize
+        /// The stream ended after `produced` bytes, fewer than declared.
+        case shorterThanDeclared(produced: Int)
+        /// The input ran out before the end-of-stream marker.
+        case truncated(produced: Int)
+        /// zlib reported corrupt data (its message).
+        case corrupt(String)
+    }
+
+    /// Inflates the raw deflate stream `input` into `output`, which has exactly the declared size.
+    /// Never writes past `output`; stops as soon as the stream would produce one byte more.
+    ///
+    /// - Throws: `InflateProblem`.
+    static func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw InflateProblem.corrupt("inflateInit2 failed")
+        }
+        defer { inflateEnd(&stream) }
+        var inOffset = 0, outOffset = 0
+        var overflowProbe: UInt8 = 0
+        while true {
+            let inChunk = min(input.count - inOffset, 1 << 30)
+            stream.next_in = inChunk > 0 ? UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self) + inOffset) : nil
+            stream.avail_in = UInt32(inChunk)
+            let outChunk = min(output.count - outOffset, 1 << 30)
+            let status: Int32
+            if outChunk > 0 {
+                stream.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self) + outOffset
+                stream.avail_out = UInt32(outChunk)
+                status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                outOffset += outChunk - Int(stream.avail_out)
+            } else {
+                // The declared size is reached: probe whether the stream has one more byte.
+                status = withUnsafeMutablePointer(to: &overflowProbe) { probe -> Int32 in
+                    stream.next_out = probe
+                    stream.avail_out = 1
+                    let result = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    return result
+                }
+                if stream.avail_out == 0 { throw InflateProblem.exceedsDeclaredSize }
+            }
+            inOffset += inChunk - Int(stream.avail_in)
+            switch status {
+            case Z_STREAM_END:
+                if outOffset < output.count { throw InflateProblem.shorterThanDeclared(produced: outOffset) }
+                return
+            case Z_OK:
+                continue
+            case Z_BUF_ERROR:
+                // no progress possible: either input exhausted or output full (handled by the probe)
+                if inOffset >= input.count { throw InflateProblem.truncated(produced: outOffset) }
+                continue
+            case Z_DATA_ERROR:
+                throw InflateProblem.corrupt(stream.msg.map { String(cString: $0) } ?? "invalid deflate data")
+            case Z_MEM_ERROR:
+                throw InflateProblem.corrupt("out of memory")
+            default:
+                throw InflateProblem.corrupt("zlib status \(status)")
+            }
+        }
+    }
+
+    /// Raw-deflates (no zlib header, as zip stores it) the concatenation of `parts` at zlib's default
+    /// level 6 (what `np.savez_compressed` uses), returning the compressed bytes.
+    static func deflate(_ parts: [UnsafeRawBufferPointer]) -> [UInt8] {
+        var stream = z_stream()
+        let initStatus = deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY,
+                                       ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        precondition(initStatus == Z_OK, "deflateInit2 failed with \(initStatus)")
+        defer { deflateEnd(&stream) }
+        var output: [UInt8] = []
+        let chunkSize = 1 << 20
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        for (index, part) in parts.enumerated() {
+            var offset = 0
+            let isLast = index == parts.count - 1
+            repeat {
+                let inChunk = min(part.count - offset, 1 << 30)
+                stream.next_in = inChunk > 0 ? UnsafeMutablePointer(mutating: part.baseAddress!.assumingMemoryBound(to: Bytef.self) + offset) : nil
+                stream.avail_in = UInt32(inChunk)
+                let flush = isLast && offset + inChunk == part.count ? Z_FINISH : Z_NO_FLUSH
+                var status: Int32
+                repeat {
+                    status = chunk.withUnsafeMutableBufferPointer { buffer -> Int32 in
+                        stream.next_out = buffer.baseAddress!
+                        stream.avail_out = UInt32(chunkSize)
+                        return CZlib.deflate(&stream, flush)
+                    }
+                    output.append(contentsOf: chunk[0..<(chunkSize - Int(stream.avail_out))])
+                } while stream.avail_out == 0 || (flush == Z_FINISH && status != Z_STREAM_END)
+                offset += inChunk
+            } while offset < part.count
+        }
+        if parts.isEmpty { return deflate([UnsafeRawBufferPointer(start: nil, count: 0)]) }
+        return output
+    }
+}

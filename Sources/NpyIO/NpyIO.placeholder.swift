@@ -1,1 +1,0 @@
-// The .npy/.npz library; see NpyArray.swift.

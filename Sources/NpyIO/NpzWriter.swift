@@ -1,0 +1,68 @@
+/// Builds an .npz archive that `np.load` reads: one `NAME.npy` member per array, each holding the
+/// exact bytes `np.save` would write, stored or deflated (zlib level 6, like `np.savez_compressed`).
+/// ZIP64 extra fields and end records are written where a member or the archive passes 4 GiB.
+public struct NpzWriter {
+    /// How members are written: `stored` (`np.savez`) or `deflated` (`np.savez_compressed`).
+    public enum Compression: Sendable { case stored, deflated }
+
+    public var compression: Compression
+    private var members: [(name: String, array: NpyArray)] = []
+
+    public init(compression: Compression = .stored) {
+        self.compression = compression
+    }
+
+    /// Names added so far, in order.
+    public var names: [String] { members.map(\.name) }
+
+    /// Adds `array` as member `name.npy` (`name` without the suffix). Adding a name twice traps
+    /// (a broken caller contract: the archive would be ambiguous).
+    public mutating func add(_ name: String, _ array: NpyArray) {
+        precondition(!members.contains { $0.name == name }, "NpzWriter: member '\(name)' added twice")
+        members.append((name, array))
+    }
+
+    /// The whole archive in memory.
+    public func encode() throws -> [UInt8] {
+        var out: [UInt8] = []
+        try write { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Writes the archive to `path` with `OutputFile`'s rules ("-" → stdout in one pass; existing
+    /// non-regular files directly; otherwise a same-folder temporary file, fsync'd and renamed into
+    /// place). Stored member data is streamed from the arrays (no copy); deflated members are
+    /// compressed one at a time in memory.
+    ///
+    /// `durable: false` skips the fsyncs (the replacement is still atomic).
+    ///
+    /// - Throws: `NpyError` naming the path; on failure the temporary file is removed.
+    public func write(to path: String, durable: Bool = true) throws {
+        try OutputFile.write(to: path, durable: durable) { output in
+            try write { try output.write($0) }
+        }
+    }
+
+    private func write(_ sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+        var zip = ZipWriter(sink: sink)
+        for (name, array) in members {
+            let header = NpyFile.header(for: array)
+            try header.withUnsafeBytes { headerBytes in
+                try array.withUnsafeRawBytes { dataBytes in
+                    let crc = Zlib.crc32(dataBytes, continuing: Zlib.crc32(headerBytes))
+                    let size = headerBytes.count + dataBytes.count
+                    switch compression {
+                    case .stored:
+                        try zip.addMember(name: name + ".npy", method: 0, crc: crc, uncompressedSize: size, data: [headerBytes, dataBytes])
+                    case .deflated:
+                        let packed = Zlib.deflate([headerBytes, dataBytes])
+                        try packed.withUnsafeBytes { packedBytes in
+                            try zip.addMember(name: name + ".npy", method: 8, crc: crc, uncompressedSize: size, data: [packedBytes])
+                        }
+                    }
+                }
+            }
+        }
+        try zip.finish()
+    }
+}

@@ -1,0 +1,198 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A destination written in one pass: stdout, a special file, or a regular file replaced atomically.
+///
+/// - `"-"` writes to standard output (fd 1) directly.
+/// - An existing path that is not a regular file (`/dev/null`, `/dev/full`, a FIFO) is opened and
+///   written directly.
+/// - Any other path is written to a temporary file `.NAME.tmp-XXXXXX` in the same folder, which
+///   `commit()` fsyncs, gives the mode a new file would get (0666 & ~umask, or the replaced file's
+///   mode), renames over the path and makes durable by fsyncing the folder. Until then the path keeps
+///   its old content; `abandon()` (or deinit without commit) removes the temporary file.
+///
+/// Every failure throws `NpyError` naming the path (`<stdout>` for "-"); EPIPE is an error, never a
+/// crash (callers ignore SIGPIPE). Not thread-safe.
+public final class OutputFile {
+    /// How the bytes reach `path`.
+    public enum Mode: Sendable, Equatable { case standardOutput, direct, atomic }
+
+    /// The path as given ("-" for stdout).
+    public let path: String
+    public let mode: Mode
+    /// The name errors carry: the path, or `<stdout>`.
+    public var displayName: String { mode == .standardOutput ? "<stdout>" : path }
+    /// Bytes written so far.
+    public private(set) var bytesWritten = 0
+
+    private var fd: Int32
+    private var temporaryPath: String?
+    private var targetPath: String
+    private var keptMode: mode_t?
+    private var finished = false
+
+    /// Whether `commit()` fsyncs the file and its folder (the rename is atomic either way).
+    public let isDurable: Bool
+
+    /// Opens the destination for `path` (see the type's rules).
+    ///
+    /// - Parameter durable: fsync the file and its folder on commit (default). `false` keeps the
+    ///   atomic rename but lets the kernel write back later (for scratch output and benchmarks).
+    /// - Throws: `NpyError` naming the path when the folder or file cannot be opened or created.
+    public init(path: String, durable: Bool = true) throws {
+        self.isDurable = durable
+        self.path = path
+        self.targetPath = path
+        if path == "-" {
+            mode = .standardOutput
+            fd = 1
+            return
+        }
+        var info = stat()
+        if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                throw NpyError(file: path, message: "is a directory; expected a file path to write")
+            }
+            mode = .direct
+            fd = open(path, O_WRONLY | O_CLOEXEC)
+            if fd < 0 { throw NpyError(file: path, message: "cannot open for writing: \(FileDescriptorIO.errnoText())") }
+            return
+        }
+        mode = .atomic
+        var target = path
+        if stat(path, &info) == 0 {
+            keptMode = info.st_mode & 0o7777
+            if let resolved = realpath(path, nil) {  // replace the file a symlink points to, not the link
+                target = String(cString: resolved)
+                free(resolved)
+            }
+        }
+        targetPath = target
+        let slash = target.lastIndex(of: "/")
+        let folder = slash.map { String(target[...$0]) } ?? ""
+        let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
+        var template = Array("\(folder).\(name).tmp-XXXXXX".utf8CString)
+        fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if fd < 0 {
+            throw NpyError(file: path, message: "cannot create a temporary file in \(folder.isEmpty ? "the current folder" : "'\(folder)'"): \(FileDescriptorIO.errnoText())")
+        }
+        temporaryPath = String(cString: template)
+    }
+
+    deinit {
+        if !finished { abandon() }
+    }
+
+    /// Appends `bytes`. Throws `NpyError` naming the path on any write error (ENOSPC, EPIPE, …).
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        precondition(!finished, "OutputFile \(path): write after commit/abandon")
+        guard bytes.count > 0 else { return }
+        try FileDescriptorIO.writeAll(fd, bytes, name: displayName)
+        bytesWritten += bytes.count
+    }
+
+    /// Appends `bytes`; see `write(_:)`.
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Finishes: for `.atomic`, fsync, set the mode, rename into place and fsync the folder; for
+    /// `.direct`, close; for stdout, nothing (the bytes are already written).
+    ///
+    /// - Throws: `NpyError` naming the path; the temporary file is removed on failure.
+    public func commit() throws {
+        precondition(!finished, "OutputFile \(path): commit twice")
+        switch mode {
+        case .standardOutput:
+            finished = true
+        case .direct:
+            finished = true
+            if close(fd) != 0 && errno != EINTR {
+                throw NpyError(file: path, message: "close failed: \(FileDescriptorIO.errnoText())")
+            }
+        case .atomic:
+            do {
+                let permissions = keptMode ?? OutputFile.defaultFileMode()
+                if fchmod(fd, permissions) != 0 { throw NpyError(file: path, message: "cannot set the file mode: \(FileDescriptorIO.errnoText())") }
+                if isDurable && fsync(fd) != 0 { throw NpyError(file: path, message: "fsync failed: \(FileDescriptorIO.errnoText())") }
+                if close(fd) != 0 && errno != EINTR {
+                    fd = -1
+                    throw NpyError(file: path, message: "close failed: \(FileDescriptorIO.errnoText())")
+                }
+                fd = -1
+                if rename(temporaryPath!, targetPath) != 0 {
+                    throw NpyError(file: path, message: "cannot rename the temporary file into place: \(FileDescriptorIO.errnoText())")
+                }
+                temporaryPath = nil
+                finished = true
+                if isDurable { syncFolder() }
+            } catch {
+                abandon()
+                throw error
+            }
+        }
+    }
+
+    /// Gives up: closes and removes the temporary file (`.atomic`), closes (`.direct`). Idempotent.
+    public func abandon() {
+        guard !finished else { return }
+        finished = true
+        if mode != .standardOutput && fd >= 0 { close(fd) }
+        if let temporaryPath { unlink(temporaryPath) }
+        temporaryPath = nil
+    }
+
+    /// Opens `path` (see `init(path:durable:)`), runs `body` with the output, and commits; abandons (removing the temporary file)
+    /// when `body` or the commit throws, and rethrows.
+    public static func write(to path: String, durable: Bool = true, _ body: (OutputFile) throws -> Void) throws {
+        let output = try OutputFile(path: path, durable: durable)
+        do {
+            try body(output)
+            try output.commit()
+        } catch {
+            output.abandon()
+            throw error
+        }
+    }
+
+    /// Removes temporary files that an earlier, killed writer of `path` left behind
+    /// (`.NAME.tmp-XXXXXX` beside it). Call it only where no other process can be writing `path`
+    /// at the same time (e.g. a manifest job owns its outputs). Errors are ignored.
+    public static func removeStaleTemporaryFiles(for path: String) {
+        guard path != "-" else { return }
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let prefix = ".\(name).tmp-"
+        guard let directory = opendir(folder.isEmpty ? "." : folder) else { return }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if entryName.hasPrefix(prefix) && entryName.count == prefix.count + 6 {
+                unlink(folder + entryName)
+            }
+        }
+    }
+
+    private func syncFolder() {
+        let slash = targetPath.lastIndex(of: "/")
+        let folder = slash.map { String(targetPath[...$0]) } ?? "."
+        let folderFD = open(folder, O_RDONLY | O_CLOEXEC)
+        if folderFD >= 0 {
+            _ = fsync(folderFD)
+            close(folderFD)
+        }
+    }
+
+    /// 0666 with the process umask applied, as open(2) would create a file.
+    private static func defaultFileMode() -> mode_t {
+        let mask = umask(0o022)
+        umask(mask)
+        return 0o666 & ~mask
+    }
+}
