@@ -37,3 +37,39 @@ void fk_gemm_parallel(fk_pool *pool, const float *x, ptrdiff_t ldx, const float 
     fk_gemm_job job = {x, packed, bias, y, ldx, ldy, in, out, rows, col_blocks, row_blocks, act};
     fk_pool_run(pool, col_blocks * row_blocks, fk_gemm_block, &job);
 }
+
+/// Panels per packing task.
+#define FK_PACK_PANELS 4
+
+typedef struct {
+    const float *source;
+    float *packed;
+    ptrdiff_t ld, in, out, panels;
+    int transposed;
+} fk_pack_job;
+
+static void fk_pack_block(void *ctx, ptrdiff_t task, int worker) {
+    (void)worker;
+    const fk_pack_job *j = ctx;
+    const ptrdiff_t p0 = task * FK_PACK_PANELS;
+    const ptrdiff_t p1 = p0 + FK_PACK_PANELS < j->panels ? p0 + FK_PACK_PANELS : j->panels;
+    if (j->transposed) fk_gemm_pack_io_panels(j->source, j->ld, j->in, j->out, j->packed, p0, p1);
+    else fk_gemm_pack_oi_panels(j->source, j->ld, j->out, j->in, j->packed, p0, p1);
+}
+
+static void fk_pack_parallel(fk_pool *pool, fk_pack_job *job) {
+    job->panels = fk_gemm_packed_count(job->in, job->out) / (16 * job->in);
+    fk_pool_run(pool, (job->panels + FK_PACK_PANELS - 1) / FK_PACK_PANELS, fk_pack_block, job);
+}
+
+void fk_gemm_pack_oi_parallel(fk_pool *pool, const float *w, ptrdiff_t ldw, ptrdiff_t out,
+                              ptrdiff_t in, float *packed) {
+    fk_pack_job job = {w, packed, ldw, in, out, 0, 0};
+    fk_pack_parallel(pool, &job);
+}
+
+void fk_gemm_pack_io_parallel(fk_pool *pool, const float *b, ptrdiff_t ldb, ptrdiff_t in,
+                              ptrdiff_t out, float *packed) {
+    fk_pack_job job = {b, packed, ldb, in, out, 0, 1};
+    fk_pack_parallel(pool, &job);
+}

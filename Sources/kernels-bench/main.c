@@ -238,6 +238,21 @@ static double bench_attend(fk_pool *pool, ptrdiff_t batch, ptrdiff_t tokens, int
     return times[reps / 2];
 }
 
+/// GB/s (read side) of packing an (out × in) weight, one thread, thread CPU time.
+static double bench_pack(ptrdiff_t in, ptrdiff_t out, int reps) {
+    float *w = alloc_floats(in * out), *packed = alloc_floats(fk_gemm_packed_count(in, out));
+    fill(w, in * out, 12);
+    double times[64];
+    for (int r = 0; r < reps; r++) {
+        double t0 = thread_cpu_s();
+        fk_gemm_pack_oi(w, in, out, in, packed);
+        times[r] = thread_cpu_s() - t0;
+    }
+    qsort(times, (size_t)reps, sizeof(double), cmp_double);
+    free(w); free(packed);
+    return (double)in * (double)out * 4 / times[reps / 2] / 1e9;
+}
+
 static void empty_task(void *ctx, ptrdiff_t task, int worker) {
     (void)ctx; (void)task; (void)worker;
 }
@@ -323,6 +338,9 @@ int main(int argc, char **argv) {
                gb * 1e3, one * 1e3, gb / one, all * 1e3, gb / all);
         fflush(stdout);
     }
+
+    printf("\npacking (fk_gemm_pack_oi), 1 thread: 768×3072 %.2f GB/s, 3072×768 %.2f GB/s, 768×2048 %.2f GB/s\n",
+           bench_pack(3072, 768, reps), bench_pack(768, 3072, reps), bench_pack(2048, 768, reps));
 
     const ptrdiff_t n = 1 << 22;
     printf("\nelementwise, 1 thread (G elements/s): exp %.2f  gelu %.2f  gelu_tanh %.2f  relu %.2f\n",

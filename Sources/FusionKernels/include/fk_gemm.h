@@ -20,13 +20,24 @@ ptrdiff_t fk_gemm_packed_count(ptrdiff_t in, ptrdiff_t out);
 ///   (unaligned works, slower). Layout: panels of 16 output columns,
 ///   packed[(p·in + k)·16 + c] = w[(16p + c)·ldw + k], zero for 16p + c ≥ out.
 ///
-/// Not performance-critical (done once at load). Traps on bad sizes.
+/// Done once at load, but on the critical path of a one-sample run: the AVX-512 path
+/// transposes 16 × 16 blocks in registers. Traps on bad sizes.
 void fk_gemm_pack_oi(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in, float *packed);
 
 /// Packs a (in × out) row-major matrix `b` (element (k, o) at b[k·ldb + o],
 /// ldb ≥ out) so that `fk_gemm` computes Y = X·B. Same packed layout as
 /// `fk_gemm_pack_oi` of bᵀ.
 void fk_gemm_pack_io(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out, float *packed);
+
+/// Panels [panel_begin, panel_end) of `fk_gemm_pack_oi` (panel p = output columns
+/// 16p..16p+15, of ceil(out/16) panels): lets callers pack on several threads (see
+/// `fk_gemm_pack_oi_parallel`). The bytes written do not depend on the CPU path.
+void fk_gemm_pack_oi_panels(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in,
+                            float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end);
+
+/// Panels [panel_begin, panel_end) of `fk_gemm_pack_io`.
+void fk_gemm_pack_io_panels(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out,
+                            float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end);
 
 /// Y = act(X·Wᵀ + bias) on a block of rows and output columns.
 ///

@@ -23,6 +23,15 @@ void fk_gemm_parallel(fk_pool *pool,
                       const float *bias, fk_activation act,
                       float *y, ptrdiff_t ldy, ptrdiff_t rows);
 
+/// `fk_gemm_pack_oi` with the panels split across `pool` (NULL: the caller only);
+/// the same bytes as the sequential call.
+void fk_gemm_pack_oi_parallel(fk_pool *pool, const float *w, ptrdiff_t ldw, ptrdiff_t out,
+                              ptrdiff_t in, float *packed);
+
+/// `fk_gemm_pack_io` with the panels split across `pool`; the same bytes.
+void fk_gemm_pack_io_parallel(fk_pool *pool, const float *b, ptrdiff_t ldb, ptrdiff_t in,
+                              ptrdiff_t out, float *packed);
+
 /// One sample of a batched attention call (see `fk_attend`).
 typedef struct fk_attn_sample {
     /// Token 0 of the sample; token t at img + t·ldi (any alignment, e.g. a memory map).
