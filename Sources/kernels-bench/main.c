@@ -1,7 +1,8 @@
 // kernels-bench: throughput of the FusionKernels kernels on this machine.
 //
-// Usage: kernels-bench [--quick] [--tokens N] [--level scalar|avx2|avx512]
-// (--tokens sets the token count of the attention benchmarks: 64 keeps I in cache.)
+// Usage: kernels-bench [--quick] [--tokens N] [--dim N] [--level scalar|avx2|avx512]
+// (--tokens and --dim set the token matrix of the attention kernel benchmarks: few
+// tokens keep it in cache; dim 768 is X of the X-formed plan, 2048 raw image tokens.)
 // Prints, for each kernel and shape, the median over repetitions of GFLOP/s (GEMM)
 // or GB/s of the streamed token matrix (attention), on 1 thread and on all CPUs
 // (work split across output columns or tokens through fk_pool). Numbers are noisy
@@ -271,10 +272,11 @@ static double bench_pool_latency(fk_pool *pool, int reps) {
 
 int main(int argc, char **argv) {
     int quick = 0;
-    ptrdiff_t attn_tokens = 0;
+    ptrdiff_t attn_tokens = 0, attn_dim = 2048;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
         else if (strcmp(argv[i], "--tokens") == 0 && i + 1 < argc) attn_tokens = atol(argv[++i]);
+        else if (strcmp(argv[i], "--dim") == 0 && i + 1 < argc) attn_dim = atol(argv[++i]);
         else if (strcmp(argv[i], "--level") == 0 && i + 1 < argc) {
             const char *name = argv[++i];
             int found = 0;
@@ -288,7 +290,7 @@ int main(int argc, char **argv) {
                 return 2;
             }
         } else {
-            fprintf(stderr, "usage: kernels-bench [--quick] [--tokens N] [--level scalar|avx2|avx512]\n");
+            fprintf(stderr, "usage: kernels-bench [--quick] [--tokens N] [--dim N] [--level scalar|avx2|avx512]\n");
             return 2;
         }
     }
@@ -315,7 +317,8 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
 
-    const ptrdiff_t tokens = attn_tokens > 0 ? attn_tokens : quick ? 4096 : 16384, dim = 2048, heads = 8;
+    const ptrdiff_t tokens = attn_tokens > 0 ? attn_tokens : quick ? 4096 : 16384, heads = 8;
+    const ptrdiff_t dim = attn_dim;
     printf("\nattention, I = %td × %td floats (%.0f MB), %td heads; GB/s of I\n", tokens, dim,
            (double)tokens * (double)dim * 4 / 1e6, heads);
     printf("                              1 thread cpu   %d threads cpu   %d threads wall\n", cpus, cpus);
@@ -339,7 +342,8 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
 
-    printf("\npacking (fk_gemm_pack_oi), 1 thread: 768×3072 %.2f GB/s, 3072×768 %.2f GB/s, 768×2048 %.2f GB/s\n",
+    printf("\npacking nn.Linear weights (fk_gemm_pack_oi), 1 thread, GB/s read: in 3072 → out 768 %.2f, "
+           "768 → 3072 %.2f, 2048 → 768 %.2f\n",
            bench_pack(3072, 768, reps), bench_pack(768, 3072, reps), bench_pack(2048, 768, reps));
 
     const ptrdiff_t n = 1 << 22;
