@@ -1,4 +1,5 @@
-// fk_gemm_parallel: fk_gemm over a grid of output blocks run on a pool.
+// fk_gemm_parallel and fk_gemm_unpacked_parallel: the GEMMs over a grid of output
+// blocks run on a pool; parallel packing.
 #include "internal/fk_internal.h"
 
 /// Output columns per task (eight 16-column panels, two register tiles).
@@ -9,6 +10,7 @@ typedef struct {
     float *y;
     ptrdiff_t ldx, ldy, in, out, rows, col_blocks, row_blocks;
     fk_activation act;
+    ptrdiff_t ldw;  // > 0: `packed` is an unpacked (out × in) weight for fk_gemm_unpacked
 } fk_gemm_job;
 
 static void fk_gemm_block(void *ctx, ptrdiff_t task, int worker) {
@@ -18,7 +20,25 @@ static void fk_gemm_block(void *ctx, ptrdiff_t task, int worker) {
     const ptrdiff_t c0 = cb * FK_PAR_COLUMNS;
     const ptrdiff_t c1 = c0 + FK_PAR_COLUMNS < j->out ? c0 + FK_PAR_COLUMNS : j->out;
     const ptrdiff_t r0 = j->rows * rb / j->row_blocks, r1 = j->rows * (rb + 1) / j->row_blocks;
-    fk_gemm(j->x, j->ldx, j->packed, j->in, j->out, j->bias, j->act, j->y, j->ldy, r0, r1, c0, c1);
+    if (j->ldw > 0)
+        fk_gemm_unpacked(j->x, j->ldx, j->packed, j->ldw, j->in, j->out, j->bias, j->act, j->y,
+                         j->ldy, r0, r1, c0, c1);
+    else
+        fk_gemm(j->x, j->ldx, j->packed, j->in, j->out, j->bias, j->act, j->y, j->ldy, r0, r1, c0, c1);
+}
+
+static void fk_gemm_grid(fk_pool *pool, const float *x, ptrdiff_t ldx, const float *weight,
+                         ptrdiff_t ldw, ptrdiff_t in, ptrdiff_t out, const float *bias,
+                         fk_activation act, float *y, ptrdiff_t ldy, ptrdiff_t rows) {
+    const ptrdiff_t threads = fk_pool_threads(pool);
+    const ptrdiff_t col_blocks = (out + FK_PAR_COLUMNS - 1) / FK_PAR_COLUMNS;
+    ptrdiff_t row_blocks = 1;
+    if (col_blocks < 2 * threads) {
+        row_blocks = (2 * threads + col_blocks - 1) / col_blocks;
+        if (row_blocks > rows) row_blocks = rows;
+    }
+    fk_gemm_job job = {x, weight, bias, y, ldx, ldy, in, out, rows, col_blocks, row_blocks, act, ldw};
+    fk_pool_run(pool, col_blocks * row_blocks, fk_gemm_block, &job);
 }
 
 void fk_gemm_parallel(fk_pool *pool, const float *x, ptrdiff_t ldx, const float *packed,
@@ -27,15 +47,16 @@ void fk_gemm_parallel(fk_pool *pool, const float *x, ptrdiff_t ldx, const float 
     if (rows < 0) fk_fail(__func__, "rows = %td is negative", rows);
     if (out < 1) fk_fail(__func__, "out = %td must be at least 1", out);
     if (rows == 0) return;
-    const ptrdiff_t threads = fk_pool_threads(pool);
-    const ptrdiff_t col_blocks = (out + FK_PAR_COLUMNS - 1) / FK_PAR_COLUMNS;
-    ptrdiff_t row_blocks = 1;
-    if (col_blocks < 2 * threads) {
-        row_blocks = (2 * threads + col_blocks - 1) / col_blocks;
-        if (row_blocks > rows) row_blocks = rows;
-    }
-    fk_gemm_job job = {x, packed, bias, y, ldx, ldy, in, out, rows, col_blocks, row_blocks, act};
-    fk_pool_run(pool, col_blocks * row_blocks, fk_gemm_block, &job);
+    fk_gemm_grid(pool, x, ldx, packed, 0, in, out, bias, act, y, ldy, rows);
+}
+
+void fk_gemm_unpacked_parallel(fk_pool *pool, const float *x, ptrdiff_t ldx, const float *w,
+                               ptrdiff_t ldw, ptrdiff_t in, ptrdiff_t out, const float *bias,
+                               fk_activation act, float *y, ptrdiff_t ldy, ptrdiff_t rows) {
+    if (rows < 0) fk_fail(__func__, "rows = %td is negative", rows);
+    if (out < 1 || ldw < 1) fk_fail(__func__, "out = %td and ldw = %td must be at least 1", out, ldw);
+    if (rows == 0) return;
+    fk_gemm_grid(pool, x, ldx, w, ldw, in, out, bias, act, y, ldy, rows);
 }
 
 /// Panels per packing task.

@@ -90,6 +90,7 @@ typedef struct {
     const float *x, *packed, *bias;
     float *y;
     ptrdiff_t rows, in, out, parts;
+    const float *unpacked;  // non-NULL: run fk_gemm_unpacked on this (out × in) weight
 } gemm_job;
 
 static void gemm_task(void *ctx, ptrdiff_t task, int worker) {
@@ -99,19 +100,24 @@ static void gemm_task(void *ctx, ptrdiff_t task, int worker) {
     ptrdiff_t panels = (j->out + 15) / 16;
     ptrdiff_t c0 = panels * task / j->parts * 16, c1 = panels * (task + 1) / j->parts * 16;
     if (c1 > j->out) c1 = j->out;
-    fk_gemm(j->x, j->in, j->packed, j->in, j->out, j->bias, FK_ACT_NONE, j->y, j->out, 0, j->rows,
-            c0, c1);
+    if (j->unpacked)
+        fk_gemm_unpacked(j->x, j->in, j->unpacked, j->in, j->in, j->out, j->bias, FK_ACT_NONE, j->y,
+                         j->out, 0, j->rows, c0, c1);
+    else
+        fk_gemm(j->x, j->in, j->packed, j->in, j->out, j->bias, FK_ACT_NONE, j->y, j->out, 0,
+                j->rows, c0, c1);
     worker_cpu[worker] += thread_cpu_s() - cpu0;
 }
 
-static timing bench_gemm(fk_pool *pool, ptrdiff_t rows, ptrdiff_t in, ptrdiff_t out, int reps) {
+static timing bench_gemm(fk_pool *pool, ptrdiff_t rows, ptrdiff_t in, ptrdiff_t out, int reps,
+                         int unpacked) {
     float *x = alloc_floats(rows * in), *w = alloc_floats(in * out), *y = alloc_floats(rows * out);
     float *bias = alloc_floats(out), *packed = alloc_floats(fk_gemm_packed_count(in, out));
     fill(x, rows * in, 1);
     fill(w, in * out, 2);
     fill(bias, out, 3);
     fk_gemm_pack_oi(w, in, out, in, packed);
-    gemm_job job = {x, packed, bias, y, rows, in, out, fk_pool_threads(pool)};
+    gemm_job job = {x, packed, bias, y, rows, in, out, fk_pool_threads(pool), unpacked ? w : NULL};
     timing t = measure(pool, job.parts, gemm_task, &job, reps);
     free(x); free(w); free(y); free(bias); free(packed);
     const double flops = 2.0 * (double)rows * (double)in * (double)out;
@@ -305,13 +311,22 @@ int main(int argc, char **argv) {
 
     static const ptrdiff_t gemm_shapes[][3] = {
         {256, 768, 768}, {256, 768, 3072}, {256, 3072, 768}, {256, 2048, 768},
-        {64, 768, 768},  {8, 768, 3072},   {1, 768, 3072},   {1, 3072, 768},
+        {64, 768, 768},  {8, 768, 3072},   {1, 768, 3072},   {1, 3072, 768}, {1, 768, 256},
     };
     printf("\nGEMM Y = X·Wᵀ + b, GFLOP/s     1 thread cpu   %d threads cpu   %d threads wall\n", cpus, cpus);
     for (size_t i = 0; i < sizeof gemm_shapes / sizeof gemm_shapes[0]; i++) {
         const ptrdiff_t *sh = gemm_shapes[i];
-        timing one = bench_gemm(pools[0], sh[0], sh[1], sh[2], reps);
-        timing all = bench_gemm(pools[1], sh[0], sh[1], sh[2], reps);
+        timing one = bench_gemm(pools[0], sh[0], sh[1], sh[2], reps, 0);
+        timing all = bench_gemm(pools[1], sh[0], sh[1], sh[2], reps, 0);
+        printf("rows %4td in %4td out %4td  %10.1f     %10.1f      %10.1f\n", sh[0], sh[1], sh[2],
+               one.cpu, all.cpu, all.wall);
+        fflush(stdout);
+    }
+    printf("unpacked weight (fk_gemm_unpacked)\n");
+    for (size_t i = 4; i < sizeof gemm_shapes / sizeof gemm_shapes[0]; i++) {
+        const ptrdiff_t *sh = gemm_shapes[i];
+        timing one = bench_gemm(pools[0], sh[0], sh[1], sh[2], reps, 1);
+        timing all = bench_gemm(pools[1], sh[0], sh[1], sh[2], reps, 1);
         printf("rows %4td in %4td out %4td  %10.1f     %10.1f      %10.1f\n", sh[0], sh[1], sh[2],
                one.cpu, all.cpu, all.wall);
         fflush(stdout);

@@ -187,6 +187,35 @@ extension KernelsSuite {
             }
         }
 
+        @Test("fk_gemm_unpacked gives the bits of fk_gemm on the packed weight",
+              arguments: [(1, 768, 96), (3, 37, 23), (9, 50, 20), (17, 129, 70), (8, 16, 16)])
+        func unpackedEqualsPacked(rows: Int, input: Int, output: Int) {
+            let linear = PackedLinear(input: input, output: output, seed: UInt64(rows * 7 + input),
+                                      bias: rows % 2 == 1)
+            let x = randomFloats(rows * input, seed: UInt64(output))
+            // The weight with rows padded to a stride of input + 3.
+            let ldw = input + 3
+            var w = [Float](repeating: .nan, count: output * ldw)
+            for o in 0..<output { for k in 0..<input { w[o * ldw + k] = linear.weight[o * input + k] } }
+            forEachLevel { level in
+                for act in [FK_ACT_NONE, FK_ACT_GELU] {
+                    let want = linear.apply(x, rows: rows, activation: act)
+                    var y = [Float](repeating: .nan, count: rows * output)
+                    let bias = linear.bias ?? []
+                    // Two uneven column ranges and two row ranges.
+                    let cut = output / 3, half = rows / 2
+                    for (r0, r1, c0, c1) in [(0, half, 0, output), (half, rows, 0, cut), (half, rows, cut, output)] {
+                        bias.withUnsafeBufferPointer { b in
+                            fk_gemm_unpacked(x, input, w, ldw, input, output, linear.bias == nil ? nil : b.baseAddress,
+                                             act, &y, output, r0, r1, c0, c1)
+                        }
+                    }
+                    let d = firstBitDifference(y, want)
+                    #expect(d == nil, "\(name(level)) \(rows)×\(input)→\(output) act \(act.rawValue): element \(d?.index ?? -1) is \(d?.a ?? 0), packed gives \(d?.b ?? 0)")
+                }
+            }
+        }
+
         @Test("pack_io of Wᵀ equals pack_oi of W on every path, by panels and in parallel",
               arguments: [(19, 37), (16, 16), (50, 20), (768, 96), (33, 129)])
         func packLayouts(input: Int, output: Int) {

@@ -35,7 +35,7 @@ func attendBatch(_ cases: [AttentionCase], valid: [Int], threads: Int32, chunk: 
 
 extension KernelsSuite {
     @Suite struct ParallelTests {
-        @Test("fk_gemm_parallel equals one fk_gemm call bit for bit on any pool size",
+        @Test("fk_gemm_parallel and fk_gemm_unpacked_parallel equal one fk_gemm call bit for bit on any pool size",
               arguments: [(1, 768, 3072), (256, 300, 96), (5, 64, 700), (3, 20, 36)])
         func gemmParallel(rows: Int, input: Int, output: Int) {
             let linear = PackedLinear(input: input, output: output, seed: UInt64(output))
@@ -49,6 +49,11 @@ extension KernelsSuite {
                                  &y, output, rows)
                 let d = firstBitDifference(y, want)
                 #expect(d == nil, "\(threads) threads, \(rows)×\(input)→\(output): element \(d?.index ?? -1)")
+                var u = [Float](repeating: .nan, count: rows * output)
+                fk_gemm_unpacked_parallel(pool, x, input, linear.weight, input, input, output, linear.bias,
+                                          FK_ACT_GELU, &u, output, rows)
+                let e = firstBitDifference(u, want)
+                #expect(e == nil, "unpacked, \(threads) threads, \(rows)×\(input)→\(output): element \(e?.index ?? -1)")
             }
         }
 

