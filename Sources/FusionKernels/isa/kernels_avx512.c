@@ -11,6 +11,7 @@
 #include "../bodies/attention_body.h"
 #include "../bodies/layer_norm_body.h"
 #include "../bodies/activation_body.h"
+#include "../bodies/elementwise_body.h"
 #include "../bodies/softmax_body.h"
 
 #pragma clang attribute pop
