@@ -34,12 +34,14 @@ let package = Package(
             linkerSettings: [.linkedLibrary("m")]
         ),
         .target(name: "Fusion", dependencies: ["NpyIO", "FusionKernels"]),
-        .target(name: "Heatmap", dependencies: ["CZlib"]),
         .executableTarget(name: "kernels-bench", dependencies: ["FusionKernels"]),
+        .target(name: "Heatmap", dependencies: ["CZlib"]),
+        // Batches as files: input/output file sets, manifests, shards, resumable runs.
+        .target(name: "FusionJobs", dependencies: ["NpyIO", "Fusion"]),
         .executableTarget(
             name: "fusectl",
             dependencies: [
-                "NpyIO", "Fusion",
+                "NpyIO", "Fusion", "FusionJobs", "Heatmap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "NpyIO", "TestSupport"]),
         .testTarget(name: "FusionKernelsTests", dependencies: ["FusionKernels"]),
         .testTarget(name: "FusectlCLITests", dependencies: ["NpyIO", "TestSupport"]),
+        .testTarget(name: "FusionJobsTests", dependencies: ["FusionJobs", "Fusion", "NpyIO"]),
         .testTarget(name: "HeatmapTests", dependencies: ["Heatmap", "CZlib"]),
     ],
     swiftLanguageModes: [.v5]

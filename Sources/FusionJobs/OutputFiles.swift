@@ -33,6 +33,15 @@ public struct OutputFiles: Sendable, Equatable {
         }
     }
 
+    /// Removes what a killed earlier writer of these outputs left behind (see
+    /// `OutputFile.removeStaleTemporaryFiles(for:)`), so a resumed run ends with exactly the files a
+    /// clean run writes.
+    public func removeStaleTemporaryFiles() {
+        for path in [output, attention].compactMap({ $0 }) {
+            OutputFile.removeStaleTemporaryFiles(for: path)
+        }
+    }
+
     /// Whether `output` (and `attention`, if any) already hold complete .npy files: headers that parse
     /// and exactly the data they announce. Atomic writes mean a file that exists is complete unless
     /// something else wrote it, so this is a cheap check, not a recomputation.

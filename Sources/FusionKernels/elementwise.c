@@ -1,5 +1,5 @@
-// fk_add and fk_bias_add: contract checks and dispatch (the kernels are in
-// bodies/activation_body.h with the other elementwise maps).
+// fk_add and fk_bias_add: contract checks and dispatch (the kernels are
+// bodies/elementwise_body.h).
 #include "internal/fk_internal.h"
 
 void fk_add(const float *a, const float *b, float *y, ptrdiff_t n) {

@@ -1,11 +1,19 @@
-// A minimal parallel-for thread pool (see fk_pool.h): one loop at a time, tasks
-// handed out through an atomic counter, workers spin briefly between loops and then
-// sleep on a condition variable.
+// A minimal parallel-for thread pool (see fk_pool.h).
+//
+// Protocol: one 64-bit atomic word `claim` holds (loop generation << 32 | next task).
+// The caller publishes a loop (fn, ctx, tasks), then stores claim = (gen, 0) and wakes
+// the workers. Everybody, the caller included, claims tasks with a compare-and-swap that
+// only succeeds while the word still belongs to the loop it read fn/ctx/tasks for, and
+// counts finished tasks in `done`. The caller returns once done == tasks: it never waits
+// for a worker that was too late to claim anything, which matters when other processes
+// keep the workers off the CPUs. A late worker's CAS fails on the next loop's word, so it
+// cannot run a task with a previous loop's fn or ctx.
 #include "internal/fk_internal.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -18,13 +26,12 @@ struct fk_pool {
     pthread_mutex_t mutex;     // guards sleeping on `wake`
     pthread_cond_t wake;
     pthread_mutex_t run_lock;  // serialises fk_pool_run
-    _Atomic unsigned long generation;
+    _Atomic uint64_t claim;    // generation << 32 | next task index
+    _Atomic ptrdiff_t done;    // tasks finished in the current loop
     _Atomic int stop;
-    _Atomic ptrdiff_t next;
-    _Atomic int active;        // workers not yet done with the current loop
-    ptrdiff_t tasks;
-    fk_task_fn fn;
-    void *ctx;
+    _Atomic(fk_task_fn) fn;
+    _Atomic(void *) ctx;
+    _Atomic ptrdiff_t tasks;
 };
 
 typedef struct {
@@ -38,12 +45,20 @@ static inline void fk_cpu_relax(void) {
 #endif
 }
 
-static void fk_pool_work(fk_pool *pool, int id) {
-    const ptrdiff_t tasks = pool->tasks;
+/// Claims and runs tasks of loop `gen` until none are left or the loop is over.
+static void fk_pool_work(fk_pool *pool, uint64_t gen, int id) {
+    fk_task_fn fn = atomic_load_explicit(&pool->fn, memory_order_relaxed);
+    void *ctx = atomic_load_explicit(&pool->ctx, memory_order_relaxed);
+    const uint64_t tasks = (uint64_t)atomic_load_explicit(&pool->tasks, memory_order_relaxed);
+    uint64_t word = atomic_load_explicit(&pool->claim, memory_order_acquire);
     for (;;) {
-        ptrdiff_t task = atomic_fetch_add_explicit(&pool->next, 1, memory_order_relaxed);
-        if (task >= tasks) break;
-        pool->fn(pool->ctx, task, id);
+        if ((word >> 32) != gen || (word & 0xFFFFFFFFu) >= tasks) return;
+        if (!atomic_compare_exchange_weak_explicit(&pool->claim, &word, word + 1,
+                                                   memory_order_acq_rel, memory_order_acquire))
+            continue;
+        fn(ctx, (ptrdiff_t)(word & 0xFFFFFFFFu), id);
+        atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
+        word = atomic_load_explicit(&pool->claim, memory_order_acquire);
     }
 }
 
@@ -51,24 +66,23 @@ static void *fk_worker_main(void *arg) {
     fk_worker_start start = *(fk_worker_start *)arg;
     free(arg);
     fk_pool *pool = start.pool;
-    unsigned long seen = 0;
+    uint64_t seen = 0;
     for (;;) {
-        unsigned long gen = atomic_load_explicit(&pool->generation, memory_order_acquire);
+        uint64_t gen = atomic_load_explicit(&pool->claim, memory_order_acquire) >> 32;
         for (int spin = 0; gen == seen && spin < FK_POOL_SPIN; spin++) {
             fk_cpu_relax();
-            gen = atomic_load_explicit(&pool->generation, memory_order_acquire);
+            gen = atomic_load_explicit(&pool->claim, memory_order_acquire) >> 32;
         }
         if (gen == seen) {
             pthread_mutex_lock(&pool->mutex);
-            while ((gen = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen &&
+            while ((gen = atomic_load_explicit(&pool->claim, memory_order_acquire) >> 32) == seen &&
                    !atomic_load(&pool->stop))
                 pthread_cond_wait(&pool->wake, &pool->mutex);
             pthread_mutex_unlock(&pool->mutex);
         }
         if (atomic_load(&pool->stop)) return NULL;
         seen = gen;
-        fk_pool_work(pool, start.id);
-        atomic_fetch_sub_explicit(&pool->active, 1, memory_order_release);
+        fk_pool_work(pool, gen, start.id);
     }
 }
 
@@ -118,24 +132,25 @@ void fk_pool_destroy(fk_pool *pool) {
 int fk_pool_threads(const fk_pool *pool) { return pool ? pool->threads : 1; }
 
 void fk_pool_run(fk_pool *pool, ptrdiff_t tasks, fk_task_fn fn, void *ctx) {
-    if (tasks < 0) fk_fail(__func__, "tasks = %td is negative", tasks);
+    if (tasks < 0 || tasks > 0x7FFFFFFF)
+        fk_fail(__func__, "tasks = %td is outside [0, 2^31)", tasks);
     if (tasks == 0) return;
     if (pool == NULL || pool->threads == 1 || tasks == 1) {
         for (ptrdiff_t t = 0; t < tasks; t++) fn(ctx, t, 0);
         return;
     }
     pthread_mutex_lock(&pool->run_lock);
-    pool->tasks = tasks;
-    pool->fn = fn;
-    pool->ctx = ctx;
-    atomic_store_explicit(&pool->next, 0, memory_order_relaxed);
-    atomic_store_explicit(&pool->active, pool->threads - 1, memory_order_relaxed);
+    const uint64_t gen = (atomic_load_explicit(&pool->claim, memory_order_relaxed) >> 32) + 1;
+    atomic_store_explicit(&pool->fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&pool->ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&pool->tasks, tasks, memory_order_relaxed);
+    atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
     pthread_mutex_lock(&pool->mutex);
-    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
+    atomic_store_explicit(&pool->claim, gen << 32, memory_order_release);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mutex);
-    fk_pool_work(pool, 0);
-    for (unsigned spin = 0; atomic_load_explicit(&pool->active, memory_order_acquire) > 0; spin++) {
+    fk_pool_work(pool, gen, 0);
+    for (unsigned spin = 0; atomic_load_explicit(&pool->done, memory_order_acquire) < tasks; spin++) {
         if (spin < 100000) fk_cpu_relax();
         else sched_yield();
     }

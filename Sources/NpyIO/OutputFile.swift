@@ -158,6 +158,27 @@ public final class OutputFile {
         }
     }
 
+    /// Removes temporary files that an earlier, killed writer of `path` left behind
+    /// (`.NAME.tmp-XXXXXX` beside it). Call it only where no other process can be writing `path`
+    /// at the same time (e.g. a manifest job owns its outputs). Errors are ignored.
+    public static func removeStaleTemporaryFiles(for path: String) {
+        guard path != "-" else { return }
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let prefix = ".\(name).tmp-"
+        guard let directory = opendir(folder.isEmpty ? "." : folder) else { return }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if entryName.hasPrefix(prefix) && entryName.count == prefix.count + 6 {
+                unlink(folder + entryName)
+            }
+        }
+    }
+
     private func syncFolder() {
         let slash = targetPath.lastIndex(of: "/")
         let folder = slash.map { String(targetPath[...$0]) } ?? "."

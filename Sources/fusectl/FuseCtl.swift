@@ -16,7 +16,7 @@ struct FuseCtl: ParsableCommand {
             Every file argument accepts '-' for standard input or output. Data errors exit with status 1 \
             (compare: 2) and never leave a partial output file behind.
             """,
-        subcommands: [Fuse.self, Init.self, Inspect.self, Compare.self]
+        subcommands: [Fuse.self, Init.self, Inspect.self, Compare.self, HeatmapCommand.self]
     )
 
     /// Ignores SIGPIPE so that a closed pipe becomes an error (EPIPE) the writers report, not a silent death.

@@ -22,7 +22,8 @@ struct ModelOptions: ParsableArguments {
     func loadModel() throws -> FusionModel {
         let archive = try NpzArchive(path: weights)
         let configJSON = try config.map { try readText(path: $0) }
-        return try FusionModel.load(from: archive, prefix: prefix, configJSON: configJSON)
+        return try FusionModel.load(from: archive, prefix: prefix, configJSON: configJSON,
+                                    configOrigin: config == "-" ? "<stdin>" : config ?? "")
     }
 }
 

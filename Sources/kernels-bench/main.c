@@ -1,7 +1,8 @@
 // kernels-bench: throughput of the FusionKernels kernels on this machine.
 //
-// Usage: kernels-bench [--quick] [--tokens N] [--level scalar|avx2|avx512]
-// (--tokens sets the token count of the attention benchmarks: 64 keeps I in cache.)
+// Usage: kernels-bench [--quick] [--tokens N] [--dim N] [--level scalar|avx2|avx512]
+// (--tokens and --dim set the token matrix of the attention kernel benchmarks: few
+// tokens keep it in cache; dim 768 is X of the X-formed plan, 2048 raw image tokens.)
 // Prints, for each kernel and shape, the median over repetitions of GFLOP/s (GEMM)
 // or GB/s of the streamed token matrix (attention), on 1 thread and on all CPUs
 // (work split across output columns or tokens through fk_pool). Numbers are noisy
@@ -89,6 +90,7 @@ typedef struct {
     const float *x, *packed, *bias;
     float *y;
     ptrdiff_t rows, in, out, parts;
+    const float *unpacked;  // non-NULL: run fk_gemm_unpacked on this (out × in) weight
 } gemm_job;
 
 static void gemm_task(void *ctx, ptrdiff_t task, int worker) {
@@ -98,19 +100,24 @@ static void gemm_task(void *ctx, ptrdiff_t task, int worker) {
     ptrdiff_t panels = (j->out + 15) / 16;
     ptrdiff_t c0 = panels * task / j->parts * 16, c1 = panels * (task + 1) / j->parts * 16;
     if (c1 > j->out) c1 = j->out;
-    fk_gemm(j->x, j->in, j->packed, j->in, j->out, j->bias, FK_ACT_NONE, j->y, j->out, 0, j->rows,
-            c0, c1);
+    if (j->unpacked)
+        fk_gemm_unpacked(j->x, j->in, j->unpacked, j->in, j->in, j->out, j->bias, FK_ACT_NONE, j->y,
+                         j->out, 0, j->rows, c0, c1);
+    else
+        fk_gemm(j->x, j->in, j->packed, j->in, j->out, j->bias, FK_ACT_NONE, j->y, j->out, 0,
+                j->rows, c0, c1);
     worker_cpu[worker] += thread_cpu_s() - cpu0;
 }
 
-static timing bench_gemm(fk_pool *pool, ptrdiff_t rows, ptrdiff_t in, ptrdiff_t out, int reps) {
+static timing bench_gemm(fk_pool *pool, ptrdiff_t rows, ptrdiff_t in, ptrdiff_t out, int reps,
+                         int unpacked) {
     float *x = alloc_floats(rows * in), *w = alloc_floats(in * out), *y = alloc_floats(rows * out);
     float *bias = alloc_floats(out), *packed = alloc_floats(fk_gemm_packed_count(in, out));
     fill(x, rows * in, 1);
     fill(w, in * out, 2);
     fill(bias, out, 3);
     fk_gemm_pack_oi(w, in, out, in, packed);
-    gemm_job job = {x, packed, bias, y, rows, in, out, fk_pool_threads(pool)};
+    gemm_job job = {x, packed, bias, y, rows, in, out, fk_pool_threads(pool), unpacked ? w : NULL};
     timing t = measure(pool, job.parts, gemm_task, &job, reps);
     free(x); free(w); free(y); free(bias); free(packed);
     const double flops = 2.0 * (double)rows * (double)in * (double)out;
@@ -212,6 +219,47 @@ static double bench_layer_norm(ptrdiff_t rows, ptrdiff_t n, int reps) {
     return (double)rows / times[reps / 2] / 1e6;
 }
 
+/// Median seconds of fk_attend over `batch` samples of `tokens` tokens (dim 2048,
+/// 8 heads, chunks of 64): the thread's CPU time when pool is NULL, else wall time.
+static double bench_attend(fk_pool *pool, ptrdiff_t batch, ptrdiff_t tokens, int reps) {
+    const ptrdiff_t dim = 2048, heads = 8;
+    float *img = alloc_floats(batch * tokens * dim), *u = alloc_floats(batch * heads * dim);
+    float *z = alloc_floats(batch * heads * dim);
+    fill(img, batch * tokens * dim, 10);
+    fill(u, batch * heads * dim, 11);
+    for (ptrdiff_t i = 0; i < batch * heads * dim; i++) u[i] *= 0.05f;
+    fk_attn_sample *samples = malloc((size_t)batch * sizeof *samples);
+    for (ptrdiff_t b = 0; b < batch; b++) {
+        fk_attn_sample s = {img + b * tokens * dim, tokens, u + b * heads * dim, z + b * heads * dim, NULL};
+        samples[b] = s;
+    }
+    float *scratch = alloc_floats(fk_attend_scratch_count(samples, batch, dim, heads, 64));
+    double times[64];
+    for (int r = 0; r < reps; r++) {
+        double t0 = pool ? now_s() : thread_cpu_s();
+        fk_attend(pool, samples, batch, dim, dim, heads, dim, dim, 64, scratch);
+        times[r] = (pool ? now_s() : thread_cpu_s()) - t0;
+    }
+    qsort(times, (size_t)reps, sizeof(double), cmp_double);
+    free(img); free(u); free(z); free(samples); free(scratch);
+    return times[reps / 2];
+}
+
+/// GB/s (read side) of packing an (out × in) weight, one thread, thread CPU time.
+static double bench_pack(ptrdiff_t in, ptrdiff_t out, int reps) {
+    float *w = alloc_floats(in * out), *packed = alloc_floats(fk_gemm_packed_count(in, out));
+    fill(w, in * out, 12);
+    double times[64];
+    for (int r = 0; r < reps; r++) {
+        double t0 = thread_cpu_s();
+        fk_gemm_pack_oi(w, in, out, in, packed);
+        times[r] = thread_cpu_s() - t0;
+    }
+    qsort(times, (size_t)reps, sizeof(double), cmp_double);
+    free(w); free(packed);
+    return (double)in * (double)out * 4 / times[reps / 2] / 1e9;
+}
+
 static void empty_task(void *ctx, ptrdiff_t task, int worker) {
     (void)ctx; (void)task; (void)worker;
 }
@@ -230,10 +278,11 @@ static double bench_pool_latency(fk_pool *pool, int reps) {
 
 int main(int argc, char **argv) {
     int quick = 0;
-    ptrdiff_t attn_tokens = 0;
+    ptrdiff_t attn_tokens = 0, attn_dim = 2048;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
         else if (strcmp(argv[i], "--tokens") == 0 && i + 1 < argc) attn_tokens = atol(argv[++i]);
+        else if (strcmp(argv[i], "--dim") == 0 && i + 1 < argc) attn_dim = atol(argv[++i]);
         else if (strcmp(argv[i], "--level") == 0 && i + 1 < argc) {
             const char *name = argv[++i];
             int found = 0;
@@ -247,7 +296,7 @@ int main(int argc, char **argv) {
                 return 2;
             }
         } else {
-            fprintf(stderr, "usage: kernels-bench [--quick] [--tokens N] [--level scalar|avx2|avx512]\n");
+            fprintf(stderr, "usage: kernels-bench [--quick] [--tokens N] [--dim N] [--level scalar|avx2|avx512]\n");
             return 2;
         }
     }
@@ -262,19 +311,29 @@ int main(int argc, char **argv) {
 
     static const ptrdiff_t gemm_shapes[][3] = {
         {256, 768, 768}, {256, 768, 3072}, {256, 3072, 768}, {256, 2048, 768},
-        {64, 768, 768},  {8, 768, 3072},   {1, 768, 3072},   {1, 3072, 768},
+        {64, 768, 768},  {8, 768, 3072},   {1, 768, 3072},   {1, 3072, 768}, {1, 768, 256},
     };
     printf("\nGEMM Y = X·Wᵀ + b, GFLOP/s     1 thread cpu   %d threads cpu   %d threads wall\n", cpus, cpus);
     for (size_t i = 0; i < sizeof gemm_shapes / sizeof gemm_shapes[0]; i++) {
         const ptrdiff_t *sh = gemm_shapes[i];
-        timing one = bench_gemm(pools[0], sh[0], sh[1], sh[2], reps);
-        timing all = bench_gemm(pools[1], sh[0], sh[1], sh[2], reps);
+        timing one = bench_gemm(pools[0], sh[0], sh[1], sh[2], reps, 0);
+        timing all = bench_gemm(pools[1], sh[0], sh[1], sh[2], reps, 0);
+        printf("rows %4td in %4td out %4td  %10.1f     %10.1f      %10.1f\n", sh[0], sh[1], sh[2],
+               one.cpu, all.cpu, all.wall);
+        fflush(stdout);
+    }
+    printf("unpacked weight (fk_gemm_unpacked)\n");
+    for (size_t i = 4; i < sizeof gemm_shapes / sizeof gemm_shapes[0]; i++) {
+        const ptrdiff_t *sh = gemm_shapes[i];
+        timing one = bench_gemm(pools[0], sh[0], sh[1], sh[2], reps, 1);
+        timing all = bench_gemm(pools[1], sh[0], sh[1], sh[2], reps, 1);
         printf("rows %4td in %4td out %4td  %10.1f     %10.1f      %10.1f\n", sh[0], sh[1], sh[2],
                one.cpu, all.cpu, all.wall);
         fflush(stdout);
     }
 
-    const ptrdiff_t tokens = attn_tokens > 0 ? attn_tokens : quick ? 4096 : 16384, dim = 2048, heads = 8;
+    const ptrdiff_t tokens = attn_tokens > 0 ? attn_tokens : quick ? 4096 : 16384, heads = 8;
+    const ptrdiff_t dim = attn_dim;
     printf("\nattention, I = %td × %td floats (%.0f MB), %td heads; GB/s of I\n", tokens, dim,
            (double)tokens * (double)dim * 4 / 1e6, heads);
     printf("                              1 thread cpu   %d threads cpu   %d threads wall\n", cpus, cpus);
@@ -286,6 +345,21 @@ int main(int argc, char **argv) {
         printf("%s  %10.1f     %10.1f      %10.1f\n", names[k], one.cpu, all.cpu, all.wall);
         fflush(stdout);
     }
+
+    static const ptrdiff_t attend_shapes[][2] = {{1, 64}, {256, 128}, {4, 4096}};
+    printf("\nfk_attend (dim 2048, 8 heads, chunks of 64)   1 thread cpu        %d threads wall\n", cpus);
+    for (size_t i = 0; i < sizeof attend_shapes / sizeof attend_shapes[0]; i++) {
+        const ptrdiff_t b = attend_shapes[i][0], t = quick ? attend_shapes[i][1] / 4 : attend_shapes[i][1];
+        const double gb = (double)b * (double)t * 2048 * 4 / 1e9;
+        const double one = bench_attend(NULL, b, t, reps), all = bench_attend(pools[1], b, t, reps);
+        printf("B %4td × %4td tokens (%6.1f MB)      %7.2f ms %5.1f GB/s  %7.2f ms %5.1f GB/s\n", b, t,
+               gb * 1e3, one * 1e3, gb / one, all * 1e3, gb / all);
+        fflush(stdout);
+    }
+
+    printf("\npacking nn.Linear weights (fk_gemm_pack_oi), 1 thread, GB/s read: in 3072 → out 768 %.2f, "
+           "768 → 3072 %.2f, 2048 → 768 %.2f\n",
+           bench_pack(3072, 768, reps), bench_pack(768, 3072, reps), bench_pack(2048, 768, reps));
 
     const ptrdiff_t n = 1 << 22;
     printf("\nelementwise, 1 thread (G elements/s): exp %.2f  gelu %.2f  gelu_tanh %.2f  relu %.2f\n",

@@ -4,40 +4,7 @@ import Testing
 
 /// Bad inputs to `fusectl fuse`: a clear message, a non-zero exit and no output file.
 @Suite struct FuseErrorTests {
-    /// A tiny model made by `fusectl init` (txt 6, img 5, d 8) and a valid batch of 3 samples, T = 4.
-    struct Workspace {
-        let folder: TemporaryFolder
-        init() throws {
-            folder = try TemporaryFolder()
-            let config = #"{"txt_latent_dim": 6, "img_latent_dim": 5, "proj_dim": 8, "n_heads": 2, "n_blocks": 2, "ffn_dim": 16}"#
-            try Data(config.utf8).write(to: folder.url.appendingPathComponent("config.json"))
-            let made = try Fusectl.run(["init", "--config", folder.path("config.json"), "--seed", "3", "--out", folder.path("w.npz")])
-            try #require(made.status == 0, "init failed: \(made.stderr)")
-            try save("text.npy", (0..<(3 * 2 * 6)).map { Float($0 % 7) / 7 }, [3, 2, 6])
-            try save("images.npy", (0..<(3 * 4 * 5)).map { Float($0 % 5) / 5 - 0.4 }, [3, 4, 5])
-        }
-
-        func save(_ name: String, _ values: [Float], _ shape: [Int]) throws {
-            try NpyFile.write(NpyArray(float32: values, shape: shape), to: folder.path(name))
-        }
-
-        func saveInts(_ name: String, _ values: [Int64]) throws {
-            try NpyFile.write(NpyArray(int64: values, shape: [values.count]), to: folder.path(name))
-        }
-
-        /// Runs `fuse` on w.npz with `inputs` (file names inside the folder) writing out.npy.
-        func fuse(_ inputs: [String: String], extra: [String] = []) throws -> CommandOutcome {
-            var arguments = ["fuse", "--weights", folder.path("w.npz"), "--out", folder.path("out.npy")]
-            for (option, file) in inputs.sorted(by: { $0.key < $1.key }) {
-                arguments += ["--\(option)", file == "-" ? "-" : folder.path(file)]
-            }
-            return try Fusectl.run(arguments + extra)
-        }
-
-        var outputExists: Bool { FileManager.default.fileExists(atPath: folder.path("out.npy")) }
-    }
-
-    private func expectFailure(_ outcome: CommandOutcome, _ message: String, in workspace: Workspace,
+    private func expectFailure(_ outcome: CommandOutcome, _ message: String, in workspace: TinyWorkspace,
                                sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(outcome.status == 1, "status \(outcome.status): \(outcome.stderr)", sourceLocation: sourceLocation)
         #expect(outcome.stderr == "fusectl fuse: error: \(message)\n", sourceLocation: sourceLocation)
@@ -45,7 +12,7 @@ import Testing
     }
 
     @Test func validInputsSucceed() throws {
-        let w = try Workspace()
+        let w = try TinyWorkspace()
         defer { w.folder.cleanUp() }
         let outcome = try w.fuse(["text": "text.npy", "images": "images.npy"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
@@ -53,7 +20,7 @@ import Testing
     }
 
     @Test func batchSizesMustAgree() throws {
-        let w = try Workspace()
+        let w = try TinyWorkspace()
         defer { w.folder.cleanUp() }
         try w.save("text2.npy", [Float](repeating: 0.5, count: 2 * 2 * 6), [2, 2, 6])
         expectFailure(try w.fuse(["text": "text2.npy", "images": "images.npy"]),
@@ -61,7 +28,7 @@ import Testing
     }
 
     @Test func latentSizeMustMatchTheWeights() throws {
-        let w = try Workspace()
+        let w = try TinyWorkspace()
         defer { w.folder.cleanUp() }
         try w.save("wide.npy", [Float](repeating: 0.5, count: 3 * 2 * 7), [3, 2, 7])
         expectFailure(try w.fuse(["text": "wide.npy", "images": "images.npy"]),
@@ -70,7 +37,7 @@ import Testing
 
     @Test(arguments: [(Int64(0), "length 0"), (Int64(5), "length 5")])
     func imageLengthsMustBeInRange(_ bad: Int64, _ text: String) throws {
-        let w = try Workspace()
+        let w = try TinyWorkspace()
         defer { w.folder.cleanUp() }
         try w.saveInts("lengths.npy", [4, bad, 1])
         expectFailure(try w.fuse(["text": "text.npy", "images": "images.npy", "image-lengths": "lengths.npy"]),
@@ -78,7 +45,7 @@ import Testing
     }
 
     @Test func lengthsMustBeIntegers() throws {
-        let w = try Workspace()
+        let w = try TinyWorkspace()
         defer { w.folder.cleanUp() }
         try w.save("lengths.npy", [4, 2, 1], [3])
         expectFailure(try w.fuse(["text": "text.npy", "images": "images.npy", "image-lengths": "lengths.npy"]),
@@ -86,7 +53,7 @@ import Testing
     }
 
     @Test func maskNeedsARealToken() throws {
-        let w = try Workspace()
+        let w = try TinyWorkspace()
         defer { w.folder.cleanUp() }
         try w.save("mask.npy", [1, 1, 0, 0, 1, 0], [3, 2])
         expectFailure(try w.fuse(["text": "text.npy", "images": "images.npy", "text-mask": "mask.npy"]),
@@ -94,7 +61,7 @@ import Testing
     }
 
     @Test func nonFiniteInputsNameTheSample() throws {
-        let w = try Workspace()
+        let w = try TinyWorkspace()
         defer { w.folder.cleanUp() }
         var values = (0..<(3 * 4 * 5)).map { Float($0 % 5) / 5 }
         values[2 * 20 + 7] = .infinity
@@ -106,7 +73,7 @@ import Testing
     }
 
     @Test func aFailureKeepsNoStaleOutput() throws {
-        let w = try Workspace()
+        let w = try TinyWorkspace()
         defer { w.folder.cleanUp() }
         #expect(try w.fuse(["text": "text.npy", "images": "images.npy"]).status == 0)
         // A later failing run must not leave a file that looks like its result; the old one stays intact.
@@ -118,18 +85,18 @@ import Testing
     }
 
     @Test func usageErrorsExit64() throws {
-        let w = try Workspace()
+        let w = try TinyWorkspace()
         defer { w.folder.cleanUp() }
         let both = try w.fuse(["text": "-", "images": "-"])
         #expect(both.status == 64)
         #expect(both.stderr.hasPrefix("Error: Only one input can be '-' (standard input); got --text, --images."))
         let neither = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--out", w.folder.path("out.npy")])
         #expect(neither.status == 64)
-        #expect(neither.stderr.hasPrefix("Error: Missing inputs: give --text and --images, or --batch."))
+        #expect(neither.stderr.hasPrefix("Error: Missing inputs: give --text and --images, --batch, or --manifest."))
     }
 
     @Test func pipesInAndOut() throws {
-        let w = try Workspace()
+        let w = try TinyWorkspace()
         defer { w.folder.cleanUp() }
         let text = try Data(contentsOf: w.folder.url.appendingPathComponent("text.npy"))
         let outcome = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--text", "-",

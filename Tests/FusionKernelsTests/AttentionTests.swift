@@ -281,15 +281,19 @@ extension KernelsSuite {
 
 extension AttentionCase {
     /// A copy of `other`'s tokens (and head vectors, unless `u` is given) stored with
-    /// another row stride and offset.
-    init(tokens: Int, dim: Int, heads: Int, ldi: Int, offset: Int, copying other: AttentionCase, u: [Float]? = nil) {
+    /// another row stride and offset; tokens from `nanFrom` on are NaN (padding that
+    /// must never be read into a result).
+    init(tokens: Int, dim: Int, heads: Int, ldi: Int, offset: Int, copying other: AttentionCase,
+         u: [Float]? = nil, nanFrom: Int? = nil) {
         self.tokens = tokens
         self.dim = dim
         self.heads = heads
         self.ldi = ldi
         self.offset = offset
         var storage = [Float](repeating: -7, count: offset + tokens * ldi)
-        for t in 0..<tokens { for j in 0..<dim { storage[offset + t * ldi + j] = other.token(t, j) } }
+        for t in 0..<tokens {
+            for j in 0..<dim { storage[offset + t * ldi + j] = t >= (nanFrom ?? tokens) ? .nan : other.token(t, j) }
+        }
         self.storage = storage
         self.u = u ?? other.u
     }

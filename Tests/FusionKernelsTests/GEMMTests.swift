@@ -187,21 +187,69 @@ extension KernelsSuite {
             }
         }
 
-        @Test("pack_io of Wᵀ equals pack_oi of W")
-        func packLayouts() {
-            let (input, output) = (19, 37)
-            let w = randomFloats(input * output, seed: 41)
+        @Test("fk_gemm_unpacked gives the bits of fk_gemm on the packed weight",
+              arguments: [(1, 768, 96), (3, 37, 23), (9, 50, 20), (17, 129, 70), (8, 16, 16)])
+        func unpackedEqualsPacked(rows: Int, input: Int, output: Int) {
+            let linear = PackedLinear(input: input, output: output, seed: UInt64(rows * 7 + input),
+                                      bias: rows % 2 == 1)
+            let x = randomFloats(rows * input, seed: UInt64(output))
+            // The weight with rows padded to a stride of input + 3.
+            let ldw = input + 3
+            var w = [Float](repeating: .nan, count: output * ldw)
+            for o in 0..<output { for k in 0..<input { w[o * ldw + k] = linear.weight[o * input + k] } }
+            forEachLevel { level in
+                for act in [FK_ACT_NONE, FK_ACT_GELU] {
+                    let want = linear.apply(x, rows: rows, activation: act)
+                    var y = [Float](repeating: .nan, count: rows * output)
+                    let bias = linear.bias ?? []
+                    // Two uneven column ranges and two row ranges.
+                    let cut = output / 3, half = rows / 2
+                    for (r0, r1, c0, c1) in [(0, half, 0, output), (half, rows, 0, cut), (half, rows, cut, output)] {
+                        bias.withUnsafeBufferPointer { b in
+                            fk_gemm_unpacked(x, input, w, ldw, input, output, linear.bias == nil ? nil : b.baseAddress,
+                                             act, &y, output, r0, r1, c0, c1)
+                        }
+                    }
+                    let d = firstBitDifference(y, want)
+                    #expect(d == nil, "\(name(level)) \(rows)×\(input)→\(output) act \(act.rawValue): element \(d?.index ?? -1) is \(d?.a ?? 0), packed gives \(d?.b ?? 0)")
+                }
+            }
+        }
+
+        @Test("pack_io of Wᵀ equals pack_oi of W on every path, by panels and in parallel",
+              arguments: [(19, 37), (16, 16), (50, 20), (768, 96), (33, 129)])
+        func packLayouts(input: Int, output: Int) {
+            let w = randomFloats(input * output, seed: UInt64(input * 1000 + output))
             var wt = [Float](repeating: 0, count: input * output)
             for o in 0..<output { for k in 0..<input { wt[k * output + o] = w[o * input + k] } }
             let count = fk_gemm_packed_count(input, output)
-            #expect(count == 48 * input)
-            var a = [Float](repeating: .nan, count: count), b = [Float](repeating: .nan, count: count)
-            fk_gemm_pack_oi(w, input, output, input, &a)
-            fk_gemm_pack_io(wt, output, input, output, &b)
-            #expect(bits(a) == bits(b))
-            // Padding columns are zero; element (o, k) sits at panel o/16, row k, lane o%16.
-            #expect(a[(2 * input + 5) * 16 + 15] == 0)
-            #expect(a[(2 * input + 5) * 16 + 4] == w[36 * input + 5])
+            let panels = (output + 15) / 16
+            #expect(count == panels * 16 * input)
+            // The layout itself: element (o, k) at panel o/16, row k, lane o%16; padding is 0.
+            var want = [Float](repeating: 0, count: count)
+            for o in 0..<output { for k in 0..<input { want[((o / 16) * input + k) * 16 + o % 16] = w[o * input + k] } }
+            let pool = fk_pool_create(2)
+            defer { fk_pool_destroy(pool) }
+            forEachLevel { level in
+                var a = [Float](repeating: .nan, count: count), b = a, c = a, d = a, e = a
+                fk_gemm_pack_oi(w, input, output, input, &a)
+                fk_gemm_pack_io(wt, output, input, output, &b)
+                fk_gemm_pack_oi_parallel(pool, w, input, output, input, &c)
+                fk_gemm_pack_io_parallel(pool, wt, output, input, output, &d)
+                // From rows padded to a stride of input + 5.
+                var padded = [Float](repeating: .nan, count: output * (input + 5))
+                for o in 0..<output { for k in 0..<input { padded[o * (input + 5) + k] = w[o * input + k] } }
+                var f = [Float](repeating: .nan, count: count)
+                fk_gemm_pack_oi(padded, input + 5, output, input, &f)
+                // Panels in two uneven ranges.
+                let cut = panels / 3
+                fk_gemm_pack_oi_panels(w, input, output, input, &e, 0, cut)
+                fk_gemm_pack_oi_panels(w, input, output, input, &e, cut, panels)
+                for (label, got) in [("oi", a), ("io", b), ("oi parallel", c), ("io parallel", d), ("oi panels", e), ("oi strided", f)] {
+                    let diff = firstBitDifference(got, want)
+                    #expect(diff == nil, "\(name(level)) \(label) \(input)×\(output): float \(diff?.index ?? -1) is \(diff?.a ?? 0), want \(diff?.b ?? 0)")
+                }
+            }
         }
     }
 }

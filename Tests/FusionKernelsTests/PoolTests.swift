@@ -40,6 +40,32 @@ extension KernelsSuite {
             }
         }
 
+        @Test("loops that alternate functions and contexts never run a task of the wrong loop")
+        func alternatingLoops() throws {
+            let pool = try #require(fk_pool_create(2))
+            defer { fk_pool_destroy(pool) }
+            let logs = [TaskLog(tasks: 64), TaskLog(tasks: 64)]
+            let addOne: fk_task_fn = { ctx, task, _ in
+                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().runs[task] += 1
+            }
+            let addHundred: fk_task_fn = { ctx, task, _ in
+                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().runs[task] += 100
+            }
+            withExtendedLifetime(logs) {
+                for loop in 0..<2000 {
+                    let tasks = 1 + loop % 64
+                    fk_pool_run(pool, tasks, loop % 3 == 0 ? addHundred : addOne,
+                                Unmanaged.passUnretained(logs[loop % 2]).toOpaque())
+                }
+            }
+            // Expected totals per log and task, from the same schedule run sequentially.
+            var want = [[Int32](repeating: 0, count: 64), [Int32](repeating: 0, count: 64)]
+            for loop in 0..<2000 {
+                for task in 0..<(1 + loop % 64) { want[loop % 2][task] += loop % 3 == 0 ? 100 : 1 }
+            }
+            #expect(logs[0].runs == want[0] && logs[1].runs == want[1])
+        }
+
         @Test("a NULL pool runs tasks in order on the caller")
         func nullPool() {
             let log = TaskLog(tasks: 5)

@@ -3,7 +3,8 @@
 
 /// FusionKernels: single-threaded float32 compute kernels over raw buffers for
 /// fusectl's fast path, each compiled for AVX-512, AVX2+FMA and scalar code and
-/// dispatched at run time (see fk_cpu.h), plus a small thread pool (fk_pool.h).
+/// dispatched at run time (see fk_cpu.h), plus a small thread pool (fk_pool.h) and
+/// parallel drivers over it (fk_parallel.h).
 ///
 /// Conventions for every function:
 /// - matrices are row-major with an explicit row stride in floats (ld ≥ width);
@@ -23,5 +24,6 @@
 #include "fk_softmax.h"
 #include "fk_elementwise.h"
 #include "fk_pool.h"
+#include "fk_parallel.h"
 
 #endif

@@ -54,7 +54,11 @@ void fk_attn_weighted_sum(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, pt
 /// A caller cuts the valid tokens of a sample into chunks at fixed positions
 /// (e.g. every 64 tokens from token 0, never depending on thread count or padding),
 /// runs chunks in parallel and combines them with `fk_attn_merge_scales` and
-/// `fk_attn_merge_sum`.
+/// `fk_attn_merge_sum` (`fk_attend` in fk_parallel.h does all of this).
+/// While it sums, the kernel prefetches the rows of the next t_end − t_begin tokens
+/// into L2 (prefetches never fault, even past a mapping's end), so a thread should
+/// run consecutive chunks of a sample in order. The chunk's rows should fit in L2
+/// with room to spare: 64 tokens of 2048 floats (512 KiB) suit a 1 MiB L2.
 void fk_attn_chunk(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, ptrdiff_t t_end,
                    ptrdiff_t dim, const float *u, ptrdiff_t ldu, ptrdiff_t heads,
                    float *p, ptrdiff_t ldp, float *m, float *l,

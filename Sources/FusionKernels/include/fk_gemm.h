@@ -20,13 +20,24 @@ ptrdiff_t fk_gemm_packed_count(ptrdiff_t in, ptrdiff_t out);
 ///   (unaligned works, slower). Layout: panels of 16 output columns,
 ///   packed[(p·in + k)·16 + c] = w[(16p + c)·ldw + k], zero for 16p + c ≥ out.
 ///
-/// Not performance-critical (done once at load). Traps on bad sizes.
+/// Done once at load, but on the critical path of a one-sample run: the AVX-512 path
+/// transposes 16 × 16 blocks in registers. Traps on bad sizes.
 void fk_gemm_pack_oi(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in, float *packed);
 
 /// Packs a (in × out) row-major matrix `b` (element (k, o) at b[k·ldb + o],
 /// ldb ≥ out) so that `fk_gemm` computes Y = X·B. Same packed layout as
 /// `fk_gemm_pack_oi` of bᵀ.
 void fk_gemm_pack_io(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out, float *packed);
+
+/// Panels [panel_begin, panel_end) of `fk_gemm_pack_oi` (panel p = output columns
+/// 16p..16p+15, of ceil(out/16) panels): lets callers pack on several threads (see
+/// `fk_gemm_pack_oi_parallel`). The bytes written do not depend on the CPU path.
+void fk_gemm_pack_oi_panels(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in,
+                            float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end);
+
+/// Panels [panel_begin, panel_end) of `fk_gemm_pack_io`.
+void fk_gemm_pack_io_panels(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out,
+                            float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end);
 
 /// Y = act(X·Wᵀ + bias) on a block of rows and output columns.
 ///
@@ -47,8 +58,11 @@ void fk_gemm_pack_io(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out,
 /// row/column ranges a caller splits the work into, or the thread count.
 ///
 /// Single-threaded: to use several threads, call it concurrently on disjoint
-/// row or column ranges of the same `y` (for one row, split the columns).
-/// Complexity: 2·rows·cols·in flops. Traps (message on stderr, abort) on a
+/// row or column ranges of the same `y` (for one row, split the columns), or use
+/// `fk_gemm_parallel` (fk_parallel.h). Complexity: 2·rows·cols·in flops; register
+/// tiles of 6 rows × 64 columns (AVX-512) reach about 105 GFLOP/s per thread for
+/// rows ≥ 64 on a Zen 4 core whose FMA peak is 117 GFLOP/s; one row is bound by
+/// streaming the weight. Traps (message on stderr, abort) on a
 /// broken contract: negative or inconsistent sizes, ranges outside [0, out].
 void fk_gemm(const float *x, ptrdiff_t ldx,
              const float *packed, ptrdiff_t in, ptrdiff_t out,
@@ -56,6 +70,26 @@ void fk_gemm(const float *x, ptrdiff_t ldx,
              float *y, ptrdiff_t ldy,
              ptrdiff_t row_begin, ptrdiff_t row_end,
              ptrdiff_t col_begin, ptrdiff_t col_end);
+
+/// `fk_gemm` straight from a PyTorch-layout weight, without packing: the same
+/// arguments and the same bits, element for element, as fk_gemm with
+/// packed = fk_gemm_pack_oi(w), because every element runs the same fma chain.
+///
+/// - `w`: (out × in) row-major with row stride `ldw` ≥ in (e.g. a memory-mapped
+///   .npz member), any alignment.
+///
+/// Reads 16 × 16 blocks of w and transposes them in registers, once per pass of up
+/// to 4 rows × 64 output columns (AVX-512). For one row (an agent step) it reads
+/// the weight once — no packing pass, no packed copy — at about 10–14 GFLOP/s
+/// (20–29 GB/s of weight) per thread on Zen 4, where it is bound by the register
+/// transposes; packing (8–15 GB/s) and then `fk_gemm` (20–40 GFLOP/s for one row)
+/// only pays when a weight is used more than about twice. For many rows pack.
+void fk_gemm_unpacked(const float *x, ptrdiff_t ldx,
+                      const float *w, ptrdiff_t ldw, ptrdiff_t in, ptrdiff_t out,
+                      const float *bias, fk_activation act,
+                      float *y, ptrdiff_t ldy,
+                      ptrdiff_t row_begin, ptrdiff_t row_end,
+                      ptrdiff_t col_begin, ptrdiff_t col_end);
 
 #ifdef __cplusplus
 }

@@ -18,11 +18,12 @@
 __attribute__((noreturn, format(printf, 2, 3)))
 void fk_fail(const char *function, const char *format, ...);
 
-/// The arguments of one `fk_gemm` call, already checked.
+/// The arguments of one `fk_gemm` or `fk_gemm_unpacked` call, already checked.
 typedef struct fk_gemm_args {
     const float *x;
     ptrdiff_t ldx;
-    const float *packed;
+    const float *packed;  // the packed weight, or for fk_gemm_unpacked the (out × in) weight
+    ptrdiff_t ldw;        // fk_gemm_unpacked: row stride of the weight
     ptrdiff_t in, out;
     const float *bias;
     fk_activation act;
@@ -34,6 +35,10 @@ typedef struct fk_gemm_args {
 /// Declares the implementations of one instruction-set variant `sfx`.
 #define FK_DECLARE_ISA(sfx)                                                            \
     void fk_gemm_##sfx(const fk_gemm_args *args);                                      \
+    void fk_gemm_unpacked_##sfx(const fk_gemm_args *args);                             \
+    void fk_pack_oi_panels_##sfx(const float *w, ptrdiff_t ldw, ptrdiff_t out,         \
+                                 ptrdiff_t in, float *packed, ptrdiff_t p_begin,       \
+                                 ptrdiff_t p_end);                                     \
     void fk_activate_##sfx(fk_activation act, const float *x, float *y, ptrdiff_t n);  \
     void fk_exp_##sfx(const float *x, float *y, ptrdiff_t n);                          \
     void fk_erf_##sfx(const float *x, float *y, ptrdiff_t n);                          \

@@ -96,6 +96,15 @@ FK_V16_INLINE float v16_hmax(v16 v) {
     return _mm_cvtss_f32(d);
 }
 
+/// Transposes 16 vectors in place (through memory): r[k] lane c = old r[c] lane k.
+FK_V16_INLINE void v16_transpose16(v16 r[16]) {
+    float a[16][16], b[16][16];
+    for (int i = 0; i < 16; i++) v16_store(a[i], r[i]);
+    for (int i = 0; i < 16; i++)
+        for (int j = 0; j < 16; j++) b[j][i] = a[i][j];
+    for (int i = 0; i < 16; i++) r[i] = v16_load(b[i]);
+}
+
 // Register tiles: 16 ymm registers hold at most 12 accumulator halves plus operands.
 #define FK_GEMM_MR 6
 #define FK_GEMM_NV 1
@@ -103,3 +112,5 @@ FK_V16_INLINE float v16_hmax(v16 v) {
 #define FK_SCORES_HEADS 4
 #define FK_WSUM_HEADS 3
 #define FK_WSUM_NV 2
+#define FK_UNPACKED_ROWS 2   // rows per unpacked-GEMM pass
+#define FK_UNPACKED_PANELS 2 // 16-column panels per unpacked-GEMM pass

@@ -68,6 +68,34 @@ FK_V16_INLINE float v16_hmax(v16 v) {
     return _mm_cvtss_f32(d);
 }
 
+/// Transposes 16 vectors in place: afterwards r[k] lane c = old r[c] lane k.
+FK_V16_INLINE void v16_transpose16(v16 r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    // u[4i + m], 128-bit lane L, holds column 4L + m of rows 4i..4i+3.
+    for (int m = 0; m < 4; m++) {
+        __m512 s0 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x44);
+        __m512 s1 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xEE);
+        __m512 s2 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x44);
+        __m512 s3 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xEE);
+        r[m] = _mm512_shuffle_f32x4(s0, s2, 0x88);
+        r[4 + m] = _mm512_shuffle_f32x4(s0, s2, 0xDD);
+        r[8 + m] = _mm512_shuffle_f32x4(s1, s3, 0x88);
+        r[12 + m] = _mm512_shuffle_f32x4(s1, s3, 0xDD);
+    }
+}
+
 // Register tiles (per-ISA; they never change results, only speed).
 #define FK_GEMM_MR 6      // rows per GEMM tile
 #define FK_GEMM_NV 4      // 16-column vectors per GEMM tile
@@ -75,3 +103,5 @@ FK_V16_INLINE float v16_hmax(v16 v) {
 #define FK_SCORES_HEADS 8 // heads per scores tile
 #define FK_WSUM_HEADS 8   // heads per weighted-sum tile
 #define FK_WSUM_NV 3      // 16-column vectors per weighted-sum tile
+#define FK_UNPACKED_ROWS 4   // rows per unpacked-GEMM pass
+#define FK_UNPACKED_PANELS 4 // 16-column panels per unpacked-GEMM pass

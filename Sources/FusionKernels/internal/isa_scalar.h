@@ -109,6 +109,16 @@ FK_V16_INLINE float v16_hmax(v16 v) {
     return c[0] > c[1] ? c[0] : c[1];
 }
 
+/// Transposes 16 vectors in place: r[k] lane c = old r[c] lane k.
+FK_V16_INLINE void v16_transpose16(v16 r[16]) {
+    for (int i = 0; i < 16; i++)
+        for (int j = i + 1; j < 16; j++) {
+            float t = r[i].v[j];
+            r[i].v[j] = r[j].v[i];
+            r[j].v[i] = t;
+        }
+}
+
 // Register tiles (results do not depend on them).
 #define FK_GEMM_MR 2
 #define FK_GEMM_NV 1
@@ -116,3 +126,5 @@ FK_V16_INLINE float v16_hmax(v16 v) {
 #define FK_SCORES_HEADS 2
 #define FK_WSUM_HEADS 2
 #define FK_WSUM_NV 1
+#define FK_UNPACKED_ROWS 1   // rows per unpacked-GEMM pass
+#define FK_UNPACKED_PANELS 2 // 16-column panels per unpacked-GEMM pass

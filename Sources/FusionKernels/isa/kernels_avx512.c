@@ -7,9 +7,11 @@
 #include "../internal/isa_avx512.h"
 #include "../internal/v16_math.h"
 #include "../bodies/gemm_body.h"
+#include "../bodies/gemm_unpacked_body.h"
 #include "../bodies/attention_body.h"
 #include "../bodies/layer_norm_body.h"
 #include "../bodies/activation_body.h"
+#include "../bodies/elementwise_body.h"
 #include "../bodies/softmax_body.h"
 
 #pragma clang attribute pop
