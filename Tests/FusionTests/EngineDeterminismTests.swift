@@ -28,6 +28,22 @@ import Testing
         }
     }
 
+    @Test func readingWeightsInPlaceAndPackedGiveTheSameBits() throws {
+        // A fresh engine runs a one-sample call on unpacked weights (only the key heads and the
+        // vision projector get packed); the second call packs the rest. Same bits both times.
+        let model = try Self.model()
+        let engine = FusionEngine(model: model, threads: 2)
+        let one = Self.batch().sample(1)
+        let first = try EngineFixtures.engine(engine, one)
+        let packedAfterFirst = engine.weights.packedCount
+        let second = try EngineFixtures.engine(engine, one)
+        #expect(packedAfterFirst < engine.weights.matrices.count)
+        #expect(engine.weights.packedCount == engine.weights.matrices.count)
+        #expect(EngineFixtures.sameBits(first.output.values, second.output.values),
+                "\(EngineFixtures.firstDifference(first.output.values, second.output.values))")
+        #expect(EngineFixtures.sameBits(first.attention!.values, second.attention!.values))
+    }
+
     @Test func sameBitsBetweenRuns() throws {
         let engine = FusionEngine(model: try Self.model(), threads: 2)
         let first = try EngineFixtures.engine(engine, Self.batch())

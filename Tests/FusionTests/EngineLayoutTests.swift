@@ -7,7 +7,7 @@ import Testing
     func call(rows: Range<Int>, columns: Range<Int>, outputs: Int) -> GemmCall {
         let dummy = UnsafeMutablePointer<Float>(bitPattern: 64)!
         return GemmCall(
-            x: dummy, ldx: 1, packed: dummy, inputs: 1, outputs: outputs, bias: nil, y: dummy, ldy: outputs,
+            x: dummy, ldx: 1, weight: .packed(dummy), inputs: 1, outputs: outputs, bias: nil, y: dummy, ldy: outputs,
             rows: rows, columns: columns)
     }
 

@@ -40,7 +40,7 @@ struct EngineTimingTests {
         let model = Self.engine.model
         var times: [Double] = []
         for _ in 0..<5 {
-            times.append(FusionEngine(model: model, threads: Self.engine.threads).packingSeconds)
+            times.append(FusionEngine(model: model, threads: Self.engine.threads).packAll())
         }
         let bytes = Double(Self.engine.packedByteCount)
         let median = times.sorted()[2]
@@ -51,7 +51,18 @@ struct EngineTimingTests {
 
     @Test(arguments: workloads)
     func forward(_ w: Workload) throws {
-        let engine = Self.engine
+        try measure(w, engine: Self.engine, label: "")
+    }
+
+    @Test func w1OnAFreshEngine() throws {
+        // What a one-shot `fusectl fuse` does: a new engine (nothing packed) for one B = 1 call.
+        for _ in 0..<3 {
+            let engine = FusionEngine(model: Self.engine.model, threads: Self.engine.threads)
+            try measure(Self.workloads[0], engine: engine, label: " (fresh engine, 1 run)", repeats: 1)
+        }
+    }
+
+    func measure(_ w: Workload, engine: FusionEngine, label: String, repeats: Int = 5) throws {
         let config = engine.model.config
         var generator = SplitMix64(seed: 42)
         let lengths = (0..<w.batch).map { _ in w.ragged ? 1 + Int(generator.next() % UInt64(w.frames)) : w.frames }
@@ -64,19 +75,21 @@ struct EngineTimingTests {
             text: text, images: images, textLengths: w.ragged ? textLengths : nil, textMask: nil,
             imageLengths: w.ragged ? lengths : nil, model: engine.model)
         let options = FusionOptions(perStep: w.perStep)
-        _ = try engine.fuse(inputs, options: options)
+        if repeats > 1 {
+            _ = try engine.fuse(inputs, options: options)
+        }
         var runs: [FusionRun] = []
-        for _ in 0..<5 {
+        for _ in 0..<repeats {
             runs.append(try engine.fuse(inputs, options: options))
         }
         let sorted = runs.sorted { $0.timings.forward < $1.timings.forward }
-        let median = sorted[2]
+        let median = sorted[repeats / 2]
         let estimate = median.plan.estimate(.xFormed)!
         let reference = median.plan.estimate(.reference)!
         print(String(
-            format: "%@: forward median %.2f ms (X %.2f ms, blocks %.2f ms, %d chunks), plan A %.2f GFLOP -> %.0f GFLOP/s; "
+            format: "%@%@: forward median %.2f ms (packing %.2f ms, X %.2f ms, blocks %.2f ms, %d chunks), plan A %.2f GFLOP -> %.0f GFLOP/s; "
                 + "predicted %.2f ms; reference-order FLOPs %.2f GFLOP; threads %d",
-            w.name, median.timings.forward * 1e3, median.timings.projection * 1e3, median.timings.blocks * 1e3,
+            w.name, label, median.timings.forward * 1e3, median.timings.pack * 1e3, median.timings.projection * 1e3, median.timings.blocks * 1e3,
             median.timings.chunks, estimate.flops / 1e9, estimate.flops / median.timings.forward / 1e9,
             estimate.seconds * 1e3, reference.flops / 1e9, engine.threads))
         #expect(median.result.output.values.allSatisfy { $0.isFinite })

@@ -26,7 +26,7 @@ import Testing
         #expect(model.estimate(.xFormed, workload: w).flops == expected)
     }
 
-    @Test func planAIsCheaperThanTheReferenceOrderOnEveryStandardWorkload() {
+    @Test func planAIsCheaperThanTheReferenceOrderInPlainMode() {
         let model = CostModel(config: FusionConfig(), machine: .current(threads: 2))
         let workloads = [
             FusionWorkload(imageLengths: [64], frames: 64, tokensPerFrame: 1, perStep: false),
@@ -34,12 +34,17 @@ import Testing
             FusionWorkload(imageLengths: Array(repeating: 1024, count: 4), frames: 1024, tokensPerFrame: 4, perStep: false),
             FusionWorkload(imageLengths: Array(repeating: 128, count: 8), frames: 128, tokensPerFrame: 1, perStep: true),
         ]
-        for w in workloads {
+        for w in workloads where !w.perStep {
             let a = model.estimate(.xFormed, workload: w)
             let reference = model.estimate(.reference, workload: w)
             #expect(a.flops < reference.flops, "B=\(w.batch): plan A \(a.flops) vs reference \(reference.flops)")
             #expect(a.seconds < reference.seconds)
         }
+        // Per-step mode (W4): every query pays r_h and Wvv·z (4d² per block) where the reference forms
+        // K and V once per sample, and attention costs H times more: plan A needs about 9% more FLOPs.
+        let stepsA = model.estimate(.xFormed, workload: workloads[3]).flops
+        let stepsReference = model.estimate(.reference, workload: workloads[3]).flops
+        #expect(stepsA > stepsReference && stepsA < 1.1 * stepsReference, "\(stepsA) vs \(stepsReference)")
         // Long plain histories: the projector-absorbed plan needs fewer FLOPs (X is never formed) ...
         let long = workloads[2]
         #expect(model.estimate(.projectorAbsorbed, workload: long).flops < model.estimate(.xFormed, workload: long).flops)

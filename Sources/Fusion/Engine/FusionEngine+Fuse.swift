@@ -82,24 +82,30 @@ extension FusionEngine {
             : nil
         var attentionValues = attention?.values ?? []
         let clock = ContinuousClock()
+        let packing = PackingClock()
         try output.values.withUnsafeMutableBufferPointer { out in
             try attentionValues.withUnsafeMutableBufferPointer { maps in
                 try scratch.withPointer { scratchBase in
-                    try weights.storage.withPointer { packedBase in
-                        let sink = ResultSink(
-                            output: out.baseAddress!, attention: options.attention ? maps.baseAddress : nil,
-                            tokenAxis: inputs.tokens, stepsPerSample: steps)
-                        for (chunk, chunkGroups) in zip(chunks, groups) {
-                            let projectionStart = clock.now
-                            try readText(inputs, chunk: chunk, into: scratchBase + layout.text)
-                            try project(inputs, chunk: chunk, packed: packedBase, into: scratchBase + layout.x)
-                            let blocksStart = clock.now
-                            timings.projection += seconds(blocksStart - projectionStart)
-                            QueryPass(
-                                pool: pool, weights: weights, packed: packedBase, scratch: scratchBase, layout: layout,
-                                chunk: chunk, groups: chunkGroups, sink: sink
-                            ).run()
-                            timings.blocks += seconds(clock.now - blocksStart)
+                    try weights.arena.withPointer { arena in
+                        try weights.withTensorBases { tensorBases in
+                            let sink = ResultSink(
+                                output: out.baseAddress!, attention: options.attention ? maps.baseAddress : nil,
+                                tokenAxis: inputs.tokens, stepsPerSample: steps)
+                            for (chunk, chunkGroups) in zip(chunks, groups) {
+                                let pass = QueryPass(
+                                    pool: pool, weights: weights, arena: arena, tensorBases: tensorBases,
+                                    packing: packing, scratch: scratchBase, layout: layout, chunk: chunk,
+                                    groups: chunkGroups, sink: sink)
+                                let projectionStart = clock.now
+                                try readText(inputs, chunk: chunk, into: scratchBase + layout.text)
+                                try project(
+                                    inputs, chunk: chunk, weight: pass.matrix(weights.vision, rows: chunk.totalTokens),
+                                    into: scratchBase + layout.x)
+                                let blocksStart = clock.now
+                                timings.projection += seconds(blocksStart - projectionStart)
+                                pass.run()
+                                timings.blocks += seconds(clock.now - blocksStart)
+                            }
                         }
                     }
                 }
@@ -108,7 +114,7 @@ extension FusionEngine {
         if attention != nil {
             attention!.values = attentionValues
         }
-        timings.pack = 0
+        timings.pack = packing.seconds
         timings.chunks = chunks.count
         return FusionResult(output: output, attention: attention)
     }
@@ -130,16 +136,14 @@ extension FusionEngine {
     /// X = images·Wvᵀ for the valid tokens of every sample of `chunk` (padding frames are never
     /// read), one GEMM region over all of them; then releases the images' pages of the chunk.
     private func project(
-        _ inputs: FusionInputs, chunk: SampleChunk, packed: UnsafeMutablePointer<Float>,
-        into x: UnsafeMutablePointer<Float>
+        _ inputs: FusionInputs, chunk: SampleChunk, weight: GemmWeight, into x: UnsafeMutablePointer<Float>
     ) throws {
         let d = model.config.projDim
         let img = inputs.imageLatentDim
-        let slot = weights.vision
         try withSampleImages(inputs, chunk: chunk, from: 0, collected: []) { images in
             pool.gemm(images.enumerated().map { local, rows in
                 GemmCall(
-                    x: rows, ldx: img, packed: packed + slot.offset, inputs: img, outputs: d, bias: nil,
+                    x: rows, ldx: img, weight: weight, inputs: img, outputs: d, bias: nil,
                     y: x + chunk.firstRow[local] * d, ldy: d, rows: 0..<chunk.tokens[local], columns: 0..<d)
             })
         }

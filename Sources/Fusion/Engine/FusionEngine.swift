@@ -3,8 +3,10 @@ import FusionKernels
 /// The fast exact forward pass (plan A of the performance issue): a model's weights packed once
 /// for the FusionKernels GEMM, and a thread pool.
 ///
-/// Create one per model and reuse it: packing reads and writes every weight once (the default
-/// configuration's 122 MB take a few milliseconds on two cores; ``packingSeconds`` says how long).
+/// Create one per model and reuse it: weights are packed for the FusionKernels GEMM lazily, the
+/// first time a batch needs them packed (see ``EngineWeights``), and stay packed; a one-sample call
+/// on a fresh engine reads the weights in place and packs almost nothing. ``packAll()`` packs
+/// everything up front.
 /// ``fuse(_:options:)`` gives the same shapes, zero rules and errors as
 /// ``FusionModel/fuseReference(_:options:)`` and agrees with it to float32 rounding; unlike the
 /// reference it is bit-identical across thread counts, batch compositions, padding, runs, and
@@ -16,28 +18,30 @@ public final class FusionEngine: @unchecked Sendable {
     public let model: FusionModel
     /// Threads in use (the calling thread included).
     public let threads: Int
-    /// Wall-clock seconds spent packing the weights.
-    public let packingSeconds: Double
-
     let pool: KernelPool
-    let weights: PackedWeights
+    let weights: EngineWeights
     /// Scratch budgets (tests lower them to exercise many chunks and attention groups).
     var budgets = EngineBudgets.standard
 
-    /// Packs `model`'s weights with `threads` threads (0 or less: all active cores).
+    /// An engine for `model` with `threads` threads (0 or less: all active cores). Cheap: copies
+    /// the biases and LayerNorm vectors and starts the pool; packing happens on demand.
     public init(model: FusionModel, threads: Int = 0) {
         let count = threads > 0 ? threads : max(1, ProcessInfoCores.active)
-        let clock = ContinuousClock()
-        let start = clock.now
         pool = KernelPool(threads: count)
-        weights = PackedWeights(model: model, pool: pool)
-        packingSeconds = seconds(clock.now - start)
+        weights = EngineWeights(model: model)
         self.model = model
         self.threads = pool.threads
     }
 
-    /// Bytes held by the packed weights.
-    public var packedByteCount: Int { weights.byteCount }
+    /// Packs every weight matrix now (for callers about to run many batches or steps) and returns
+    /// the seconds it took; matrices already packed are skipped.
+    @discardableResult
+    public func packAll() -> Double {
+        weights.packAll(pool: pool)
+    }
+
+    /// Bytes the packed weights take once all are packed (about the model's float32 size).
+    public var packedByteCount: Int { weights.packedByteCount }
 
     /// The vector instruction level the kernels run at on this CPU: "avx512", "avx2" or "scalar".
     public static var cpuLevel: String { String(cString: fk_cpu_level_name(fk_cpu_level_current())) }

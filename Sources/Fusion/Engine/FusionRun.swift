@@ -1,8 +1,9 @@
 /// Where a forward pass spent its time, in seconds (wall clock).
 public struct FusionTimings: Sendable, Equatable {
-    /// Packing the weights (``FusionEngine/packingSeconds``; 0 when the engine was reused).
+    /// Of `forward`, packing weights on first use (0 once an engine has packed what it needs).
     public var pack: Double
-    /// The forward pass itself: reading the inputs, X, the blocks, writing the result tensors.
+    /// The forward pass itself: reading the inputs, packing due weights, X, the blocks, writing the
+    /// result tensors.
     public var forward: Double
     /// Of `forward`, the vision projection X = images·Wvᵀ (reading the images included).
     public var projection: Double

@@ -1,7 +1,16 @@
 import FusionKernels
 
-/// One `fk_gemm` over a block of rows and columns: `y[r][o] = act(Σ_k x[r][k]·W[o][k] + bias[o])`
-/// for r in `rows`, o in `columns`, with W packed by ``PackedWeights``.
+/// The weight operand of a ``GemmCall``: a packed copy (`fk_gemm`) or an nn.Linear weight read in
+/// place (`fk_gemm_unpacked`); both give the same bits.
+enum GemmWeight {
+    /// `fk_gemm_pack_oi` / `fk_gemm_pack_io` layout.
+    case packed(UnsafePointer<Float>)
+    /// (outputs × inputs) row-major with row stride `ldw`.
+    case unpacked(UnsafePointer<Float>, ldw: Int)
+}
+
+/// One GEMM over a block of rows and columns: `y[r][o] = act(Σ_k x[r][k]·W[o][k] + bias[o])`
+/// for r in `rows`, o in `columns`, one fma chain per element in increasing k.
 ///
 /// Pointers are borrowed from buffers that outlive the parallel region that runs the call; a
 /// `GemmCall` never outlives the `withPointer` closures it was built in.
@@ -9,8 +18,7 @@ struct GemmCall {
     /// Row r of the input at x + r·ldx (`inputs` floats).
     var x: UnsafePointer<Float>
     var ldx: Int
-    /// The packed weight (`fk_gemm_pack_oi` / `fk_gemm_pack_io` layout).
-    var packed: UnsafePointer<Float>
+    var weight: GemmWeight
     var inputs: Int
     var outputs: Int
     /// `outputs` floats, or nil.
@@ -25,9 +33,16 @@ struct GemmCall {
     /// Runs the block [rows] × [columns] on the calling thread (one fixed fma chain per element, so
     /// the bits do not depend on how a caller splits the block).
     func run(rows: Range<Int>, columns: Range<Int>) {
-        fk_gemm(
-            x, ldx, packed, inputs, outputs, bias, activation, y, ldy,
-            rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound)
+        switch weight {
+        case .packed(let packed):
+            fk_gemm(
+                x, ldx, packed, inputs, outputs, bias, activation, y, ldy,
+                rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound)
+        case .unpacked(let w, let ldw):
+            fk_gemm_unpacked(
+                x, ldx, w, ldw, inputs, outputs, bias, activation, y, ldy,
+                rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound)
+        }
     }
 }
 

@@ -27,9 +27,13 @@ struct ResultSink {
 /// Borrowed pointers: valid only inside the forward pass's `withPointer` closures.
 struct QueryPass {
     let pool: KernelPool
-    let weights: PackedWeights
-    /// The packed weights' first float.
-    let packed: UnsafePointer<Float>
+    let weights: EngineWeights
+    /// The weight arena's first float (vectors and packed copies).
+    let arena: UnsafeMutablePointer<Float>
+    /// The first float of each of the weights' source tensors.
+    let tensorBases: [UnsafePointer<Float>]
+    /// Where time spent packing weights is added up.
+    let packing: PackingClock
     /// The scratch arena's first float, laid out by `layout`.
     let scratch: UnsafeMutablePointer<Float>
     let layout: ScratchLayout
@@ -43,11 +47,25 @@ struct QueryPass {
     /// The scratch buffer at `offset`.
     func buffer(_ offset: Int) -> UnsafeMutablePointer<Float> { scratch + offset }
 
-    /// A packed matrix's first float.
-    func matrix(_ slot: PackedSlot) -> UnsafePointer<Float> { packed + slot.offset }
+    /// The operand of matrix `index` for a GEMM of `rows` rows (packing it first when due).
+    func matrix(_ index: Int, rows: Int) -> GemmWeight {
+        matrices([index], rows: rows)[0]
+    }
+
+    /// The operands of several matrices used by one parallel region.
+    func matrices(_ indices: [Int], rows: Int) -> [GemmWeight] {
+        let prepared = weights.prepare(indices, rows: rows, pool: pool, arenaBase: arena, tensorBases: tensorBases)
+        packing.seconds += prepared.seconds
+        return zip(indices, prepared.usePacked).map { index, usePacked in
+            let m = weights.matrices[index]
+            return usePacked
+                ? .packed(arena + m.packedOffset)
+                : .unpacked(tensorBases[m.tensor] + m.firstElement, ldw: m.stride)
+        }
+    }
 
     /// A vector's first float (nil stays nil).
-    func vector(_ slot: VectorSlot?) -> UnsafePointer<Float>? { slot.map { packed + $0.offset } }
+    func vector(_ slot: VectorSlot?) -> UnsafePointer<Float>? { slot.map { UnsafePointer(arena + $0.offset) } }
 
     /// Runs everything after X: q₀ = Wt·t for each sample (text rows already in `layout.text`),
     /// broadcast to the sample's queries, the N blocks, the final norm, then the output rows.
@@ -58,7 +76,7 @@ struct QueryPass {
         let q = buffer(layout.query)
         let initial = buffer(layout.normed)
         pool.gemm(GemmCall(
-            x: buffer(layout.text), ldx: config.txtLatentDim, packed: matrix(weights.text),
+            x: buffer(layout.text), ldx: config.txtLatentDim, weight: matrix(weights.text, rows: chunk.samples.count),
             inputs: config.txtLatentDim, outputs: d, bias: nil, y: initial, ldy: d,
             rows: 0..<chunk.samples.count, columns: 0..<d))
         for (index, query) in chunk.queries.enumerated() {
@@ -81,7 +99,7 @@ struct QueryPass {
     }
 
     /// One fusion block over every query row.
-    private func runBlock(_ block: PackedBlock, index: Int) {
+    private func runBlock(_ block: BlockWeights, index: Int) {
         let d = config.projDim
         let ffn = config.ffnDim
         let rows = chunk.queries.count
@@ -125,11 +143,11 @@ struct QueryPass {
             ffnInput = q
         }
         pool.gemm(GemmCall(
-            x: ffnInput, ldx: d, packed: matrix(block.expand), inputs: d, outputs: ffn,
+            x: ffnInput, ldx: d, weight: matrix(block.expand, rows: rows), inputs: d, outputs: ffn,
             bias: vector(block.expandBias), activation: config.activation.kernelActivation,
             y: hidden, ldy: ffn, rows: 0..<rows, columns: 0..<ffn))
         pool.gemm(GemmCall(
-            x: hidden, ldx: ffn, packed: matrix(block.contract), inputs: ffn, outputs: d,
+            x: hidden, ldx: ffn, weight: matrix(block.contract, rows: rows), inputs: ffn, outputs: d,
             bias: vector(block.contractBias), y: attended, ldy: d, rows: 0..<rows, columns: 0..<d))
         forRows(rows) { r in
             let base = r.lowerBound * d
@@ -145,7 +163,7 @@ struct QueryPass {
     /// `attn(x)` for every query row, written to `output` (rows × d): the query projection, the
     /// absorbed key vectors, chunked attention, the absorbed value projection and out_proj.
     private func attend(
-        _ block: PackedBlock, index: Int, input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+        _ block: BlockWeights, index: Int, input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
     ) {
         let d = config.projDim
         let heads = config.nHeads
@@ -157,7 +175,7 @@ struct QueryPass {
         let headOutputs = buffer(layout.headOutputs)
 
         pool.gemm(GemmCall(
-            x: input, ldx: d, packed: matrix(block.query), inputs: d, outputs: d,
+            x: input, ldx: d, weight: matrix(block.query, rows: rows), inputs: d, outputs: d,
             bias: vector(block.queryBias), y: scaled, ldy: d, rows: 0..<rows, columns: 0..<d))
         let scale = Float((1.0 / Double(dh)).squareRoot())
         forRows(rows) { r in
@@ -165,22 +183,24 @@ struct QueryPass {
                 scaled[i] *= scale
             }
         }
+        let keyHeads = matrices(block.keyHeads, rows: rows)
         pool.gemm((0..<heads).map { h in
             GemmCall(
-                x: scaled + h * dh, ldx: d, packed: matrix(block.keyHeads[h]), inputs: dh, outputs: d,
+                x: scaled + h * dh, ldx: d, weight: keyHeads[h], inputs: dh, outputs: d,
                 bias: nil, y: keyVectors + h * d, ldy: heads * d, rows: 0..<rows, columns: 0..<d)
         })
         for group in groups {
             attendGroup(group, block: index, keyVectors: keyVectors, headSums: headSums)
         }
+        let value = matrix(block.value, rows: rows)
         pool.gemm((0..<heads).map { h in
             GemmCall(
-                x: headSums + h * d, ldx: heads * d, packed: matrix(block.value), inputs: d, outputs: d,
+                x: headSums + h * d, ldx: heads * d, weight: value, inputs: d, outputs: d,
                 bias: vector(block.valueBias), y: headOutputs, ldy: d, rows: 0..<rows,
                 columns: (h * dh)..<((h + 1) * dh))
         })
         pool.gemm(GemmCall(
-            x: headOutputs, ldx: d, packed: matrix(block.output), inputs: d, outputs: d,
+            x: headOutputs, ldx: d, weight: matrix(block.output, rows: rows), inputs: d, outputs: d,
             bias: vector(block.outputBias), y: output, ldy: d, rows: 0..<rows, columns: 0..<d))
     }
 
@@ -191,6 +211,11 @@ struct QueryPass {
             body((task * perTask)..<min(count, (task + 1) * perTask))
         }
     }
+}
+
+/// Seconds spent packing weights during one forward pass.
+final class PackingClock {
+    var seconds: Double = 0
 }
 
 extension Activation {
