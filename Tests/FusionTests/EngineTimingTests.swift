@@ -62,6 +62,14 @@ struct EngineTimingTests {
         }
     }
 
+    /// CPU seconds of the calling thread (with one thread: the forward's compute time, however busy
+    /// the machine is).
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+
     func measure(_ w: Workload, engine: FusionEngine, label: String, repeats: Int = 5) throws {
         let config = engine.model.config
         var generator = SplitMix64(seed: 42)
@@ -79,8 +87,11 @@ struct EngineTimingTests {
             _ = try engine.fuse(inputs, options: options)
         }
         var runs: [FusionRun] = []
+        var cpu: [Double] = []
         for _ in 0..<repeats {
+            let before = Self.threadCPUSeconds()
             runs.append(try engine.fuse(inputs, options: options))
+            cpu.append(Self.threadCPUSeconds() - before)
         }
         let sorted = runs.sorted { $0.timings.forward < $1.timings.forward }
         let median = sorted[repeats / 2]
@@ -88,10 +99,10 @@ struct EngineTimingTests {
         let reference = median.plan.estimate(.reference)!
         print(String(
             format: "%@%@: forward median %.2f ms (packing %.2f ms, X %.2f ms, blocks %.2f ms, %d chunks), plan A %.2f GFLOP -> %.0f GFLOP/s; "
-                + "predicted %.2f ms; reference-order FLOPs %.2f GFLOP; threads %d",
+                + "predicted %.2f ms; reference-order FLOPs %.2f GFLOP; threads %d; calling thread CPU median %.2f ms",
             w.name, label, median.timings.forward * 1e3, median.timings.pack * 1e3, median.timings.projection * 1e3, median.timings.blocks * 1e3,
             median.timings.chunks, estimate.flops / 1e9, estimate.flops / median.timings.forward / 1e9,
-            estimate.seconds * 1e3, reference.flops / 1e9, engine.threads))
+            estimate.seconds * 1e3, reference.flops / 1e9, engine.threads, cpu.sorted()[repeats / 2] * 1e3))
         #expect(median.result.output.values.allSatisfy { $0.isFinite })
     }
 }
