@@ -70,6 +70,40 @@ struct EngineTimingTests {
         return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 
+    @Test func w1FreshEngineBreakdown() throws {
+        // Calling-thread CPU time of: packing everything; a forward after that; a fresh lazy forward.
+        let model = Self.engine.model
+        let threads = Self.engine.threads
+        let w = Self.workloads[0]
+        let config = model.config
+        let inputs = try FusionInputs(
+            text: ModelFactory.normal([1, w.textTokens, config.txtLatentDim], seed: 1),
+            images: ModelFactory.normal([1, w.frames, config.imgLatentDim], seed: 2),
+            textLengths: nil, textMask: nil, imageLengths: nil, model: model)
+        for _ in 0..<3 {
+            let eager = FusionEngine(model: model, threads: threads)
+            var start = Self.threadCPUSeconds()
+            eager.packAll()
+            let pack = Self.threadCPUSeconds() - start
+            start = Self.threadCPUSeconds()
+            let packedRun = try eager.fuse(inputs, options: FusionOptions())
+            let packedForward = Self.threadCPUSeconds() - start
+            let lazy = FusionEngine(model: model, threads: threads)
+            start = Self.threadCPUSeconds()
+            let lazyRun = try lazy.fuse(inputs, options: FusionOptions())
+            let lazyForward = Self.threadCPUSeconds() - start
+            start = Self.threadCPUSeconds()
+            let second = try lazy.fuse(inputs, options: FusionOptions())
+            let secondForward = Self.threadCPUSeconds() - start
+            print(String(
+                format: "W1 breakdown (CPU ms, threads %d): packAll %.2f, forward after packAll %.2f (wall %.2f); "
+                    + "fresh lazy forward %.2f (wall %.2f, packing %.2f); its second call %.2f (wall %.2f, packing %.2f)",
+                threads, pack * 1e3, packedForward * 1e3, packedRun.timings.forward * 1e3, lazyForward * 1e3,
+                lazyRun.timings.forward * 1e3, lazyRun.timings.pack * 1e3, secondForward * 1e3,
+                second.timings.forward * 1e3, second.timings.pack * 1e3))
+        }
+    }
+
     func measure(_ w: Workload, engine: FusionEngine, label: String, repeats: Int = 5) throws {
         let config = engine.model.config
         var generator = SplitMix64(seed: 42)
