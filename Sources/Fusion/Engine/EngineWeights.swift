@@ -12,6 +12,8 @@ struct WeightMatrix {
     /// false: an nn.Linear weight (outputs × inputs); true: an (inputs × outputs) matrix (the
     /// absorbed key heads), which only the packed kernel can use.
     let transposed: Bool
+    /// A factor the packed copy is multiplied by (1/√dh for the key heads, 1 otherwise).
+    let packedScale: Float
     /// in (k) and out (o) of the GEMM `y = x·Wᵀ`.
     let inputs: Int
     let outputs: Int
@@ -31,7 +33,8 @@ struct BlockWeights {
     /// Wq (d × d) and bq, for `Q = Wq·x + bq`.
     let query: Int
     let queryBias: VectorSlot?
-    /// Per head h, `Wk_h` (rows h·dh..<(h+1)·dh of Wk) as a (dh → d) map: `r_h = Wk_hᵀ·Q_h`.
+    /// Per head h, `Wk_h/√dh` (rows h·dh..<(h+1)·dh of Wk, scaled when packed) as a (dh → d) map:
+    /// `r_h = (Wk_h/√dh)ᵀ·Q_h`, the attention scale folded into the weight.
     let keyHeads: [Int]
     /// Wvv (d × d) and bv: head h's output columns h·dh..<(h+1)·dh are `Wvv_h·z_h + bv_h`.
     let value: Int
@@ -84,6 +87,7 @@ final class EngineWeights: @unchecked Sendable {
         let d = config.projDim
         let heads = config.nHeads
         let dh = d / heads
+        let keyScale = Float((1.0 / Double(dh)).squareRoot())
         var tensors: [Tensor] = []
         var matrices: [WeightMatrix] = []
         var vectors: [(tensor: Tensor, first: Int, slot: VectorSlot)] = []
@@ -101,7 +105,7 @@ final class EngineWeights: @unchecked Sendable {
             let inputs = weight.shape[1]
             let rows = rows ?? 0..<weight.shape[0]
             matrices.append(WeightMatrix(
-                tensor: tensor, firstElement: rows.lowerBound * inputs, stride: inputs, transposed: false,
+                tensor: tensor, firstElement: rows.lowerBound * inputs, stride: inputs, transposed: false, packedScale: 1,
                 inputs: inputs, outputs: rows.count, packedOffset: take(fk_gemm_packed_count(inputs, rows.count))))
             return matrices.count - 1
         }
@@ -121,9 +125,9 @@ final class EngineWeights: @unchecked Sendable {
             let inBias = attention.inProjBias
             let keyHeads = (0..<heads).map { h -> Int in
                 // Rows d + h·dh ..< d + (h+1)·dh of in_proj_weight form Wk_h (dh × d): the (dh → d)
-                // map x ↦ x·Wk_h, packed with fk_gemm_pack_io (in = dh, out = d).
+                // map x ↦ x·Wk_h/√dh, packed with fk_gemm_pack_io (in = dh, out = d), then scaled.
                 matrices.append(WeightMatrix(
-                    tensor: inProj, firstElement: (d + h * dh) * d, stride: d, transposed: true,
+                    tensor: inProj, firstElement: (d + h * dh) * d, stride: d, transposed: true, packedScale: keyScale,
                     inputs: dh, outputs: d, packedOffset: take(fk_gemm_packed_count(dh, d))))
                 return matrices.count - 1
             }
@@ -211,6 +215,12 @@ final class EngineWeights: @unchecked Sendable {
                     fk_gemm_pack_io_panels(
                         source, m.stride, m.inputs, m.outputs, arenaBase + m.packedOffset,
                         panels.lowerBound, panels.upperBound)
+                    if m.packedScale != 1 {
+                        let first = arenaBase + m.packedOffset + panels.lowerBound * m.inputs * 16
+                        for i in 0..<(panels.count * m.inputs * 16) {
+                            first[i] *= m.packedScale
+                        }
+                    }
                 } else {
                     fk_gemm_pack_oi_panels(
                         source, m.stride, m.outputs, m.inputs, arenaBase + m.packedOffset,

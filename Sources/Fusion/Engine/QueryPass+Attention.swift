@@ -22,9 +22,9 @@ extension QueryPass {
     /// `fk_attn_chunk` gives the chunk-local softmax numerators p, their maximum m and sum l and the
     /// unnormalised weighted sum; `fk_attn_merge_scales` turns (m, l) of all chunks into per-chunk
     /// scales and `fk_attn_merge_sum` combines the partial sums. The chunk boundaries, and so the
-    /// bits, depend only on S_q — never on threads, batch or mode. Three parallel regions: all
-    /// (query, chunk, head group) triples; the per-query scales (and maps); the merges, split by
-    /// columns when there are few queries.
+    /// bits, depend only on S_q — never on threads, batch or mode. Parallel regions: all
+    /// (query, chunk, head group) triples; then per query the scales (and maps) and the merge, the
+    /// merge in a region of its own split by columns when there are few queries.
     func attendGroup(
         _ group: Range<Int>, block: Int, keyVectors: UnsafeMutablePointer<Float>, headSums: UnsafeMutablePointer<Float>
     ) {
@@ -77,10 +77,19 @@ extension QueryPass {
             }
         }
 
-        // 2. Per query: the chunk scales and, when asked for, the attention weights.
+        // 2. Per query: the chunk scales and, when asked for, the attention weights; then
+        // 3. z_h = Σ_c scale[c][h]·partial[c][h]. With few queries the merge is split by columns in a
+        // region of its own; otherwise each query's task does both.
+        let wanted = pool.threads > 1 ? 4 * pool.threads : 1
+        var pieces = 1
+        while group.count * pieces < wanted && d / (pieces * 2) >= 32 {
+            pieces *= 2
+        }
+        let pieceWidth = ceilDiv(ceilDiv(d, pieces), 16) * 16
+        let pieceCount = ceilDiv(d, pieceWidth)
         let attentionMaps = sink.attention
         let tokenAxis = sink.tokenAxis
-        pool.run(tasks: group.count) { local, _ in
+        func scales(_ local: Int) {
             let q = first + local
             let query = queries[q]
             let chunkCount = query.chunks
@@ -101,18 +110,7 @@ extension QueryPass {
                 }
             }
         }
-
-        // 3. z_h = Σ_c scale[c][h]·partial[c][h], split by columns when there are few queries.
-        let wanted = pool.threads > 1 ? 4 * pool.threads : 1
-        var pieces = 1
-        while group.count * pieces < wanted && d / (pieces * 2) >= 32 {
-            pieces *= 2
-        }
-        let pieceWidth = ceilDiv(ceilDiv(d, pieces), 16) * 16
-        let pieceCount = ceilDiv(d, pieceWidth)
-        pool.run(tasks: group.count * pieceCount) { task, _ in
-            let local = task / pieceCount
-            let columns = ((task % pieceCount) * pieceWidth)..<min(d, (task % pieceCount + 1) * pieceWidth)
+        func merge(_ local: Int, _ columns: Range<Int>) {
             let q = first + local
             let chunkCount = queries[q].chunks
             for headGroup in headGroups {
@@ -121,6 +119,18 @@ extension QueryPass {
                     chunkCount, headGroup.count, d, chunkScale + stats,
                     partialSums + (chunkOffset[local] * heads + headGroup.first) * d, heads * d, d,
                     headSums + (q * heads + headGroup.first) * d, d, columns.lowerBound, columns.upperBound)
+            }
+        }
+        if pieceCount == 1 {
+            pool.run(tasks: group.count) { local, _ in
+                scales(local)
+                merge(local, 0..<d)
+            }
+        } else {
+            pool.run(tasks: group.count) { local, _ in scales(local) }
+            pool.run(tasks: group.count * pieceCount) { task, _ in
+                let piece = task % pieceCount
+                merge(task / pieceCount, (piece * pieceWidth)..<min(d, (piece + 1) * pieceWidth))
             }
         }
     }

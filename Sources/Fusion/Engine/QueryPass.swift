@@ -17,7 +17,7 @@ struct ResultSink {
 /// chunk at once, then the final norm and the output rows.
 ///
 /// Per block, with x the query (post-norm) or LN1(query) (pre-norm), all rows batched:
-/// `Q = Wq·x + bq`; `r_h = Wk_hᵀ·(Q_h/√dh)` (K absorbed: Q_h·bk_h is the same for every token and
+/// `Q = Wq·x + bq`; `r_h = (Wk_h/√dh)ᵀ·Q_h` (K absorbed: Q_h·bk_h is the same for every token and
 /// cancels in the softmax); attention over the query's X rows with `u = r` in fixed chunks of
 /// ``attentionChunkTokens`` → `z_h = Σ_t a_h[t]·X_t` and the weights; `o_h = Wvv_h·z_h + bv_h`
 /// (V absorbed: the weights sum to 1); `attn = Wo·o + bo`; then residual, LayerNorm and FFN as
@@ -169,24 +169,18 @@ struct QueryPass {
         let heads = config.nHeads
         let dh = d / heads
         let rows = chunk.queries.count
-        let scaled = buffer(layout.scaled)
+        let projectedQuery = buffer(layout.projectedQuery)
         let keyVectors = buffer(layout.keyVectors)
         let headSums = buffer(layout.headSums)
         let headOutputs = buffer(layout.headOutputs)
 
         pool.gemm(GemmCall(
             x: input, ldx: d, weight: matrix(block.query, rows: rows), inputs: d, outputs: d,
-            bias: vector(block.queryBias), y: scaled, ldy: d, rows: 0..<rows, columns: 0..<d))
-        let scale = Float((1.0 / Double(dh)).squareRoot())
-        forRows(rows) { r in
-            for i in (r.lowerBound * d)..<(r.upperBound * d) {
-                scaled[i] *= scale
-            }
-        }
+            bias: vector(block.queryBias), y: projectedQuery, ldy: d, rows: 0..<rows, columns: 0..<d))
         let keyHeads = matrices(block.keyHeads, rows: rows)
         pool.gemm((0..<heads).map { h in
             GemmCall(
-                x: scaled + h * dh, ldx: d, weight: keyHeads[h], inputs: dh, outputs: d,
+                x: projectedQuery + h * dh, ldx: d, weight: keyHeads[h], inputs: dh, outputs: d,
                 bias: nil, y: keyVectors + h * d, ldy: heads * d, rows: 0..<rows, columns: 0..<d)
         })
         for group in groups {

@@ -8,11 +8,11 @@
 struct ScratchLayout {
     let text: Int
     let x: Int
-    /// q: the query state; normed: LayerNorm output / projector result; scaled: Q·(1/√dh);
+    /// query: the query state; normed: LayerNorm output / projector result; projectedQuery: Q;
     /// headOutputs: O (heads concatenated); attended: attn(q) and FFN(x).
     let query: Int
     let normed: Int
-    let scaled: Int
+    let projectedQuery: Int
     let headOutputs: Int
     let attended: Int
     let keyVectors: Int
@@ -38,7 +38,7 @@ struct ScratchLayout {
         x = take(tokens * d)
         query = take(queries * d)
         normed = take(queries * d)
-        scaled = take(queries * d)
+        projectedQuery = take(queries * d)
         headOutputs = take(queries * d)
         attended = take(queries * d)
         keyVectors = take(queries * heads * d)
