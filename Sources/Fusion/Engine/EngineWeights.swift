@@ -231,6 +231,23 @@ final class EngineWeights: @unchecked Sendable {
         return (usePacked, seconds(clock.now - start))
     }
 
+    /// The GEMM operands of `matrices[indices]` for GEMMs of `rows` rows: packed copies where
+    /// ``prepare(_:rows:pool:arenaBase:tensorBases:)`` says so (packing them now if due, the time
+    /// added to `packing`), the tensors in place otherwise.
+    func operands(
+        _ indices: [Int], rows: Int, pool: KernelPool, arena: UnsafeMutablePointer<Float>,
+        tensorBases: [UnsafePointer<Float>], packing: PackingClock
+    ) -> [GemmWeight] {
+        let prepared = prepare(indices, rows: rows, pool: pool, arenaBase: arena, tensorBases: tensorBases)
+        packing.seconds += prepared.seconds
+        return zip(indices, prepared.usePacked).map { index, usePacked in
+            let m = matrices[index]
+            return usePacked
+                ? .packed(arena + m.packedOffset)
+                : .unpacked(tensorBases[m.tensor] + m.firstElement, ldw: m.stride)
+        }
+    }
+
     /// Packs every matrix now (for callers that will run many batches).
     func packAll(pool: KernelPool) -> Double {
         arena.withPointer { base in

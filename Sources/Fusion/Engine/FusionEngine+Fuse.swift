@@ -94,7 +94,7 @@ extension FusionEngine {
                             for (chunk, chunkGroups) in zip(chunks, groups) {
                                 let pass = QueryPass(
                                     pool: pool, weights: weights, arena: arena, tensorBases: tensorBases,
-                                    packing: packing, scratch: scratchBase, layout: layout, chunk: chunk,
+                                    packing: packing, scratch: scratchBase, layout: layout, x: scratchBase + layout.x, chunk: chunk,
                                     groups: chunkGroups, sink: sink)
                                 let projectionStart = clock.now
                                 try readText(inputs, chunk: chunk, into: scratchBase + layout.text)

@@ -32,7 +32,6 @@ extension QueryPass {
         let heads = config.nHeads
         let queries = chunk.queries
         let headGroups = HeadGroup.groups(heads: heads)
-        let x = buffer(layout.x)
         let weights = buffer(layout.weights)
         let chunkMax = buffer(layout.chunkMax)
         let chunkSum = buffer(layout.chunkSum)

@@ -37,6 +37,8 @@ struct QueryPass {
     /// The scratch arena's first float, laid out by `layout`.
     let scratch: UnsafeMutablePointer<Float>
     let layout: ScratchLayout
+    /// The chunk's X rows (query q attends rows firstRow..<firstRow + tokens); usually `layout.x`.
+    let x: UnsafePointer<Float>
     let chunk: SampleChunk
     /// Attention query groups (see ``SampleChunk/attentionGroups(chunkBudget:)``).
     let groups: [Range<Int>]
@@ -54,14 +56,7 @@ struct QueryPass {
 
     /// The operands of several matrices used by one parallel region.
     func matrices(_ indices: [Int], rows: Int) -> [GemmWeight] {
-        let prepared = weights.prepare(indices, rows: rows, pool: pool, arenaBase: arena, tensorBases: tensorBases)
-        packing.seconds += prepared.seconds
-        return zip(indices, prepared.usePacked).map { index, usePacked in
-            let m = weights.matrices[index]
-            return usePacked
-                ? .packed(arena + m.packedOffset)
-                : .unpacked(tensorBases[m.tensor] + m.firstElement, ldw: m.stride)
-        }
+        weights.operands(indices, rows: rows, pool: pool, arena: arena, tensorBases: tensorBases, packing: packing)
     }
 
     /// A vector's first float (nil stays nil).
@@ -69,7 +64,7 @@ struct QueryPass {
 
     /// Runs everything after X: q₀ = Wt·t for each sample (text rows already in `layout.text`),
     /// broadcast to the sample's queries, the N blocks, the final norm, then the output rows.
-    /// - Precondition: `layout.text` holds the chunk's pooled text rows and `layout.x` its X rows.
+    /// - Precondition: `layout.text` holds the chunk's pooled text rows and `x` its X rows.
     func run() {
         let d = config.projDim
         let queryCount = chunk.queries.count
