@@ -18,6 +18,22 @@ import TestSupport
         #expect(bytes == NpyFile.encode(array))
     }
 
+    @Test func fifoIsReadToTheEnd() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.path("fifo")
+        #expect(mkfifo(path, 0o600) == 0)
+        let bytes = NpyFile.encode(NpyArray(int64: [5, 6, 7], shape: [3]))
+        Thread.detachNewThread {
+            let fd = open(path, O_WRONLY)
+            bytes.withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
+        let array = try NpyFile.read(path: path)
+        #expect(try array.intElements() == [5, 6, 7])
+        #expect(array.origin == path)
+    }
+
     @Test func readErrorsNameThePath() {
         #expect(throws: NpyError(file: "/nonexistent.npy", message: "cannot open for reading: No such file or directory")) {
             try NpyFile.read(path: "/nonexistent.npy")
