@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "NpyIO", targets: ["NpyIO"]),
         .library(name: "Fusion", targets: ["Fusion"]),
+        .library(name: "Heatmap", targets: ["Heatmap"]),
         .executable(name: "fusectl", targets: ["fusectl"]),
     ],
     dependencies: [
@@ -25,10 +26,13 @@ let package = Package(
         ),
         .target(name: "NpyIO", dependencies: ["CZlib"]),
         .target(name: "Fusion", dependencies: ["NpyIO"]),
+        .target(name: "Heatmap", dependencies: ["CZlib"]),
+        // Batches as files: input/output file sets, manifests, shards, resumable runs.
+        .target(name: "FusionJobs", dependencies: ["NpyIO", "Fusion"]),
         .executableTarget(
             name: "fusectl",
             dependencies: [
-                "NpyIO", "Fusion",
+                "NpyIO", "Fusion", "FusionJobs", "Heatmap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,6 +40,8 @@ let package = Package(
         .testTarget(name: "NpyIOTests", dependencies: ["NpyIO", "TestSupport"]),
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "NpyIO", "TestSupport"]),
         .testTarget(name: "FusectlCLITests", dependencies: ["NpyIO", "TestSupport"]),
+        .testTarget(name: "FusionJobsTests", dependencies: ["FusionJobs", "Fusion", "NpyIO"]),
+        .testTarget(name: "HeatmapTests", dependencies: ["Heatmap", "CZlib"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,1 +1,0 @@
-// The fusion model; see FusionModel.swift.

@@ -1,0 +1,60 @@
+/// Every error the `Fusion` library throws.
+///
+/// Each case carries enough to write one line for the person at the terminal: the
+/// origin (file, member or input name), the key or sample concerned, what was
+/// expected and what was found. `description` is that line; tests assert it.
+public enum FusionError: Error, CustomStringConvertible, Equatable {
+    /// The configuration JSON is not valid JSON or not an object.
+    /// - origin: where the JSON came from (`weights.npz:config`, `config.json`).
+    case malformedConfig(origin: String, detail: String)
+    /// The configuration holds a key that SPEC does not define.
+    case unknownConfigKey(origin: String, key: String)
+    /// A configuration value has the wrong type or is out of range.
+    case invalidConfigValue(origin: String, key: String, expected: String, found: String)
+    /// Neither a `config` member nor a separate configuration was supplied.
+    case missingConfig(origin: String)
+    /// A tensor the configuration requires is absent.
+    case missingWeight(key: String, expectedShape: [Int], rule: String)
+    /// A tensor is present that the configuration does not use.
+    case unexpectedWeight(key: String, reason: String)
+    /// A tensor has a different shape from the one the configuration implies.
+    case weightShape(key: String, expected: [Int], found: [Int], rule: String)
+    /// A weight member cannot be used as float32 data (not a float array, unreadable).
+    case unreadableWeight(key: String, detail: String)
+    /// An input is inconsistent with the model or with another input.
+    /// - input: `text`, `images`, `text_lengths`, `text_mask` or `image_lengths`.
+    /// - sample: the batch index concerned, when one is.
+    case invalidInput(input: String, sample: Int?, detail: String)
+    /// An input holds NaN or ±Inf and non-finite values were not allowed.
+    /// - index: the full index of the first such element; value: its text (`nan`, `inf`, `-inf`).
+    case nonFiniteInput(input: String, sample: Int, index: [Int], value: String)
+
+    public var description: String {
+        switch self {
+        case let .malformedConfig(origin, detail):
+            return "\(origin): the configuration is not a JSON object: \(detail)"
+        case let .unknownConfigKey(origin, key):
+            return "\(origin): unknown configuration key \"\(key)\" (known keys: \(FusionConfig.keys.joined(separator: ", ")))"
+        case let .invalidConfigValue(origin, key, expected, found):
+            return "\(origin): configuration key \"\(key)\": expected \(expected), found \(found)"
+        case let .missingConfig(origin):
+            return "\(origin): no configuration: the archive has no \"config\" member and no configuration JSON was given"
+        case let .missingWeight(key, expectedShape, rule):
+            return "missing weight \"\(key)\": expected shape \(shapeText(expectedShape)) \(rule)"
+        case let .unexpectedWeight(key, reason):
+            return "unexpected weight \"\(key)\": \(reason)"
+        case let .weightShape(key, expected, found, rule):
+            return "weight \"\(key)\": expected shape \(shapeText(expected)) \(rule), found \(shapeText(found))"
+        case let .unreadableWeight(key, detail):
+            return "weight \"\(key)\": \(detail)"
+        case let .invalidInput(input, sample, detail):
+            if let sample {
+                return "\(input): sample \(sample): \(detail)"
+            }
+            return "\(input): \(detail)"
+        case let .nonFiniteInput(input, sample, index, value):
+            let position = index.map(String.init).joined(separator: ", ")
+            return "\(input): sample \(sample): non-finite value \(value) at [\(position)]"
+        }
+    }
+}

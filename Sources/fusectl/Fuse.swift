@@ -1,0 +1,176 @@
+import ArgumentParser
+import Fusion
+import FusionJobs
+import Heatmap
+import NpyIO
+
+/// `fusectl fuse`: the main job, for one batch or a manifest of many.
+struct Fuse: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fuse instructions and frame histories into one vector per sample.",
+        discussion: """
+            Inputs come as separate files (--text, --images and optionally --text-lengths or --text-mask, \
+            and --image-lengths) or as one bundle (--batch) with members 'text', 'images', 'text_lengths', \
+            'text_mask', 'image_lengths'. Shapes:
+              text           (B, L, txt_latent_dim), or (B, txt_latent_dim) if pooled
+              images         (B, T, img_latent_dim), or (B, T, P, img_latent_dim)
+              text_lengths   (B,) integers: sample b's real tokens are 0..len-1
+              text_mask      (B, L): nonzero marks a real token; the last real one is used
+              image_lengths  (B,) integers: valid frames, 1..T; later frames are padding
+
+            The output is (B, 1, d), or (B, T, d) with --per-step, where row t is the fusion of frames 0..t \
+            (zeros for t >= image_lengths[b]). --attention writes the attention weights: (B, N, H, T*P), or \
+            (B, T, N, H, T*P) with --per-step. Outputs are written atomically: on any error no file is left.
+
+            Many batches: --manifest JOBS runs one job per line of a TSV or JSON Lines file (columns text, \
+            images, out, and optionally image_lengths, text_mask, text_lengths, attention; relative paths are \
+            relative to the manifest's folder) with the weights loaded once. Jobs whose outputs exist are \
+            skipped (--force recomputes), so a killed run resumes where it stopped; --shard K/N takes the \
+            jobs whose index is K mod N. A failed job is reported and the others go on (--fail-fast stops); \
+            the exit status is 1 when any job failed.
+
+            Examples:
+              fusectl fuse --weights w.npz --text t.npy --images i.npy --out f.npy
+              fusectl fuse --weights ckpt.npz --prefix policy.fusion. \\
+                  --batch batch.npz --per-step --out - > steps.npy
+              fusectl fuse --weights w.npz --manifest jobs.tsv --shard 2/8
+            """
+    )
+
+    @OptionGroup(title: "Model")
+    var model: ModelOptions
+
+    @OptionGroup(title: "Inputs (one batch)")
+    var inputs: InputOptions
+
+    @Option(help: ArgumentHelp("Where to write the fused vectors ('-' for standard output).", valueName: "file"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Also write the attention weights to this .npy file.", valueName: "file"))
+    var attention: String?
+
+    @Option(help: ArgumentHelp("Also draw the attention weights as a PNG heatmap (see 'fusectl heatmap').", valueName: "file"))
+    var attentionPng: String?
+
+    @OptionGroup(title: "Many batches")
+    var jobs: ManifestOptions
+
+    @Flag(help: "Fuse every prefix of the history: output (B, T, d).")
+    var perStep = false
+
+    @Option(help: "The output's dtype: float16, float32 or float64.")
+    var outDtype: OutputDType = .float32
+
+    @Option(help: "Worker threads (0: all cores). Results do not depend on it.")
+    var threads: Int = 0
+
+    @Flag(help: "Let NaN and Inf in the inputs through instead of failing.")
+    var allowNonfinite = false
+
+    @Flag(help: "Print a short human summary on standard error: the output shape, a few values of each sample and the frames that got the most attention.")
+    var report = false
+
+    func validate() throws {
+        try inputs.validate()
+        guard threads >= 0 else { throw ValidationError("--threads must be 0 (all cores) or more.") }
+        if let manifest = jobs.manifest {
+            guard inputs.isEmpty else {
+                throw ValidationError("--manifest takes its inputs from the manifest; drop --text, --images, --batch, ...")
+            }
+            guard out == nil, attention == nil, attentionPng == nil, !report else {
+                throw ValidationError("--manifest names each job's outputs; drop --out, --attention, --attention-png and --report.")
+            }
+            if manifest == "-" && (model.weights == "-" || model.config == "-") {
+                throw ValidationError("Only one input can be '-' (standard input).")
+            }
+            return
+        }
+        try jobs.validateUnused()
+        guard !inputs.isEmpty else {
+            throw ValidationError("Missing inputs: give --text and --images, --batch, or --manifest.")
+        }
+        guard out != nil else { throw ValidationError("Missing --out (the file for the fused vectors; '-' for standard output).") }
+        let stdinUsers = inputs.stdinUsers + (model.weights == "-" ? ["--weights"] : [])
+            + (model.config == "-" ? ["--config"] : [])
+        if stdinUsers.count > 1 {
+            throw ValidationError("Only one input can be '-' (standard input); got \(stdinUsers.joined(separator: ", ")).")
+        }
+        let stdoutUsers = [out, attention, attentionPng].filter { $0 == "-" }
+        if stdoutUsers.count > 1 {
+            throw ValidationError("Only one of --out, --attention and --attention-png can be '-' (standard output).")
+        }
+    }
+
+    var fusionOptions: FusionOptions {
+        FusionOptions(perStep: perStep, attention: attention != nil || attentionPng != nil || (report && !perStep),
+                      threads: threads)
+    }
+
+    func run() throws {
+        let fusionModel: FusionModel
+        do {
+            fusionModel = try model.loadModel()
+        } catch {
+            throw failure("fuse", error)
+        }
+        if jobs.manifest != nil {
+            try jobs.run(model: fusionModel, options: fusionOptions, outputDType: outDtype.dtype,
+                         allowNonfinite: allowNonfinite)
+            return
+        }
+        do {
+            let batch = try inputs.files.load(model: fusionModel)
+            if !allowNonfinite { try batch.checkFinite() }
+            let result = try fusionModel.fuse(batch, options: fusionOptions)
+            // The picture first: if it cannot be drawn or written, no .npy output claims success.
+            if let attentionPng, let maps = result.attention {
+                try writeHeatmap(values: maps.values, shape: maps.shape, tokensPerFrame: batch.tokensPerFrame,
+                                 options: HeatmapOptions(), to: attentionPng)
+            }
+            do {
+                try OutputFiles(output: out!, attention: attention, dtype: outDtype.dtype).write(result)
+            } catch {
+                if let attentionPng { removeFileIfRegular(attentionPng) }
+                throw error
+            }
+            if report { printReport(result, tokensPerFrame: batch.tokensPerFrame) }
+        } catch {
+            throw failure("fuse", error)
+        }
+    }
+}
+
+extension Fuse {
+    /// `--report`: what came out, for a person at the terminal.
+    func printReport(_ result: FusionResult, tokensPerFrame: Int) {
+        let shape = result.output.shape
+        printError("fused \(shape[0]) samples -> \(shapeText(shape)) \(outDtype.rawValue) in \(out == "-" ? "<stdout>" : out ?? "")")
+        let frameWeights = result.attention.flatMap { maps in
+            perStep ? nil : FrameAttention.perFrame(values: maps.values, shape: maps.shape, tokensPerFrame: tokensPerFrame)
+        }
+        let rowLength = shape.dropFirst().reduce(1, *)
+        for sample in 0..<shape[0] {
+            let first = result.output.values[(sample * rowLength)..<(sample * rowLength + min(4, rowLength))]
+            var line = "sample \(sample): [" + first.map { formatValue(Double($0)) }.joined(separator: ", ")
+                + (rowLength > 4 ? ", ...]" : "]")
+            if let weights = frameWeights?[sample] {
+                let top = FrameAttention.top(weights, count: 3)
+                line += "; most attended frames: " + top.map { "\($0) (\(formatValue(weights[$0])))" }.joined(separator: ", ")
+            }
+            printError(line)
+        }
+    }
+}
+
+/// The dtypes `--out-dtype` accepts.
+enum OutputDType: String, ExpressibleByArgument, CaseIterable {
+    case float16, float32, float64
+
+    var dtype: NpyDType {
+        switch self {
+        case .float16: return .float16
+        case .float32: return .float32
+        case .float64: return .float64
+        }
+    }
+}

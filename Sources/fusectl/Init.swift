@@ -1,0 +1,50 @@
+import ArgumentParser
+import Fusion
+import NpyIO
+
+/// `fusectl init`: a weights file with the reference's initialisation, without PyTorch.
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a freshly initialised weights .npz for a configuration.",
+        discussion: """
+            The tensors follow the PyTorch reference's initialisation (Linear: kaiming-uniform, attention \
+            input projection: xavier-uniform, biases as PyTorch sets them, LayerNorm: ones and zeros), drawn \
+            from fusectl's own seeded generator: the same seed always gives the same file, though not the \
+            numbers PyTorch's generator would draw. The configuration is stored as the 'config' member.
+
+            Example:
+              echo '{"proj_dim": 256, "n_blocks": 2}' > small.json
+              fusectl init --config small.json --seed 7 --out small.npz
+            """
+    )
+
+    @Option(help: ArgumentHelp("A JSON configuration; keys not given take SPEC's defaults. Omit for all defaults.", valueName: "file"))
+    var config: String?
+
+    @Option(help: "The seed of the generator.")
+    var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Where to write the weights .npz ('-' for standard output).", valueName: "file"))
+    var out: String
+
+    @Option(help: "The dtype of the stored tensors: float16, float32 or float64.")
+    var dtype: OutputDType = .float32
+
+    @Flag(help: "Deflate the members (np.savez_compressed) instead of storing them.")
+    var compressed = false
+
+    func run() throws {
+        do {
+            let configuration = try config.map { try FusionConfig.decode(json: try readText(path: $0), origin: $0) }
+                ?? FusionConfig.decode(json: "{}", origin: "defaults")
+            var writer = NpzWriter(compression: compressed ? .deflated : .stored)
+            for (key, tensor) in WeightInitializer.stateDict(config: configuration, seed: seed) {
+                writer.add(key, try NpyArray(float32: tensor.values, shape: tensor.shape).converted(to: dtype.dtype))
+            }
+            writer.add("config", NpyArray(string: configuration.jsonString()))
+            try writer.write(to: out)
+        } catch {
+            throw failure("init", error)
+        }
+    }
+}

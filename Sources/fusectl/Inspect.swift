@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import NpyIO
+
+/// `fusectl inspect FILE...`: what each array in .npy/.npz files holds.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show each array's name, dtype, shape, order, size and value statistics.",
+        discussion: """
+            For a .npy file the array is named after the file; for a .npz archive every member is listed. \
+            Numeric arrays also get min, max and mean over their finite values and the count of NaN and Inf.
+
+            Examples:
+              fusectl inspect weights.npz
+              fusectl inspect --json images.npy | python3 -m json.tool
+            """
+    )
+
+    @Argument(help: "The .npy or .npz files ('-' for standard input).")
+    var files: [String]
+
+    @Flag(help: "Print one JSON document (an array of objects, one per array) instead of a table.")
+    var json = false
+
+    func run() throws {
+        var rows: [InspectedArray] = []
+        for file in files {
+            do {
+                switch try openNumpyFile(path: file) {
+                case .npy(let array):
+                    rows.append(try InspectedArray(file: file, name: nil, array: array))
+                case .npz(let archive):
+                    for name in archive.memberNames {
+                        rows.append(try InspectedArray(file: file, name: name, array: try archive.array(named: name)))
+                    }
+                }
+            } catch {
+                throw failure("inspect", error)
+            }
+        }
+        print(json ? InspectedArray.json(rows) : InspectedArray.table(rows))
+    }
+}
+
+/// One array's description, as `inspect` prints it.
+struct InspectedArray: Encodable {
+    var file: String
+    var name: String?
+    var dtype: String
+    var shape: [Int]
+    var order: String
+    var bytes: Int
+    var min: Double?
+    var max: Double?
+    var mean: Double?
+    var nan: Int?
+    var inf: Int?
+
+    init(file: String, name: String?, array: NpyArray) throws {
+        self.file = file
+        self.name = name
+        dtype = array.dtype.description
+        shape = array.shape
+        order = array.isFortranOrder ? "F" : "C"
+        bytes = array.byteCount
+        if array.dtype.isNumeric && !array.dtype.isComplex {
+            let statistics = try ArrayStatistics(of: array)
+            (min, max, mean) = (statistics.minimum, statistics.maximum, statistics.mean)
+            (nan, inf) = (statistics.nanCount, statistics.infinityCount)
+        }
+    }
+
+    static func json(_ rows: [InspectedArray]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // Non-finite statistics cannot occur (they are over finite values), so encoding cannot fail.
+        let data = (try? encoder.encode(rows)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func table(_ rows: [InspectedArray]) -> String {
+        let header = ["array", "dtype", "shape", "order", "bytes", "min", "max", "mean", "nan", "inf"]
+        let body = rows.map { row -> [String] in
+            let label = row.name.map { "\(row.file):\($0)" } ?? row.file
+            return [label, row.dtype, shapeText(row.shape), row.order, String(row.bytes),
+                    format(row.min), format(row.max), format(row.mean),
+                    row.nan.map(String.init) ?? "-", row.inf.map(String.init) ?? "-"]
+        }
+        let widths = header.indices.map { column in
+            ([header] + body).map { $0[column].count }.max() ?? 0
+        }
+        return ([header] + body).map { cells in
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+
+    private static func format(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        return String(format: "%.6g", value)
+    }
+}

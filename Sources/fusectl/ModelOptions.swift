@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Fusion
+import NpyIO
+
+/// Where the model comes from: `--weights`, `--prefix`, `--config`.
+struct ModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The weights .npz: the reference model's state_dict plus a 'config' member.", valueName: "file"))
+    var weights: String
+
+    @Option(help: ArgumentHelp(
+        "A key prefix to strip from every weight, for checkpoints saved from a larger model (e.g. 'policy.fusion.').",
+        valueName: "prefix"))
+    var prefix: String?
+
+    @Option(help: ArgumentHelp(
+        "A JSON file with the model configuration; it replaces the weights file's 'config' member.",
+        valueName: "file"))
+    var config: String?
+
+    /// Opens the weights and checks every tensor against the configuration.
+    func loadModel() throws -> FusionModel {
+        try Self.load(weights: weights, prefix: prefix, config: config)
+    }
+
+    static func load(weights: String, prefix: String?, config: String?) throws -> FusionModel {
+        let archive = try NpzArchive(path: weights)
+        let configJSON = try config.map { try readText(path: $0) }
+        return try FusionModel.load(from: archive, prefix: prefix, configJSON: configJSON,
+                                    configOrigin: config == "-" ? "<stdin>" : config ?? "")
+    }
+}
+
+/// Reads a whole text file ('-' for standard input) as UTF-8.
+func readText(path: String) throws -> String {
+    let data: Data
+    do {
+        data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+            : try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+        throw TextFileError(path: path, reason: "cannot be read (\(error.localizedDescription))")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw TextFileError(path: path, reason: "is not valid UTF-8")
+    }
+    return text
+}
+
+struct TextFileError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "\(path == "-" ? "<stdin>" : path): \(reason)" }
+}

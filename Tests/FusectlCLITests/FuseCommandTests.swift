@@ -1,0 +1,54 @@
+import Foundation
+import NpyIO
+import Testing
+
+/// `fusectl fuse` end to end on every golden case, against the PyTorch reference's outputs.
+@Suite struct FuseGoldenTests {
+    @Test func everyCaseIsFound() {
+        #expect(GoldenCase.all.count >= 30, "fixtures/golden has \(GoldenCase.all.count) readable cases")
+    }
+
+    @Test(arguments: GoldenCase.all)
+    func matchesPyTorch(_ golden: GoldenCase) throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        var arguments = golden.fuseArguments() + ["--out", folder.path("out.npy")]
+        if golden.expected.attention != nil { arguments += ["--attention", folder.path("attention.npy")] }
+        let outcome = try Fusectl.run(arguments)
+        try #require(outcome.status == 0, "fusectl failed on \(golden): \(outcome.stderr)")
+
+        let output = try compare(golden.path(golden.expected.output), folder.path("out.npy"), tolerance: 1e-4)
+        print("\(golden) output: max abs error \(output)")
+        if let attention = golden.expected.attention {
+            let error = try compare(golden.path(attention), folder.path("attention.npy"), tolerance: 1e-5)
+            print("\(golden) attention: max abs error \(error)")
+        }
+    }
+
+    @Test func bundleGivesTheSameBitsAsSeparateFiles() throws {
+        let golden = try #require(GoldenCase.all.first { $0.batch != nil })
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let separate = try Fusectl.run(golden.fuseArguments() + ["--out", folder.path("a.npy")])
+        let bundled = try Fusectl.run(golden.fuseArguments(useBundle: true) + ["--out", folder.path("b.npy")])
+        #expect(separate.status == 0 && bundled.status == 0, "\(separate.stderr)\(bundled.stderr)")
+        #expect(try Data(contentsOf: folder.url.appendingPathComponent("a.npy"))
+            == Data(contentsOf: folder.url.appendingPathComponent("b.npy")))
+    }
+
+    /// Compares two .npy files with a pure absolute tolerance and returns the max abs error.
+    private func compare(_ expected: String, _ actual: String, tolerance: Double) throws -> Double {
+        let result = try ArrayComparison.compare(
+            expected: NpyFile.read(path: expected), actual: NpyFile.read(path: actual),
+            rtol: 0, atol: tolerance, equalNaN: false)
+        switch result {
+        case .failure(let incompatibility):
+            Issue.record("\(actual): \(incompatibility)")
+            return .infinity
+        case .success(let comparison):
+            #expect(comparison.isClose,
+                    "\(comparison.mismatchCount) elements off by more than \(tolerance); max abs error \(comparison.maxAbsoluteError) first at \(comparison.firstMismatch ?? [])")
+            return comparison.maxAbsoluteError
+        }
+    }
+}

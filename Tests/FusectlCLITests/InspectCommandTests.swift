@@ -1,0 +1,43 @@
+import Foundation
+import NpyIO
+import Testing
+
+@Suite struct InspectCommandTests {
+    @Test func tableListsEveryMemberWithStatistics() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        var writer = NpzWriter()
+        writer.add("weights", NpyArray(float32: [1, -2, .nan, 5], shape: [2, 2]))
+        writer.add("config", NpyArray(string: "{}"))
+        try writer.write(to: folder.path("m.npz"))
+        let outcome = try Fusectl.run(["inspect", folder.path("m.npz")])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let lines = outcome.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix("array"))
+        let weights = lines[1].split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        #expect(weights == ["\(folder.path("m.npz")):weights", "float32", "(2,", "2)", "C", "16", "-2", "5", "1.33333", "1", "0"])
+        #expect(lines[2].contains(":config"))
+    }
+
+    @Test func jsonIsMachineReadable() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        try NpyFile.write(NpyArray(float32: [1, 2, 3], shape: [3]), to: folder.path("a.npy"))
+        let outcome = try Fusectl.run(["inspect", "--json", folder.path("a.npy")])
+        #expect(outcome.status == 0)
+        let parsed = try JSONSerialization.jsonObject(with: outcome.stdout) as? [[String: Any]]
+        let first = try #require(parsed?.first)
+        #expect(first["dtype"] as? String == "float32")
+        #expect(first["shape"] as? [Int] == [3])
+        #expect(first["mean"] as? Double == 2)
+        #expect(first["bytes"] as? Int == 12)
+    }
+
+    @Test func missingFileIsAnError() throws {
+        let outcome = try Fusectl.run(["inspect", "/nonexistent/x.npy"])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.hasPrefix("fusectl inspect: error: "))
+        #expect(outcome.stderr.contains("/nonexistent/x.npy"))
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+@testable import Fusion
+
+@Suite struct FusionConfigTests {
+    @Test func emptyObjectGivesSpecDefaults() throws {
+        let config = try FusionConfig.decode(json: "{}", origin: "c.json")
+        #expect(config.imgLatentDim == 2048)
+        #expect(config.txtLatentDim == 768)
+        #expect(config.projDim == 768)
+        #expect(config.nHeads == 8)
+        #expect(config.nBlocks == 4)
+        #expect(config.ffnDim == 3072)
+        #expect(config.normFirst == false)
+        #expect(config.activation == .gelu)
+        #expect(config.layerNormEps == 1e-5)
+        #expect(config.finalNorm == false)
+        #expect(config.attnBias == true)
+        #expect(config == FusionConfig())
+    }
+
+    @Test func readsEveryKey() throws {
+        let json = """
+            {"img_latent_dim": 50, "txt_latent_dim": 20, "proj_dim": 36, "n_heads": 3, "n_blocks": 2,
+             "ffn_dim": 44, "norm_first": true, "activation": "gelu_tanh", "layer_norm_eps": 0.001,
+             "final_norm": true, "attn_bias": false}
+            """
+        let config = try FusionConfig.decode(json: json, origin: "c.json")
+        #expect(config.imgLatentDim == 50 && config.txtLatentDim == 20 && config.projDim == 36)
+        #expect(config.nHeads == 3 && config.nBlocks == 2 && config.ffnDim == 44)
+        #expect(config.normFirst && config.finalNorm && !config.attnBias)
+        #expect(config.activation == .geluTanh)
+        #expect(config.layerNormEps == 0.001)
+        #expect(config.headDim == 12)
+    }
+
+    @Test func jsonStringIsSortedCompleteAndRoundTrips() throws {
+        #expect(FusionConfig().jsonString() == """
+            {"activation": "gelu", "attn_bias": true, "ffn_dim": 3072, "final_norm": false, "img_latent_dim": 2048, \
+            "layer_norm_eps": 1e-05, "n_blocks": 4, "n_heads": 8, "norm_first": false, "proj_dim": 768, "txt_latent_dim": 768}
+            """)
+        let config = ModelFactory.smallConfig(normFirst: true, activation: .relu, finalNorm: true, attnBias: false)
+        #expect(try FusionConfig.decode(json: config.jsonString(), origin: "x") == config)
+    }
+
+    @Test func unknownKeyIsNamed() {
+        #expect(throws: FusionError.unknownConfigKey(origin: "config.json", key: "dropout")) {
+            try FusionConfig.decode(json: #"{"proj_dim": 768, "dropout": 0.1}"#, origin: "config.json")
+        }
+        let message = FusionError.unknownConfigKey(origin: "config.json", key: "dropout").description
+        #expect(message == "config.json: unknown configuration key \"dropout\" (known keys: activation, attn_bias, ffn_dim, final_norm, img_latent_dim, layer_norm_eps, n_blocks, n_heads, norm_first, proj_dim, txt_latent_dim)")
+    }
+
+    @Test func projDimMustDivideByHeads() {
+        let error = #expect(throws: FusionError.self) {
+            try FusionConfig.decode(json: #"{"proj_dim": 36, "n_heads": 5}"#, origin: "w.npz:config")
+        }
+        #expect(error?.description == "w.npz:config: configuration key \"proj_dim\": expected a multiple of n_heads = 5, found 36")
+    }
+
+    @Test func unknownActivationIsRejected() {
+        let error = #expect(throws: FusionError.self) {
+            try FusionConfig.decode(json: #"{"activation": "swish"}"#, origin: "config.json")
+        }
+        #expect(error?.description == "config.json: configuration key \"activation\": expected one of \"gelu\", \"gelu_tanh\", \"relu\", found \"swish\"")
+    }
+
+    @Test func wrongTypesAreRejected() {
+        let cases: [(String, String)] = [
+            (#"{"n_heads": true}"#, "configuration key \"n_heads\": expected an integer, found true"),
+            (#"{"n_heads": 2.5}"#, "configuration key \"n_heads\": expected an integer, found 2.5"),
+            (#"{"norm_first": 1}"#, "configuration key \"norm_first\": expected true or false, found 1"),
+            (#"{"layer_norm_eps": "1e-5"}"#, "configuration key \"layer_norm_eps\": expected a number, found \"1e-5\""),
+            (#"{"n_blocks": 0}"#, "configuration key \"n_blocks\": expected an integer ≥ 1, found 0"),
+            (#"{"layer_norm_eps": 0}"#, "configuration key \"layer_norm_eps\": expected a finite number > 0, found 0.0"),
+            (#"{"ffn_dim": -3}"#, "configuration key \"ffn_dim\": expected an integer ≥ 1, found -3"),
+        ]
+        for (json, message) in cases {
+            let error = #expect(throws: FusionError.self) { try FusionConfig.decode(json: json, origin: "c") }
+            #expect(error?.description == "c: " + message, "\(json)")
+        }
+    }
+
+    @Test func malformedJSONIsRejected() {
+        let notJSON = #expect(throws: FusionError.self) { try FusionConfig.decode(json: "{proj_dim: 3", origin: "c") }
+        #expect(notJSON?.description == "c: the configuration is not a JSON object: invalid JSON")
+        let array = #expect(throws: FusionError.self) { try FusionConfig.decode(json: "[1, 2]", origin: "c") }
+        #expect(array?.description == "c: the configuration is not a JSON object: found an array instead")
+    }
+
+    @Test func validateAcceptsDefaultsAndRejectsBadHeads() throws {
+        try FusionConfig().validate()
+        var config = FusionConfig()
+        config.nHeads = 7
+        #expect(throws: FusionError.invalidConfigValue(
+            origin: "configuration", key: "proj_dim", expected: "a multiple of n_heads = 7", found: "768")) {
+            try config.validate()
+        }
+    }
+
+    @Test func decodableConformanceUsesTheSameRules() throws {
+        let config = try JSONDecoder().decode(FusionConfig.self, from: Data(#"{"n_heads": 4}"#.utf8))
+        #expect(config.nHeads == 4 && config.projDim == 768)
+        #expect(throws: FusionError.unknownConfigKey(origin: "configuration", key: "heads")) {
+            try JSONDecoder().decode(FusionConfig.self, from: Data(#"{"heads": 4}"#.utf8))
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import Testing
-@Test func FusionTests_builds() { #expect(Bool(true)) }

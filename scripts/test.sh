@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: installs build dependencies, builds fusectl in release mode (the CLI tests run that
+# binary), then runs every Swift test. Usage: bash scripts/test.sh [extra `swift test` arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+swift build -c release --product fusectl
+export FUSECTL_BIN="$PWD/.build/release/fusectl"
+swift test "$@"
