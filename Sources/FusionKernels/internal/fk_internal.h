@@ -11,7 +11,21 @@
 #endif
 
 #include <stddef.h>
+#include <string.h>
 #include "../include/FusionKernels.h"
+
+/// *p for a float that may sit at any byte address (memory-mapped members of a
+/// .npz can be misaligned; a plain dereference would be undefined behaviour).
+static inline __attribute__((always_inline)) float fk_loadf(const float *p) {
+    float v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/// *p = v for a float at any byte address.
+static inline __attribute__((always_inline)) void fk_storef(float *p, float v) {
+    memcpy(p, &v, sizeof v);
+}
 
 /// Prints "FusionKernels: <function>: <formatted message>" to stderr and aborts.
 /// Used for broken caller contracts (the caller's bug, never bad input data).
