@@ -3,7 +3,7 @@
 
     python3 scripts/bench_npyio.py [--elements N] [--repeat R] [--dir DIR] [--keep]
 
-Builds .build/bench/npyio-bench (swiftc -O -wmo over Sources/NpyIO plus scripts/bench/main.swift),
+Builds .build/bench/npyio-bench (swiftc -O -wmo over Sources/NpyIO plus scripts/bench_npyio/main.swift),
 writes the test files once into DIR (default .build/bench/data; 1 GiB float32 by default), warms
 the page cache, then times (best of R runs):
 
@@ -36,7 +36,7 @@ def build():
     os.makedirs(BENCH, exist_ok=True)
     sources = [os.path.join(ROOT, "Sources/NpyIO", f) for f in sorted(os.listdir(os.path.join(ROOT, "Sources/NpyIO"))) if f.endswith(".swift")]
     sources += [os.path.join(ROOT, "Sources/NpyIO/Internal", f) for f in sorted(os.listdir(os.path.join(ROOT, "Sources/NpyIO/Internal"))) if f.endswith(".swift")]
-    sources.append(os.path.join(ROOT, "scripts/bench/main.swift"))
+    sources.append(os.path.join(ROOT, "scripts/bench_npyio/main.swift"))
     cmd = ["swiftc", "-O", "-wmo", "-module-name", "NpyIO", "-I", os.path.join(ROOT, "Sources/CZlib"), "-lz", *sources, "-o", BINARY]
     subprocess.run(cmd, check=True)
 
