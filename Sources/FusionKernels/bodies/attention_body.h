@@ -19,7 +19,7 @@ FK_V16_INLINE void FK_FN(scores_tile_body)(const float *img, ptrdiff_t ldi, ptrd
         for (int r = 0; r < nr; r++) xv[r] = v16_load(img + r * ldi + j);
         // The rows four tiles ahead, one line per row and step, so that the streams from
         // memory start early enough to hide their latency. Prefetches never fault.
-        for (int r = 0; r < nr; r++) __builtin_prefetch(img + (r + 4 * nr) * ldi + j, 0, 2);
+        for (int r = 0; r < nr; r++) fk_prefetch(img, (r + 4 * nr) * ldi + j);
         for (int h = 0; h < nh; h++) {
             v16 uv = v16_load(u + h * ldu + j);
             for (int r = 0; r < nr; r++) acc[r][h] = v16_fma(xv[r], uv, acc[r][h]);
@@ -130,7 +130,7 @@ FK_V16_INLINE void FK_FN(wsum_tile_body)(const float *img, ptrdiff_t ldi, ptrdif
         for (int v = 0; v < nv; v++)
             xv[v] = masked ? v16_load_m(img + t * ldi + 16 * v, mask) : v16_load(img + t * ldi + 16 * v);
         if (prefetch)
-            for (int v = 0; v < nv; v++) __builtin_prefetch(img + t * ldi + 16 * v + prefetch, 0, 2);
+            for (int v = 0; v < nv; v++) fk_prefetch(img, t * ldi + 16 * v + prefetch);
         for (int h = 0; h < nh; h++) {
             v16 a = v16_set1(fk_loadf(p + t * ldp + h));
             for (int v = 0; v < nv; v++) acc[h][v] = v16_fma(a, xv[v], acc[h][v]);

@@ -11,6 +11,7 @@
 #endif
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include "../include/FusionKernels.h"
 
@@ -20,6 +21,13 @@ static inline __attribute__((always_inline)) float fk_loadf(const float *p) {
     float v;
     memcpy(&v, p, sizeof v);
     return v;
+}
+
+/// Asks for the cache line holding base + offset floats to be brought towards L2.
+/// The address is computed as an integer: it may lie past the end of the caller's
+/// array (a prefetch never faults), where pointer arithmetic would be undefined.
+static inline __attribute__((always_inline)) void fk_prefetch(const float *base, ptrdiff_t offset) {
+    __builtin_prefetch((const void *)((uintptr_t)base + (uintptr_t)(offset * (ptrdiff_t)sizeof(float))), 0, 2);
 }
 
 /// *p = v for a float at any byte address.
