@@ -2,8 +2,9 @@
 // scores s = I·Uᵀ, weighted sums z = Pᵀ·I, the fused chunk and the chunk merge.
 // Tiles: scores take FK_SCORES_ROWS tokens × FK_SCORES_HEADS heads at a time (each
 // token row loaded once per head group); weighted sums take FK_WSUM_HEADS heads ×
-// FK_WSUM_NV 16-column vectors and run the chain over all tokens in registers.
-// Neither tile shape affects any element's operations.
+// FK_WSUM_NV 16-column vectors and run the chain over a block of FK_WSUM_TB tokens in
+// registers, parking the partial sums in z (exactly) between blocks. Neither tile
+// shape nor blocking affects any element's operations.
 
 // ---- scores -------------------------------------------------------------------
 
