@@ -3,7 +3,7 @@
 
     python3 scripts/bench_npyio.py [--elements N] [--repeat R] [--dir DIR] [--keep]
 
-Builds .build/bench/npyio-bench (swiftc -O -wmo over Sources/NpyIO plus scripts/bench/main.swift),
+Builds .build/bench/npyio-bench (swiftc -O -wmo over Sources/NpyIO plus scripts/bench_npyio/main.swift),
 writes the test files once into DIR (default .build/bench/data; 1 GiB float32 by default), warms
 the page cache, then times (best of R runs):
 
@@ -36,7 +36,7 @@ def build():
     os.makedirs(BENCH, exist_ok=True)
     sources = [os.path.join(ROOT, "Sources/NpyIO", f) for f in sorted(os.listdir(os.path.join(ROOT, "Sources/NpyIO"))) if f.endswith(".swift")]
     sources += [os.path.join(ROOT, "Sources/NpyIO/Internal", f) for f in sorted(os.listdir(os.path.join(ROOT, "Sources/NpyIO/Internal"))) if f.endswith(".swift")]
-    sources.append(os.path.join(ROOT, "scripts/bench/main.swift"))
+    sources.append(os.path.join(ROOT, "scripts/bench_npyio/main.swift"))
     cmd = ["swiftc", "-O", "-wmo", "-module-name", "NpyIO", "-I", os.path.join(ROOT, "Sources/CZlib"), "-lz", *sources, "-o", BINARY]
     subprocess.run(cmd, check=True)
 
@@ -112,7 +112,7 @@ def main():
         })
 
     memcpy = run_bench("memcpy", n * 4)
-    bandwidth = memcpy["bytes"] / memcpy["seconds"] / GB  # bytes copied per second (read + write each)
+    bandwidth = memcpy["bytes"] / memcpy["seconds"] / GB  # bytes copied per second; traffic is twice that
     open_stats = run_bench("open", paths["f32_le.npy"])
 
     # reads
@@ -129,7 +129,7 @@ def main():
         np_s = best(lambda: timed(lambda: np.load(paths[key]).astype("<f4")), repeat)
         row(label, size, min(whole, chunked), np_s, cat_seconds(paths[key], repeat),
             {"npyio_whole_s": whole, "npyio_chunked_s": chunked,
-             "fraction_of_memcpy_bw": (size / min(whole, chunked) / GB) / bandwidth})
+             "fraction_of_memcpy_bw": ((size + n * 4) / min(whole, chunked) / GB) / (2 * bandwidth)})
 
     # deflated npz
     npz = paths["deflated.npz"]
@@ -145,10 +145,9 @@ def main():
         {"zlib_inflate_s": zlib_s, "crc_s": crc_s, "vs_zlib_inflate_plus_crc": (zlib_s + crc_s) / npz_ours,
          "vs_zlib_inflate": zlib_s / npz_ours, "compressed_bytes": info.compress_size})
 
-    # writes
+    # writes: rounds interleave the three writers, each starting after a sync so that none pays for
+    # another's write-back; "fsync" variants include making the file durable
     out = os.path.join(args.dir, "written.npy")
-    ours_fast = best(lambda: run_bench("write", out, n, "fast")["seconds"], repeat)
-    ours_durable = best(lambda: run_bench("write", out, n, "durable")["seconds"], repeat)
     a = np.full(n, 1.5, dtype=np.float32)
 
     def np_save(sync):
@@ -160,30 +159,45 @@ def main():
                     os.fsync(f.fileno())
         return timed(go)
 
-    np_fast = best(lambda: np_save(False), repeat)
-    np_durable = best(lambda: np_save(True), repeat)
-    cat_fast = best(lambda: timed(lambda: subprocess.run(f"cat {paths['f32_le.npy']} > {out}", shell=True, check=True)), repeat)
-    cat_durable = best(lambda: timed(lambda: subprocess.run(f"cat {paths['f32_le.npy']} > {out} && sync {out}", shell=True, check=True)), repeat)
-    row("write f32 .npy (no fsync)", le_bytes, ours_fast, np_fast, cat_fast)
-    row("write f32 .npy (fsync)", le_bytes, ours_durable, np_durable, cat_durable)
-    os.remove(out)
+    def cat_to(sync):
+        tail = f" && sync {out}" if sync else ""
+        return timed(lambda: subprocess.run(f"cat {paths['f32_le.npy']} > {out}{tail}", shell=True, check=True))
+
+    writers = {
+        ("npyio", False): lambda: run_bench("write", out, n, "fast")["seconds"],
+        ("npyio", True): lambda: run_bench("write", out, n, "durable")["seconds"],
+        ("numpy", False): lambda: np_save(False), ("numpy", True): lambda: np_save(True),
+        ("cat", False): lambda: cat_to(False), ("cat", True): lambda: cat_to(True),
+    }
+    times = {key: [] for key in writers}
+    for _ in range(repeat):
+        for key, fn in writers.items():
+            if os.path.exists(out):
+                os.remove(out)
+            os.sync()
+            times[key].append(fn())
+    for durable in (False, True):
+        row(f"write f32 .npy ({'fsync' if durable else 'no fsync'})", le_bytes, min(times[("npyio", durable)]),
+            min(times[("numpy", durable)]), min(times[("cat", durable)]))
+    if os.path.exists(out):
+        os.remove(out)
 
     result = {
         "elements": n, "repeat": repeat, "numpy": np.__version__, "zlib": zlib.ZLIB_VERSION,
-        "cpus": os.cpu_count(), "memcpy_GBps": bandwidth,
+        "cpus": os.cpu_count(), "memcpy_GBps": bandwidth, "load_average": os.getloadavg(),
         "open_cpu_ms": open_stats["cpu_seconds"] * 1e3, "open_wall_ms": open_stats["seconds"] * 1e3,
         "rows": rows,
     }
     with open(os.path.join(BENCH, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
-    print(f"memcpy bandwidth {bandwidth:.2f} GB/s; open of a {le_bytes / 2**30:.2f} GiB .npy: "
+    print(f"load average {os.getloadavg()[0]:.1f}; memcpy bandwidth {bandwidth:.2f} GB/s (one thread); open of a {le_bytes / 2**30:.2f} GiB .npy: "
           f"{result['open_cpu_ms']:.4f} ms CPU, {result['open_wall_ms']:.4f} ms wall ({os.cpu_count()} CPUs)")
     print(f"{'case':36} {'NpyIO GB/s':>10} {'numpy GB/s':>10} {'cat GB/s':>9} {'vs numpy':>9} {'vs cat':>7}")
     for r in rows:
         print(f"{r['case']:36} {r['npyio_GBps']:10.2f} {r['numpy_GBps']:10.2f} {r['cat_GBps']:9.2f} {r['vs_numpy']:8.2f}x {r['vs_cat']:6.2f}x")
     for r in rows:
         if "fraction_of_memcpy_bw" in r:
-            print(f"{r['case']}: {r['fraction_of_memcpy_bw'] * 100:.0f}% of memcpy bandwidth "
+            print(f"{r['case']}: memory traffic (in + out) at {r['fraction_of_memcpy_bw'] * 100:.0f}% of one-thread memcpy traffic "
                   f"(whole {r['npyio_whole_s']:.3f} s, chunked {r['npyio_chunked_s']:.3f} s)")
         if "vs_zlib_inflate" in r:
             print(f"{r['case']}: zlib inflate alone {r['zlib_inflate_s']:.3f} s + CRC {r['crc_s']:.3f} s; NpyIO {r['npyio_s']:.3f} s "

@@ -59,7 +59,7 @@ static void fk_attend_scales(void *ctx, ptrdiff_t b, int worker) {
     for (ptrdiff_t t = 0; t < s->tokens; t++) {
         const float *scale = L->scale + (t / j->chunk) * j->heads;
         for (ptrdiff_t h = 0; h < j->heads; h++)
-            s->weights[t * j->heads + h] = L->p[t * j->heads + h] * scale[h];
+            fk_storef(s->weights + t * j->heads + h, fk_loadf(L->p + t * j->heads + h) * fk_loadf(scale + h));
     }
 }
 

@@ -35,7 +35,7 @@ void fk_gemm_pack_io_panels(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff
         for (ptrdiff_t k = 0; k < in; k++) {
             float *dst = packed + (p * in + k) * 16;
             const float *src = b + k * ldb + p * 16;
-            for (ptrdiff_t c = 0; c < cols; c++) dst[c] = src[c];
+            for (ptrdiff_t c = 0; c < cols; c++) dst[c] = fk_loadf(src + c);
             for (ptrdiff_t c = cols; c < 16; c++) dst[c] = 0.0f;
         }
     }

@@ -12,7 +12,7 @@ struct Fuse: ParsableCommand {
             Inputs come as separate files (--text, --images and optionally --text-lengths or --text-mask, \
             and --image-lengths) or as one bundle (--batch) with members 'text', 'images', 'text_lengths', \
             'text_mask', 'image_lengths'. Shapes:
-              text           (B, L, txt_latent_dim), or (B, txt_latent_dim) when already pooled
+              text           (B, L, txt_latent_dim), or (B, txt_latent_dim) if pooled
               images         (B, T, img_latent_dim), or (B, T, P, img_latent_dim)
               text_lengths   (B,) integers: sample b's real tokens are 0..len-1
               text_mask      (B, L): nonzero marks a real token; the last real one is used
@@ -30,8 +30,9 @@ struct Fuse: ParsableCommand {
             the exit status is 1 when any job failed.
 
             Examples:
-              fusectl fuse --weights w.npz --text text.npy --images frames.npy --out fused.npy
-              fusectl fuse --weights ckpt.npz --prefix policy.fusion. --batch batch.npz --per-step --out - > steps.npy
+              fusectl fuse --weights w.npz --text t.npy --images i.npy --out f.npy
+              fusectl fuse --weights ckpt.npz --prefix policy.fusion. \\
+                  --batch batch.npz --per-step --out - > steps.npy
               fusectl fuse --weights w.npz --manifest jobs.tsv --shard 2/8
             """
     )

@@ -111,4 +111,35 @@ import Testing
         #expect(resumed.stderr.contains("skipped"))
         #expect(try contents(of: w.folder.path("killed")) == contents(of: w.folder.path("clean")))
     }
+
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalLeavesOnlyCompleteFiles(_ signal: Int32) throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.cleanUp() }
+        let manifest = try makeJobs(w, count: 150, outFolder: "out")
+        let process = Process()
+        process.executableURL = Fusectl.binaryURL
+        process.arguments = ["fuse", "--weights", w.folder.path("w.npz"), "--manifest", manifest, "--quiet"]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline,
+              ((try? FileManager.default.contentsOfDirectory(atPath: w.folder.path("out")))?.count ?? 0) < 10 {
+            usleep(500)
+        }
+        let wasRunning = process.isRunning
+        kill(process.processIdentifier, signal)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let names = try FileManager.default.contentsOfDirectory(atPath: w.folder.path("out"))
+        #expect(names.allSatisfy { !$0.hasPrefix(".") }, "temporary files left: \(names.filter { $0.hasPrefix(".") })")
+        for name in names {
+            #expect(throws: Never.self) { try NpyFile.read(path: w.folder.path("out/\(name)")) }
+        }
+        if wasRunning {
+            #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == signal)
+            #expect(message == "fusectl: interrupted; unfinished output files were removed\n")
+        }
+    }
 }

@@ -2,8 +2,9 @@
 // scores s = I·Uᵀ, weighted sums z = Pᵀ·I, the fused chunk and the chunk merge.
 // Tiles: scores take FK_SCORES_ROWS tokens × FK_SCORES_HEADS heads at a time (each
 // token row loaded once per head group); weighted sums take FK_WSUM_HEADS heads ×
-// FK_WSUM_NV 16-column vectors and run the chain over all tokens in registers.
-// Neither tile shape affects any element's operations.
+// FK_WSUM_NV 16-column vectors and run the chain over a block of FK_WSUM_TB tokens in
+// registers, parking the partial sums in z (exactly) between blocks. Neither tile
+// shape nor blocking affects any element's operations.
 
 // ---- scores -------------------------------------------------------------------
 
@@ -19,7 +20,7 @@ FK_V16_INLINE void FK_FN(scores_tile_body)(const float *img, ptrdiff_t ldi, ptrd
         for (int r = 0; r < nr; r++) xv[r] = v16_load(img + r * ldi + j);
         // The rows four tiles ahead, one line per row and step, so that the streams from
         // memory start early enough to hide their latency. Prefetches never fault.
-        for (int r = 0; r < nr; r++) __builtin_prefetch(img + (r + 4 * nr) * ldi + j, 0, 2);
+        for (int r = 0; r < nr; r++) fk_prefetch(img, (r + 4 * nr) * ldi + j);
         for (int h = 0; h < nh; h++) {
             v16 uv = v16_load(u + h * ldu + j);
             for (int r = 0; r < nr; r++) acc[r][h] = v16_fma(xv[r], uv, acc[r][h]);
@@ -130,9 +131,9 @@ FK_V16_INLINE void FK_FN(wsum_tile_body)(const float *img, ptrdiff_t ldi, ptrdif
         for (int v = 0; v < nv; v++)
             xv[v] = masked ? v16_load_m(img + t * ldi + 16 * v, mask) : v16_load(img + t * ldi + 16 * v);
         if (prefetch)
-            for (int v = 0; v < nv; v++) __builtin_prefetch(img + t * ldi + 16 * v + prefetch, 0, 2);
+            for (int v = 0; v < nv; v++) fk_prefetch(img, t * ldi + 16 * v + prefetch);
         for (int h = 0; h < nh; h++) {
-            v16 a = v16_set1(p[t * ldp + h]);
+            v16 a = v16_set1(fk_loadf(p + t * ldp + h));
             for (int v = 0; v < nv; v++) acc[h][v] = v16_fma(a, xv[v], acc[h][v]);
         }
     }
@@ -290,7 +291,7 @@ void FK_FN(fk_attn_merge_sum)(ptrdiff_t chunks, ptrdiff_t heads, const float *sc
             for (ptrdiff_t c = 0; c < chunks; c++) {
                 const float *src = zc + c * chunk_stride + h * ldzc + j;
                 v16 x = full ? v16_load(src) : v16_load_m(src, jm);
-                acc = v16_fma(v16_set1(scale[c * heads + h]), x, acc);
+                acc = v16_fma(v16_set1(fk_loadf(scale + c * heads + h)), x, acc);
             }
             if (full) v16_store(z + h * ldz + j, acc);
             else v16_store_m(z + h * ldz + j, acc, jm);

@@ -38,8 +38,23 @@ FK_V16_INLINE void FK_FN(unpacked_pass)(const fk_gemm_args *g, ptrdiff_t p0, ptr
     v16 acc[FK_UNPACKED_ROWS][FK_UNPACKED_PANELS];
     for (int i = 0; i < nr; i++)
         for (int q = 0; q < np; q++) acc[i][q] = v16_zero();
-    for (ptrdiff_t k0 = 0; k0 < in; k0 += 16) {
-        const ptrdiff_t kc = in - k0 < 16 ? in - k0 : 16;
+    ptrdiff_t k0 = 0;
+    // Full blocks: the constant trip count keeps the transposed block in registers.
+    for (; k0 + 16 <= in; k0 += 16) {
+        v16 b[FK_UNPACKED_PANELS][16];
+        for (int q = 0; q < np; q++) {
+            const ptrdiff_t o0 = (p0 + q) * 16;
+            FK_FN(load_block_transposed)(g->packed, g->ldw, o0, g->out - o0 < 16 ? g->out - o0 : 16,
+                                         k0, 16, b[q]);
+        }
+        for (int kk = 0; kk < 16; kk++)
+            for (int i = 0; i < nr; i++) {
+                const v16 a = v16_set1(fk_loadf(g->x + (r0 + i) * g->ldx + k0 + kk));
+                for (int q = 0; q < np; q++) acc[i][q] = v16_fma(a, b[q][kk], acc[i][q]);
+            }
+    }
+    if (k0 < in) {
+        const ptrdiff_t kc = in - k0;
         v16 b[FK_UNPACKED_PANELS][16];
         for (int q = 0; q < np; q++) {
             const ptrdiff_t o0 = (p0 + q) * 16;
@@ -48,7 +63,7 @@ FK_V16_INLINE void FK_FN(unpacked_pass)(const fk_gemm_args *g, ptrdiff_t p0, ptr
         }
         for (ptrdiff_t kk = 0; kk < kc; kk++)
             for (int i = 0; i < nr; i++) {
-                const v16 a = v16_set1(g->x[(r0 + i) * g->ldx + k0 + kk]);
+                const v16 a = v16_set1(fk_loadf(g->x + (r0 + i) * g->ldx + k0 + kk));
                 for (int q = 0; q < np; q++) acc[i][q] = v16_fma(a, b[q][kk], acc[i][q]);
             }
     }
@@ -68,7 +83,12 @@ typedef void (*FK_FN(unpacked_pass_fn))(const fk_gemm_args *, ptrdiff_t, ptrdiff
                                                    ptrdiff_t r0, const v16m *mask) {         \
         FK_FN(unpacked_pass)(g, p0, r0, mask, NR_, NP_);                                     \
     }
-#if FK_UNPACKED_ROWS == 1 && FK_UNPACKED_PANELS == 2
+#if FK_UNPACKED_ROWS == 4 && FK_UNPACKED_PANELS == 1
+FK_UNPACKED_PASS(1, 1) FK_UNPACKED_PASS(2, 1) FK_UNPACKED_PASS(3, 1) FK_UNPACKED_PASS(4, 1)
+static const FK_FN(unpacked_pass_fn) FK_FN(unpacked_passes)[4][1] = {
+    {FK_FN(unpacked_pass_1_1)}, {FK_FN(unpacked_pass_2_1)}, {FK_FN(unpacked_pass_3_1)},
+    {FK_FN(unpacked_pass_4_1)}};
+#elif FK_UNPACKED_ROWS == 1 && FK_UNPACKED_PANELS == 2
 FK_UNPACKED_PASS(1, 1) FK_UNPACKED_PASS(1, 2)
 static const FK_FN(unpacked_pass_fn) FK_FN(unpacked_passes)[1][2] = {
     {FK_FN(unpacked_pass_1_1), FK_FN(unpacked_pass_1_2)}};

@@ -79,11 +79,12 @@ void fk_gemm(const float *x, ptrdiff_t ldx,
 ///   .npz member), any alignment.
 ///
 /// Reads 16 × 16 blocks of w and transposes them in registers, once per pass of up
-/// to 4 rows × 64 output columns (AVX-512). For one row (an agent step) it reads
-/// the weight once — no packing pass, no packed copy — at about 10–14 GFLOP/s
-/// (20–29 GB/s of weight) per thread on Zen 4, where it is bound by the register
-/// transposes; packing (8–15 GB/s) and then `fk_gemm` (20–40 GFLOP/s for one row)
-/// only pays when a weight is used more than about twice. For many rows pack.
+/// to 4 rows × 16 output columns (AVX-512). For one row (an agent step) it reads
+/// the weight once — no packing pass, no packed copy — at about 10–13 GFLOP/s
+/// (20–26 GB/s of weight) per thread on Zen 4, bound by the transposes and the
+/// single fma chain per column; packing (5–14 GB/s) and then `fk_gemm` (35–45
+/// GFLOP/s for one row) pays when a weight is used more than about twice. For many
+/// rows (about 50 GFLOP/s at 8–64 rows) pack and use fk_gemm (about 110).
 void fk_gemm_unpacked(const float *x, ptrdiff_t ldx,
                       const float *w, ptrdiff_t ldw, ptrdiff_t in, ptrdiff_t out,
                       const float *bias, fk_activation act,

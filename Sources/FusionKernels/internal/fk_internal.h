@@ -11,7 +11,29 @@
 #endif
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include "../include/FusionKernels.h"
+
+/// *p for a float that may sit at any byte address (memory-mapped members of a
+/// .npz can be misaligned; a plain dereference would be undefined behaviour).
+static inline __attribute__((always_inline)) float fk_loadf(const float *p) {
+    float v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/// Asks for the cache line holding base + offset floats to be brought towards L2.
+/// The address is computed as an integer: it may lie past the end of the caller's
+/// array (a prefetch never faults), where pointer arithmetic would be undefined.
+static inline __attribute__((always_inline)) void fk_prefetch(const float *base, ptrdiff_t offset) {
+    __builtin_prefetch((const void *)((uintptr_t)base + (uintptr_t)(offset * (ptrdiff_t)sizeof(float))), 0, 2);
+}
+
+/// *p = v for a float at any byte address.
+static inline __attribute__((always_inline)) void fk_storef(float *p, float v) {
+    memcpy(p, &v, sizeof v);
+}
 
 /// Prints "FusionKernels: <function>: <formatted message>" to stderr and aborts.
 /// Used for broken caller contracts (the caller's bug, never bad input data).
