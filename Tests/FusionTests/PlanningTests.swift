@@ -61,7 +61,13 @@ import Testing
         #expect(plan.explanation.contains("plan: A: X formed, K and V absorbed -- chosen because"))
         #expect(plan.explanation.contains("workload: B=4 T=1024 P=4 plain, 16384 valid tokens, 4 queries"))
         #expect(plan.explanation.contains("* x-formed"))
-        #expect(plan.explanation.contains("projector-absorbed") && plan.explanation.contains("(not implemented)"))
+        #expect(plan.explanation.contains("note: B': projector absorbed is predicted faster here"))
         #expect(Self.engine.plan(for: long, choice: .reference).kind == .reference)
+        #expect(Self.engine.plan(for: long, choice: .projectorAbsorbed).kind == .projectorAbsorbed)
+        // Per-step mode: B′ is refused (plan A runs) and the explanation says why.
+        let steps = FusionWorkload(imageLengths: [5, 3], frames: 5, tokensPerFrame: 1, perStep: true)
+        let stepsPlan = Self.engine.plan(for: steps, choice: .projectorAbsorbed)
+        #expect(stepsPlan.kind == .xFormed)
+        #expect(stepsPlan.explanation.contains("was requested but applies to plain mode only"))
     }
 }

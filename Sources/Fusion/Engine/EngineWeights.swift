@@ -75,6 +75,8 @@ final class EngineWeights: @unchecked Sendable {
     /// text_proj.proj (txt → d) and vision_proj.proj (img → d).
     let text: Int
     let vision: Int
+    /// Plan B′: Wv as the (d → img) map r ↦ Wvᵀ·r (packed with fk_gemm_pack_io).
+    let visionTransposed: Int
     let blocks: [BlockWeights]
     let finalNorm: (weight: VectorSlot, bias: VectorSlot)?
 
@@ -118,6 +120,11 @@ final class EngineWeights: @unchecked Sendable {
 
         text = matrix(source(model.textProjection.weight))
         vision = matrix(source(model.visionProjection.weight))
+        let img = config.imgLatentDim
+        matrices.append(WeightMatrix(
+            tensor: matrices[vision].tensor, firstElement: 0, stride: img, transposed: true, packedScale: 1,
+            inputs: d, outputs: img, packedOffset: take(fk_gemm_packed_count(d, img))))
+        visionTransposed = matrices.count - 1
         var blocks: [BlockWeights] = []
         for block in model.blocks {
             let attention = block.attention

@@ -35,18 +35,19 @@ extension FusionEngine {
         switch plan.kind {
         case .reference:
             result = try model.fuseReference(inputs, options: options)
-        case .xFormed, .projectorAbsorbed:
-            // The planner never returns plan B′ (estimated only); plan A computes the same function.
-            result = try fuseXFormed(inputs, options: options, timings: &timings)
+        case .xFormed:
+            result = try fuseChunks(inputs, options: options, absorbProjector: false, timings: &timings)
+        case .projectorAbsorbed:
+            result = try fuseChunks(inputs, options: options, absorbProjector: true, timings: &timings)
         }
         timings.forward = seconds(clock.now - start)
         return FusionRun(result: result, plan: plan, timings: timings)
     }
 
-    /// Plan A over the whole batch, chunk by chunk.
-    private func fuseXFormed(_ inputs: FusionInputs, options: FusionOptions, timings: inout FusionTimings) throws
-        -> FusionResult
-    {
+    /// Plan A (or, with `absorbProjector`, plan B′) over the whole batch, chunk by chunk.
+    private func fuseChunks(
+        _ inputs: FusionInputs, options: FusionOptions, absorbProjector: Bool, timings: inout FusionTimings
+    ) throws -> FusionResult {
         let config = model.config
         let d = config.projDim
         let heads = config.nHeads
@@ -54,8 +55,10 @@ extension FusionEngine {
         let steps = options.perStep ? inputs.frames : 1
         let chunks = SampleChunk.split(
             imageLengths: inputs.imageLengths, tokensPerFrame: inputs.tokensPerFrame, perStep: options.perStep,
-            tokenBudget: max(1, budgets.tokenFloats / d), queryBudget: budgets.queries)
-        let chunkBudget = max(1, budgets.partialFloats / (heads * d))
+            tokenBudget: max(1, budgets.tokenFloats / (absorbProjector ? config.imgLatentDim : d)),
+            queryBudget: budgets.queries)
+        let attentionDim = absorbProjector ? max(d, config.imgLatentDim) : d
+        let chunkBudget = max(1, budgets.partialFloats / (heads * attentionDim))
         let groups = chunks.map { $0.attentionGroups(chunkBudget: chunkBudget) }
         var maxGroupTokens = 0
         var maxGroupChunks = 0
@@ -68,9 +71,9 @@ extension FusionEngine {
         let layout = ScratchLayout(
             config: config,
             samples: chunks.map(\.samples.count).max() ?? 0,
-            tokens: chunks.map(\.totalTokens).max() ?? 0,
+            tokens: absorbProjector ? 0 : chunks.map(\.totalTokens).max() ?? 0,
             queries: chunks.map(\.queries.count).max() ?? 0,
-            groupTokens: maxGroupTokens, groupChunks: maxGroupChunks)
+            groupTokens: maxGroupTokens, groupChunks: maxGroupChunks, imageSpace: absorbProjector)
         let scratch = AlignedFloats(count: layout.total)
 
         var output = Tensor(zeros: [batch, steps, d])
@@ -98,6 +101,16 @@ extension FusionEngine {
                                     groups: chunkGroups, sink: sink)
                                 let projectionStart = clock.now
                                 try readText(inputs, chunk: chunk, into: scratchBase + layout.text)
+                                if absorbProjector {
+                                    try withSampleImages(inputs, chunk: chunk, from: 0, collected: []) { images in
+                                        var imagePass = pass
+                                        imagePass.imageRows = images
+                                        imagePass.run()
+                                    }
+                                    releaseImages(inputs, chunk: chunk)
+                                    timings.blocks += seconds(clock.now - projectionStart)
+                                    continue
+                                }
                                 try project(
                                     inputs, chunk: chunk, weight: pass.matrix(weights.vision, rows: chunk.totalTokens),
                                     into: scratchBase + layout.x)
@@ -147,7 +160,12 @@ extension FusionEngine {
                     y: x + chunk.firstRow[local] * d, ldy: d, rows: 0..<chunk.tokens[local], columns: 0..<d)
             })
         }
-        let perSample = inputs.tokens * img
+        releaseImages(inputs, chunk: chunk)
+    }
+
+    /// Releases the images' pages of the samples of `chunk` (see `FloatSource.releaseResidentPages`).
+    private func releaseImages(_ inputs: FusionInputs, chunk: SampleChunk) {
+        let perSample = inputs.tokens * inputs.imageLatentDim
         inputs.images.releaseResidentPages(
             in: (chunk.samples.lowerBound * perSample)..<(chunk.samples.upperBound * perSample))
     }

@@ -13,10 +13,21 @@ struct HeadGroup {
     }
 }
 
+/// The token rows attention runs over: plan A's X rows (dim d) or, for plan B′, the raw image rows
+/// (dim img) read in place from the inputs.
+struct TokenSpace {
+    /// Per sample of the chunk (local index), its token 0; token t at + t·stride.
+    let sampleRows: [UnsafePointer<Float>]
+    let stride: Int
+    /// Floats per token used.
+    let dim: Int
+}
+
 extension QueryPass {
-    /// Chunked attention for the queries `group` of one block: fills `headSums` rows
-    /// (query q, head h at (q·H + h)·d) with `z_h = Σ_t a_h[t]·X_t` and, when asked for, writes the
-    /// weights `a_h[t]` into the attention maps of block `block`.
+    /// Chunked attention for the queries `group` of one block over `space`: with score vectors
+    /// `keyVectors` (query q, head h at (q·H + h)·dim), fills `headSums` rows (same layout) with
+    /// `z_h = Σ_t a_h[t]·token_t` and, when asked for, writes the weights `a_h[t]` into the
+    /// attention maps of block `block`.
     ///
     /// Query q's tokens [0, S_q) are cut at multiples of ``attentionChunkTokens``; per chunk c,
     /// `fk_attn_chunk` gives the chunk-local softmax numerators p, their maximum m and sum l and the
@@ -26,9 +37,10 @@ extension QueryPass {
     /// (query, chunk, head group) triples; then per query the scales (and maps) and the merge, the
     /// merge in a region of its own split by columns when there are few queries.
     func attendGroup(
-        _ group: Range<Int>, block: Int, keyVectors: UnsafeMutablePointer<Float>, headSums: UnsafeMutablePointer<Float>
+        _ group: Range<Int>, block: Int, space: TokenSpace, keyVectors: UnsafeMutablePointer<Float>,
+        headSums: UnsafeMutablePointer<Float>
     ) {
-        let d = config.projDim
+        let d = space.dim
         let heads = config.nHeads
         let queries = chunk.queries
         let headGroups = HeadGroup.groups(heads: heads)
@@ -68,7 +80,7 @@ extension QueryPass {
                 let tokenEnd = min(query.tokens, tokenBegin + attentionChunkTokens)
                 let stats = (chunkOffset[local] * heads + chunkCount * headGroup.first) + c * headGroup.count
                 fk_attn_chunk(
-                    x + query.firstRow * d, d, tokenBegin, tokenEnd, d,
+                    space.sampleRows[query.sample], space.stride, tokenBegin, tokenEnd, d,
                     keyVectors + (q * heads + headGroup.first) * d, d, headGroup.count,
                     weights + tokenOffset[local] * heads + headGroup.first, heads,
                     chunkMax + stats, chunkSum + stats,

@@ -24,6 +24,9 @@ struct ResultSink {
 /// SPEC's post- or pre-norm block. Every row is computed on its own with a fixed operation order,
 /// so a query's bits depend only on its own text token and X rows.
 ///
+/// Plan B′ (`imageRows` given) replaces the attention step: `u_h = Wvᵀ·r_h`, attention over the raw
+/// image rows → `y_h = Σ_t a_h[t]·image_t`, then `z_h = Wv·y_h` — the same function, other rounding.
+///
 /// Borrowed pointers: valid only inside the forward pass's `withPointer` closures.
 struct QueryPass {
     let pool: KernelPool
@@ -39,6 +42,9 @@ struct QueryPass {
     let layout: ScratchLayout
     /// The chunk's X rows (query q attends rows firstRow..<firstRow + tokens); usually `layout.x`.
     let x: UnsafePointer<Float>
+    /// Plan B′ only: per sample of the chunk, its first image token (row stride img_latent_dim);
+    /// attention then runs over the raw images and X is never formed. nil for plan A.
+    var imageRows: [UnsafePointer<Float>]? = nil
     let chunk: SampleChunk
     /// Attention query groups (see ``SampleChunk/attentionGroups(chunkBudget:)``).
     let groups: [Range<Int>]
@@ -178,8 +184,28 @@ struct QueryPass {
                 x: projectedQuery + h * dh, ldx: d, weight: keyHeads[h], inputs: dh, outputs: d,
                 bias: nil, y: keyVectors + h * d, ldy: heads * d, rows: 0..<rows, columns: 0..<d)
         })
-        for group in groups {
-            attendGroup(group, block: index, keyVectors: keyVectors, headSums: headSums)
+        if let imageRows {
+            // Plan B′: u_h = Wvᵀ·r_h, attention over the raw image rows, then Wv·z_h (= a_h·X).
+            let img = config.imgLatentDim
+            let imageKeys = buffer(layout.imageKeys)
+            let imageSums = buffer(layout.imageSums)
+            let queryHeads = rows * heads
+            pool.gemm(GemmCall(
+                x: keyVectors, ldx: d, weight: matrix(weights.visionTransposed, rows: queryHeads), inputs: d,
+                outputs: img, bias: nil, y: imageKeys, ldy: img, rows: 0..<queryHeads, columns: 0..<img))
+            let space = TokenSpace(sampleRows: imageRows, stride: img, dim: img)
+            for group in groups {
+                attendGroup(group, block: index, space: space, keyVectors: imageKeys, headSums: imageSums)
+            }
+            pool.gemm(GemmCall(
+                x: imageSums, ldx: img, weight: matrix(weights.vision, rows: queryHeads), inputs: img, outputs: d,
+                bias: nil, y: headSums, ldy: d, rows: 0..<queryHeads, columns: 0..<d))
+        } else {
+            let space = TokenSpace(
+                sampleRows: chunk.firstRow.map { x + $0 * d }, stride: d, dim: d)
+            for group in groups {
+                attendGroup(group, block: index, space: space, keyVectors: keyVectors, headSums: headSums)
+            }
         }
         let value = matrix(block.value, rows: rows)
         pool.gemm((0..<heads).map { h in

@@ -18,6 +18,9 @@ struct ScratchLayout {
     let keyVectors: Int
     let headSums: Int
     let hidden: Int
+    /// Plan B′ only (else empty): u_h = Wvᵀ·r_h and the image-space sums, (Q × H × img) each.
+    let imageKeys: Int
+    let imageSums: Int
     let weights: Int
     let chunkMax: Int
     let chunkSum: Int
@@ -26,7 +29,11 @@ struct ScratchLayout {
     /// Floats in all.
     let total: Int
 
-    init(config: FusionConfig, samples: Int, tokens: Int, queries: Int, groupTokens: Int, groupChunks: Int) {
+    /// - Parameter imageSpace: plan B′ (attention over image rows: partial sums of img floats).
+    init(
+        config: FusionConfig, samples: Int, tokens: Int, queries: Int, groupTokens: Int, groupChunks: Int,
+        imageSpace: Bool = false
+    ) {
         let d = config.projDim
         let heads = config.nHeads
         var next = 0
@@ -44,11 +51,14 @@ struct ScratchLayout {
         keyVectors = take(queries * heads * d)
         headSums = take(queries * heads * d)
         hidden = take(queries * config.ffnDim)
+        let img = config.imgLatentDim
+        imageKeys = take(imageSpace ? queries * heads * img : 0)
+        imageSums = take(imageSpace ? queries * heads * img : 0)
         weights = take(groupTokens * heads)
         chunkMax = take(groupChunks * heads)
         chunkSum = take(groupChunks * heads)
         chunkScale = take(groupChunks * heads)
-        partialSums = take(groupChunks * heads * d)
+        partialSums = take(groupChunks * heads * (imageSpace ? max(d, img) : d))
         total = next
     }
 }

@@ -60,7 +60,6 @@ public struct CostModel: Sendable {
         let flops = phases.reduce(0) { $0 + $1.flops }
         let bytes = phases.reduce(0) { $0 + $1.bytes }
         let seconds = phases.reduce(0) { $0 + machine.seconds(flops: $1.flops, bytes: $1.bytes) }
-        return PlanEstimate(
-            kind: kind, flops: flops, bytes: bytes, seconds: seconds, runnable: kind != .projectorAbsorbed)
+        return PlanEstimate(kind: kind, flops: flops, bytes: bytes, seconds: seconds)
     }
 }

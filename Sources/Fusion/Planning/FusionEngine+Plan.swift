@@ -17,7 +17,12 @@ extension FusionEngine {
     public func plan(for workload: FusionWorkload, choice: FusionPlanChoice) -> FusionPlan {
         let model = CostModel(config: self.model.config, machine: .current(threads: threads))
         let estimates = FusionPlanKind.allCases.map { model.estimate($0, workload: workload) }
-        let kind: FusionPlanKind = choice == .reference ? .reference : .xFormed
+        let kind: FusionPlanKind
+        switch choice {
+        case .reference: kind = .reference
+        case .projectorAbsorbed: kind = workload.perStep ? .xFormed : .projectorAbsorbed
+        case .automatic, .xFormed: kind = .xFormed
+        }
         return FusionPlan(
             kind: kind, estimates: estimates, workload: workload,
             explanation: Self.explain(kind: kind, choice: choice, estimates: estimates, workload: workload,
@@ -37,10 +42,13 @@ extension FusionEngine {
             "machine model: \(machine.threads) threads x \(format(machine.gemmFlopsPerThread / 1e9)) GFLOP/s, "
                 + "\(format(machine.bandwidth / 1e9)) GB/s (kernels: \(FusionEngine.cpuLevel))")
         switch choice {
-        case .reference:
+        case .reference, .xFormed:
             lines.append("plan: \(kind.title), as requested")
-        case .xFormed:
-            lines.append("plan: \(kind.title), as requested")
+        case .projectorAbsorbed:
+            lines.append(
+                kind == .projectorAbsorbed
+                    ? "plan: \(kind.title), as requested (its bits differ from plan A's: not comparable bit for bit with per-step rows or streaming)"
+                    : "plan: \(kind.title) -- \(FusionPlanKind.projectorAbsorbed.title) was requested but applies to plain mode only")
         case .automatic:
             lines.append(
                 "plan: \(kind.title) -- chosen because a sample's arithmetic then depends only on its own "
@@ -51,7 +59,7 @@ extension FusionEngine {
                 lines.append(
                     "note: \(cheaper.kind.title) is predicted faster here (\(milliseconds(cheaper.seconds)) vs "
                         + "\(milliseconds(chosen.seconds))) but rounds differently for a history and its prefixes, "
-                        + "so it is never chosen automatically\(cheaper.runnable ? "" : " (and is not implemented)")")
+                        + "so it is never chosen automatically")
             }
         }
         lines.append("candidates:")
@@ -60,7 +68,7 @@ extension FusionEngine {
             lines.append(
                 " \(marker) \(estimate.kind.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0))"
                     + " \(format(estimate.flops / 1e9)) GFLOP, \(format(estimate.bytes / 1e6)) MB, "
-                    + "predicted \(milliseconds(estimate.seconds))\(estimate.runnable ? "" : " (not implemented)")")
+                    + "predicted \(milliseconds(estimate.seconds))")
         }
         return lines.joined(separator: "\n")
     }

@@ -8,7 +8,8 @@ public enum FusionPlanKind: String, Sendable, CaseIterable, Equatable {
     case xFormed = "x-formed"
     /// Plan B′: the vision projector absorbed too (scores `images·(Wvᵀ·r_h)`, `o_h = Wvv_h·Wv·(a_h·images)`):
     /// X is never formed. Fewer FLOPs for long histories in plain mode, but a different rounding
-    /// that breaks bit-identity between a history and its prefixes; estimated, not implemented.
+    /// from plan A, so its outputs are not bit-identical to per-step rows or a streaming session;
+    /// opt-in (``FusionPlanChoice/projectorAbsorbed``), plain mode only.
     case projectorAbsorbed = "projector-absorbed"
 
     /// A short name for tables.
@@ -30,6 +31,10 @@ public enum FusionPlanChoice: String, Sendable, CaseIterable, Equatable {
     case xFormed = "x-formed"
     /// The reference path (for comparisons and tests).
     case reference
+    /// Plan B′ in plain mode (per-step mode runs plan A: there B′ costs more and would break the
+    /// per-step rows' identity with plain mode). Still deterministic across threads, batches and
+    /// padding, but its bits differ from plan A's.
+    case projectorAbsorbed = "projector-absorbed"
 }
 
 /// The predicted cost of one plan on one workload.
@@ -41,8 +46,6 @@ public struct PlanEstimate: Sendable, Equatable {
     public var bytes: Double
     /// Predicted wall-clock seconds on the ``MachineModel``.
     public var seconds: Double
-    /// Whether this build can run the plan.
-    public var runnable: Bool
 }
 
 /// The planner's decision for one call: the plan that runs, every candidate's estimate and a
