@@ -6,7 +6,7 @@ import Testing
 /// standard-normal inputs: packing, then the median of 5 forward passes, with achieved GFLOP/s of
 /// plan A (FLOPs from the cost model). Off by default; run in release with
 /// `FUSION_TIMING=1 swift test -c release -Xswiftc -enable-testing --filter EngineTimingTests`
-/// (FUSION_THREADS=n to pin the thread count).
+/// (FUSION_THREADS=n to pin the thread count, FUSION_PLAN=projector-absorbed for plan B′).
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["FUSION_TIMING"] != nil), .serialized)
 struct EngineTimingTests {
     struct Workload: CustomTestStringConvertible, Sendable {
@@ -116,7 +116,8 @@ struct EngineTimingTests {
         let inputs = try FusionInputs(
             text: text, images: images, textLengths: w.ragged ? textLengths : nil, textMask: nil,
             imageLengths: w.ragged ? lengths : nil, model: engine.model)
-        let options = FusionOptions(perStep: w.perStep)
+        var options = FusionOptions(perStep: w.perStep)
+        options.plan = ProcessInfo.processInfo.environment["FUSION_PLAN"].flatMap(FusionPlanChoice.init(rawValue:)) ?? .automatic
         if repeats > 1 {
             _ = try engine.fuse(inputs, options: options)
         }
@@ -129,13 +130,13 @@ struct EngineTimingTests {
         }
         let sorted = runs.sorted { $0.timings.forward < $1.timings.forward }
         let median = sorted[repeats / 2]
-        let estimate = median.plan.estimate(.xFormed)!
+        let estimate = median.plan.estimate(median.plan.kind)!
         let reference = median.plan.estimate(.reference)!
         print(String(
-            format: "%@%@: forward median %.2f ms (packing %.2f ms, X %.2f ms, blocks %.2f ms, %d chunks), plan A %.2f GFLOP -> %.0f GFLOP/s; "
+            format: "%@%@: forward median %.2f ms (packing %.2f ms, X %.2f ms, blocks %.2f ms, %d chunks), plan %@ %.2f GFLOP -> %.0f GFLOP/s; "
                 + "predicted %.2f ms; reference-order FLOPs %.2f GFLOP; threads %d; calling thread CPU median %.2f ms",
             w.name, label, median.timings.forward * 1e3, median.timings.pack * 1e3, median.timings.projection * 1e3, median.timings.blocks * 1e3,
-            median.timings.chunks, estimate.flops / 1e9, estimate.flops / median.timings.forward / 1e9,
+            median.timings.chunks, median.plan.kind.rawValue, estimate.flops / 1e9, estimate.flops / median.timings.forward / 1e9,
             estimate.seconds * 1e3, reference.flops / 1e9, engine.threads, cpu.sorted()[repeats / 2] * 1e3))
         #expect(median.result.output.values.allSatisfy { $0.isFinite })
     }

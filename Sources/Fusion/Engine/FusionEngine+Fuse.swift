@@ -55,7 +55,11 @@ extension FusionEngine {
         let steps = options.perStep ? inputs.frames : 1
         let chunks = SampleChunk.split(
             imageLengths: inputs.imageLengths, tokensPerFrame: inputs.tokensPerFrame, perStep: options.perStep,
-            tokenBudget: max(1, budgets.tokenFloats / (absorbProjector ? config.imgLatentDim : d)),
+            // Plan B′ keeps no X: its token budget only bounds converted copies of the images held
+            // at once (none for float32 files, read in place), so it allows 4× more floats; fewer,
+            // larger chunks stream the block weights fewer times.
+            tokenBudget: absorbProjector
+                ? max(1, 4 * budgets.tokenFloats / config.imgLatentDim) : max(1, budgets.tokenFloats / d),
             queryBudget: budgets.queries)
         let attentionDim = absorbProjector ? max(d, config.imgLatentDim) : d
         let chunkBudget = max(1, budgets.partialFloats / (heads * attentionDim))
