@@ -138,6 +138,9 @@ struct EngineTimingTests {
             w.name, label, median.timings.forward * 1e3, median.timings.pack * 1e3, median.timings.projection * 1e3, median.timings.blocks * 1e3,
             median.timings.chunks, median.plan.kind.rawValue, estimate.flops / 1e9, estimate.flops / median.timings.forward / 1e9,
             estimate.seconds * 1e3, reference.flops / 1e9, engine.threads, cpu.sorted()[repeats / 2] * 1e3))
+        if ProcessInfo.processInfo.environment["FUSION_EXPLAIN"] != nil {
+            print(median.plan.explanation)
+        }
         #expect(median.result.output.values.allSatisfy { $0.isFinite })
     }
 }

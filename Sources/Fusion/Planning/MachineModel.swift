@@ -2,9 +2,10 @@ import FusionKernels
 
 /// The machine numbers the cost model turns FLOPs and bytes into seconds with.
 ///
-/// Defaults are this project's measurements on its 2-core AMD Zen 5 machines (issue 4): the
-/// FusionKernels GEMM at about 200 GFLOP/s per thread on the AVX-512 path (half that on AVX2, a
-/// tenth of it in scalar code) and memory streaming at about 35 GB/s. A plan's predicted time is
+/// Defaults are this project's measurements on its 2-core AMD machines (issue 4, kernels-bench):
+/// the FusionKernels GEMM at about 100 GFLOP/s per thread on the AVX-512 path for 64 rows and more
+/// (about half that on AVX2, a twentieth in scalar code) and memory streaming at about 35 GB/s.
+/// Few-row GEMMs are bound by streaming the weights, which the bytes term covers. A plan's predicted time is
 /// the sum over its phases of max(FLOPs / (threads · gemmFlopsPerThread), bytes / bandwidth).
 public struct MachineModel: Sendable, Equatable {
     /// Sustained GEMM FLOP/s of one thread.
@@ -24,9 +25,9 @@ public struct MachineModel: Sendable, Equatable {
     public static func current(threads: Int) -> MachineModel {
         let perThread: Double
         switch fk_cpu_level_current() {
-        case FK_CPU_AVX512: perThread = 200e9
-        case FK_CPU_AVX2: perThread = 100e9
-        default: perThread = 20e9
+        case FK_CPU_AVX512: perThread = 100e9
+        case FK_CPU_AVX2: perThread = 50e9
+        default: perThread = 5e9
         }
         return MachineModel(gemmFlopsPerThread: perThread, bandwidth: 35e9, threads: threads)
     }
