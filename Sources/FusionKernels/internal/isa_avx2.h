@@ -96,13 +96,43 @@ FK_V16_INLINE float v16_hmax(v16 v) {
     return _mm_cvtss_f32(d);
 }
 
-/// Transposes 16 vectors in place (through memory): r[k] lane c = old r[c] lane k.
+/// Transposes 8 ymm registers in place (8 × 8 floats): afterwards r[k] lane c = old r[c] lane k.
+FK_V16_INLINE void fk_avx2_transpose8(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    // u[m] (rows 0-3) and u[4 + m] (rows 4-7) hold column m in their low half, m + 4 in the high.
+    for (int m = 0; m < 4; m++) {
+        r[m] = _mm256_permute2f128_ps(u[m], u[4 + m], 0x20);
+        r[4 + m] = _mm256_permute2f128_ps(u[m], u[4 + m], 0x31);
+    }
+}
+
+/// Transposes 16 vectors in place: r[k] lane c = old r[c] lane k (four 8 × 8 blocks).
 FK_V16_INLINE void v16_transpose16(v16 r[16]) {
-    float a[16][16], b[16][16];
-    for (int i = 0; i < 16; i++) v16_store(a[i], r[i]);
-    for (int i = 0; i < 16; i++)
-        for (int j = 0; j < 16; j++) b[j][i] = a[i][j];
-    for (int i = 0; i < 16; i++) r[i] = v16_load(b[i]);
+    __m256 a[8], b[8], c[8], d[8];  // rows 0-7 / 8-15 × columns 0-7 / 8-15
+    for (int i = 0; i < 8; i++) {
+        a[i] = r[i].lo;
+        b[i] = r[i].hi;
+        c[i] = r[8 + i].lo;
+        d[i] = r[8 + i].hi;
+    }
+    fk_avx2_transpose8(a);
+    fk_avx2_transpose8(b);
+    fk_avx2_transpose8(c);
+    fk_avx2_transpose8(d);
+    for (int k = 0; k < 8; k++) {
+        r[k] = v16_make(a[k], c[k]);
+        r[8 + k] = v16_make(b[k], d[k]);
+    }
 }
 
 // Register tiles: 16 ymm registers hold at most 12 accumulator halves plus operands.
