@@ -1,20 +1,21 @@
 import FusionKernels
 
-/// The fast exact forward pass (plan A of the performance issue): a model's weights packed once
-/// for the FusionKernels GEMM, and a thread pool.
+/// The fast exact forward pass: a model's weights prepared for the FusionKernels GEMM, a thread
+/// pool, and the plans of the performance issue (plan A, X formed with K and V absorbed, chosen
+/// automatically; plan B′, projector absorbed, on request; see ``FusionPlanKind``).
 ///
 /// Create one per model and reuse it: weights are packed for the FusionKernels GEMM lazily, the
-/// first time a batch needs them packed (see ``EngineWeights``), and stay packed; a one-sample call
+/// first time a batch needs them packed (see `EngineWeights`), and stay packed; a one-sample call
 /// on a fresh engine reads the weights in place and packs almost nothing. ``packAll()`` packs
 /// everything up front.
 /// ``fuse(_:options:)`` gives the same shapes, zero rules and errors as
 /// ``FusionModel/fuseReference(_:options:)`` and agrees with it to float32 rounding; unlike the
-/// reference it is bit-identical across thread counts, batch compositions, padding, runs, and
-/// between plain mode on frames 0…t and per-step row t.
+/// reference, plan A is bit-identical across thread counts, batch compositions, padding, runs, and
+/// between plain mode on frames 0…t and per-step row t (plan B′ across all but the last).
 ///
 /// Thread-safe: concurrent `fuse` calls share the pool and run one parallel loop at a time.
 public final class FusionEngine: @unchecked Sendable {
-    /// The model whose weights were packed.
+    /// The model the engine runs.
     public let model: FusionModel
     /// Threads in use (the calling thread included).
     public let threads: Int

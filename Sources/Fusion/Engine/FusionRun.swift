@@ -12,6 +12,7 @@ public struct FusionTimings: Sendable, Equatable {
     /// Sample chunks the batch was processed in.
     public var chunks: Int
 
+    /// Timings in seconds (all 0 by default).
     public init(pack: Double = 0, forward: Double = 0, projection: Double = 0, blocks: Double = 0, chunks: Int = 0) {
         self.pack = pack
         self.forward = forward

@@ -12,9 +12,12 @@
 /// - B′ (projector absorbed): per block and query Wvᵀ·r_h and Wv·z_h 4·H·d·img, plus r_h and Wvv
 ///   4d²; scores and sums over the raw images 4·A·H·img, reading the image rows every block.
 public struct CostModel: Sendable {
+    /// The model's sizes.
     public let config: FusionConfig
+    /// The rates that turn FLOPs and bytes into seconds.
     public let machine: MachineModel
 
+    /// A cost model for `config` on `machine`.
     public init(config: FusionConfig, machine: MachineModel) {
         self.config = config
         self.machine = machine

@@ -39,6 +39,7 @@ public enum FusionPlanChoice: String, Sendable, CaseIterable, Equatable {
 
 /// The predicted cost of one plan on one workload.
 public struct PlanEstimate: Sendable, Equatable {
+    /// The plan estimated.
     public var kind: FusionPlanKind
     /// Floating-point operations (a multiply-add counts 2).
     public var flops: Double

@@ -1,9 +1,12 @@
 /// The shape of one forward call, as the cost model sees it: sizes only, no data.
 public struct FusionWorkload: Sendable, Equatable {
-    /// B, T, P and the mode.
+    /// B, samples.
     public var batch: Int
+    /// T, frames per sample (padding included).
     public var frames: Int
+    /// P, tokens per frame.
     public var tokensPerFrame: Int
+    /// Per-step mode (one query per valid frame) instead of plain mode (one query per sample).
     public var perStep: Bool
     /// Σ_b image_lengths[b]·P: X rows a plan that forms X computes (padding is never computed).
     public var validTokens: Int

@@ -15,6 +15,7 @@ public struct MachineModel: Sendable, Equatable {
     /// Threads the forward pass uses.
     public var threads: Int
 
+    /// A machine with these rates; `threads` below 1 counts as 1.
     public init(gemmFlopsPerThread: Double, bandwidth: Double, threads: Int) {
         self.gemmFlopsPerThread = gemmFlopsPerThread
         self.bandwidth = bandwidth
