@@ -60,7 +60,10 @@ extension FusionEngine {
             // larger chunks stream the block weights fewer times.
             tokenBudget: absorbProjector
                 ? max(1, 4 * budgets.tokenFloats / config.imgLatentDim) : max(1, budgets.tokenFloats / d),
-            queryBudget: budgets.queries)
+            // Plan B′ holds u_h and the image-space sums, 2·H·img floats per query.
+            queryBudget: absorbProjector
+                ? min(budgets.queries, max(1, budgets.tokenFloats / (2 * heads * config.imgLatentDim)))
+                : budgets.queries)
         let attentionDim = absorbProjector ? max(d, config.imgLatentDim) : d
         let chunkBudget = max(1, budgets.partialFloats / (heads * attentionDim))
         let groups = chunks.map { $0.attentionGroups(chunkBudget: chunkBudget) }
