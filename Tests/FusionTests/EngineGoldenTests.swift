@@ -1,5 +1,6 @@
 import NpyIO
 import Testing
+import TestSupport
 @testable import Fusion
 
 /// The fast engine against PyTorch's golden outputs (the same budgets as the reference path).

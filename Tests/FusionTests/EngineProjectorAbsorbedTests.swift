@@ -1,5 +1,6 @@
 import NpyIO
 import Testing
+import TestSupport
 @testable import Fusion
 
 /// Plan B′ (projector absorbed, opt-in, plain mode): against PyTorch's golden outputs and the
