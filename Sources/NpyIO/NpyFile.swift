@@ -2,10 +2,14 @@
 public enum NpyFile {
     /// Reads a .npy file. A regular file is memory-mapped (PROT_READ, MAP_PRIVATE) and the array's
     /// bytes are the mapping itself (zero copy; nothing is read until touched). "-" reads all of stdin;
-    /// FIFOs and devices are read to end of file.
+    /// a FIFO (named pipe, `<(command)`) is read to end of file once a writer has opened it. If the
+    /// file shrinks while mapped, the SIGBUS that touching the lost pages raises is reported by
+    /// ``MappedFileRegistry``'s handler (where installed) with the path.
     ///
     /// - Throws: `NpyError` naming the path for I/O failures and every format problem (bad magic,
-    ///   version, header, dtype, shape, truncated or trailing data).
+    ///   version, header, dtype, shape, truncated or trailing data); for a directory, a device or a
+    ///   socket (only regular files, FIFOs and "-" are read: /dev/zero would never end); for a FIFO
+    ///   that no process opens for writing within `FUSECTL_FIFO_WAIT` seconds (default 60).
     public static func read(path: String, limits: NpyLimits = .default) throws -> NpyArray {
         let storage = try FileDescriptorIO.load(path: path)
         let context = ErrorContext(file: path == "-" ? "<stdin>" : path)

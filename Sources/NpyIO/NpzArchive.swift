@@ -24,8 +24,8 @@ public final class NpzArchive: @unchecked Sendable {
 
     /// Opens and maps the archive at `path` ("-" reads all of stdin).
     ///
-    /// - Throws: `NpyError` naming the path when it cannot be read or its zip structure is invalid
-    ///   (no end record, directory outside the file, inconsistent local headers, duplicate names).
+    /// - Throws: `NpyError` naming the path when it cannot be read (see `NpyFile.read(path:limits:)` for
+    ///   FIFOs and devices), is empty or its zip structure is invalid (no end record, directory outside the file, inconsistent local headers, duplicate names).
     public convenience init(path: String, limits: NpyLimits = .default) throws {
         let storage = try FileDescriptorIO.load(path: path)
         try self.init(storage: storage, file: path == "-" ? "<stdin>" : path, limits: limits)
@@ -41,6 +41,7 @@ public final class NpzArchive: @unchecked Sendable {
         self.storage = storage
         self.limits = limits
         let context = ErrorContext(file: file)
+        if storage.count == 0 { throw context.error("empty file; expected a .npz archive") }
         entries = try storage.withBytes { try ZipDirectory.parse($0, context: context) }
         var index: [String: Int] = [:]
         for (position, entry) in entries.enumerated() {

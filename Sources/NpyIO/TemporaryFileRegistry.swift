@@ -72,8 +72,9 @@ public enum TemporaryFileRegistry {
         return body()
     }
 
-    /// Unlinks every registered file. Async-signal-safe.
-    fileprivate static func unlinkAll() {
+    /// Unlinks every registered file. Async-signal-safe (the SIGBUS handler of
+    /// ``MappedFileRegistry`` calls it too).
+    static func unlinkAll() {
         for slot in 0..<capacity {
             if let path = slots[slot] { unlink(path) }
         }

@@ -21,10 +21,12 @@ struct FuseCtl: ParsableCommand {
     )
 
     /// Ignores SIGPIPE so that a closed pipe becomes an error (EPIPE) the writers report, not a silent
-    /// death, and removes unfinished output files when SIGINT, SIGTERM or SIGHUP ends the run.
+    /// death, removes unfinished output files when SIGINT, SIGTERM or SIGHUP ends the run, and turns
+    /// the SIGBUS of an input file shrinking under its memory map into an error naming the file.
     static func main() {
         signal(SIGPIPE, SIG_IGN)
         TemporaryFileRegistry.installInterruptCleanup()
+        MappedFileRegistry.installFaultHandler()
         main(nil)
     }
 }

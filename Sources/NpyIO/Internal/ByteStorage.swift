@@ -11,7 +11,8 @@ import Darwin
 final class ByteStorage: @unchecked Sendable {
     enum Owner {
         case none
-        case mapping(UnsafeMutableRawPointer, length: Int)
+        /// A map of a file, with its ``MappedFileRegistry`` slot (nil when it is not registered).
+        case mapping(UnsafeMutableRawPointer, length: Int, registration: Int?)
         case heap(UnsafeMutableRawPointer)
     }
 
@@ -29,7 +30,9 @@ final class ByteStorage: @unchecked Sendable {
     deinit {
         switch owner {
         case .none: break
-        case .mapping(let pointer, let length): munmap(pointer, length)
+        case .mapping(let pointer, let length, let registration):
+            if let registration { MappedFileRegistry.unregister(registration) }
+            munmap(pointer, length)
         case .heap(let pointer): pointer.deallocate()
         }
     }
@@ -42,9 +45,13 @@ final class ByteStorage: @unchecked Sendable {
         return false
     }
 
-    /// Takes ownership of a read-only mapping of `length` bytes (released with munmap).
-    static func adoptMapping(_ pointer: UnsafeMutableRawPointer, length: Int) -> ByteStorage {
-        ByteStorage(base: UnsafeRawPointer(pointer), count: length, owner: .mapping(pointer, length: length))
+    /// Takes ownership of a read-only mapping of `length` bytes (released with munmap). A map of the
+    /// file `path` is registered with ``MappedFileRegistry``, so that a SIGBUS from the file shrinking
+    /// meanwhile is reported with its path; an anonymous map (`path` nil) is not.
+    static func adoptMapping(_ pointer: UnsafeMutableRawPointer, length: Int, path: String? = nil) -> ByteStorage {
+        let registration = path.flatMap { MappedFileRegistry.register(base: UnsafeRawPointer(pointer), length: length, path: $0) }
+        return ByteStorage(base: UnsafeRawPointer(pointer), count: length,
+                           owner: .mapping(pointer, length: length, registration: registration))
     }
 
     /// Takes ownership of `count` initialised bytes at a pointer from `UnsafeMutableRawPointer.allocate`.

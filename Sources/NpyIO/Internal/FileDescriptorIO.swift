@@ -51,11 +51,13 @@ enum FileDescriptorIO {
     }
 
     /// Reads `fd` to end of file into a heap storage that grows with the data actually read
-    /// (memory stays proportional to the real size). `expected` sizes the first allocation.
-    static func readToEnd(_ fd: Int32, name: String, expected: Int = 1 << 20) throws -> ByteStorage {
-        var capacity = max(4096, min(expected, 1 << 30))
+    /// (memory stays proportional to the real size). `expected` sizes the first allocation; `prefix`
+    /// holds bytes already read from `fd`.
+    static func readToEnd(_ fd: Int32, name: String, expected: Int = 1 << 20, prefix: ArraySlice<UInt8> = []) throws -> ByteStorage {
+        var capacity = max(4096, prefix.count, min(expected, 1 << 30))
         var pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
-        var count = 0
+        var count = prefix.count
+        prefix.withUnsafeBytes { if $0.count > 0 { pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
         do {
             while true {
                 if count == capacity {
@@ -82,24 +84,84 @@ enum FileDescriptorIO {
         return .adoptHeap(pointer, count: count)
     }
 
-    /// Opens `path` read-only and maps it (PROT_READ, MAP_PRIVATE); "-" reads all of stdin;
-    /// anything that is not a regular file (FIFO, character device) is read to end of file.
+    /// How long `load` waits for a writer to open a FIFO: `FUSECTL_FIFO_WAIT` seconds (0…86400) if set,
+    /// else 60.
+    static let fifoWriterWait: Double = {
+        if let text = getenv("FUSECTL_FIFO_WAIT"), let seconds = Double(String(cString: text)),
+           (0...86_400).contains(seconds) {
+            return seconds
+        }
+        return 60
+    }()
+
+    /// Opens `path` read-only and maps it (PROT_READ, MAP_PRIVATE; the map is registered with
+    /// ``MappedFileRegistry``); "-" reads all of stdin; a FIFO (a named pipe, or a `<(command)` path)
+    /// is read to end of file once a writer has opened it.
     ///
-    /// Throws `NpyError` naming the path when it cannot be opened, stat'ed, mapped or read.
+    /// The open never blocks: a FIFO that no process opens for writing within
+    /// ``fifoWriterWait`` seconds is an error rather than a hang. A FIFO with a writer is read for as
+    /// long as the writer keeps it open.
+    ///
+    /// Throws `NpyError` naming the path when it cannot be opened, stat'ed, mapped or read, is a
+    /// directory, a device or a socket (only regular files, FIFOs and "-" are inputs: a device such as
+    /// /dev/zero would never end), or is a FIFO without a writer.
     static func load(path: String) throws -> ByteStorage {
         if path == "-" { return try readToEnd(0, name: "<stdin>") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever if none comes.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { throw NpyError(file: path, message: "cannot open for reading: \(errnoText())") }
         defer { close(fd) }
         var info = stat()
         if fstat(fd, &info) != 0 { throw NpyError(file: path, message: "cannot stat: \(errnoText())") }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw NpyError(file: path, message: "is a directory, expected a .npy or .npz file") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { return try readToEnd(fd, name: path) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            break
+        case S_IFIFO:
+            return try readFIFO(fd, name: path)
+        case S_IFDIR:
+            throw NpyError(file: path, message: "is a directory, expected a .npy or .npz file")
+        case let kind:
+            let what = kind == S_IFCHR ? "a character device" : kind == S_IFBLK ? "a block device" : kind == S_IFSOCK ? "a socket" : "not a regular file"
+            throw NpyError(file: path, message: "is \(what); expected a regular file, a pipe or '-' (standard input)")
+        }
         let size = Int(info.st_size)
         if size == 0 { return .empty }
         guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
             throw NpyError(file: path, message: "cannot memory-map \(size) bytes: \(errnoText())")
         }
-        return .adoptMapping(mapped, length: size)
+        return .adoptMapping(mapped, length: size, path: path)
+    }
+
+    /// Reads a FIFO opened with O_NONBLOCK: waits (polling every 20 ms) until a writer has opened it,
+    /// then reads to end of file in blocking mode.
+    ///
+    /// A non-blocking read returns data or EAGAIN once a writer is connected, and 0 while none is.
+    private static func readFIFO(_ fd: Int32, name: String) throws -> ByteStorage {
+        var first = [UInt8](repeating: 0, count: 1 << 16)
+        var waited = 0.0
+        while true {
+            let got = first.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let code = errno
+            if got > 0 || (got < 0 && (code == EAGAIN || code == EWOULDBLOCK)) {
+                let flags = fcntl(fd, F_GETFL)
+                if flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 {
+                    throw NpyError(file: name, message: "cannot switch the FIFO to blocking reads: \(errnoText())")
+                }
+                return try readToEnd(fd, name: name, prefix: first[0..<max(got, 0)])
+            }
+            if got < 0 && code != EINTR {
+                throw NpyError(file: name, message: "read failed: \(errnoText(code))")
+            }
+            if waited >= fifoWriterWait {
+                throw NpyError(file: name, message: "is a FIFO that nothing wrote to: no writer opened it within \(formatSeconds(fifoWriterWait)) s (FUSECTL_FIFO_WAIT sets the wait)")
+            }
+            usleep(20_000)
+            waited += 0.02
+        }
+    }
+
+    /// `seconds` without a trailing ".0" (60, 0.5).
+    private static func formatSeconds(_ seconds: Double) -> String {
+        seconds == seconds.rounded() && seconds < 1e15 ? String(Int(seconds)) : String(seconds)
     }
 }

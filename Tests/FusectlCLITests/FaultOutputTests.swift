@@ -1,0 +1,107 @@
+import Foundation
+import TestSupport
+import NpyIO
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Outputs that cannot be written: each run ends with the exact error, status 1, and no output file
+/// (no partial file, no temporary file, and no attention file written before the output failed).
+@Suite struct FaultOutputTests {
+    private func expectCleanFailure(_ outcome: FaultOutcome, _ message: String, folder: TemporaryFolder,
+                                    sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(outcome.exitStatus == 1, "status \(String(describing: outcome.exitStatus)), signal \(String(describing: outcome.signal)): \(outcome.stderr)",
+                sourceLocation: sourceLocation)
+        #expect(outcome.stderr == message + "\n", sourceLocation: sourceLocation)
+        #expect(temporaryFiles(in: folder.url.path).isEmpty, "temporary files left: \(temporaryFiles(in: folder.url.path))",
+                sourceLocation: sourceLocation)
+    }
+
+    private func fuseArguments(_ w: TinyWorkspace, out: String) -> [String] {
+        ["fuse", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("text.npy"),
+         "--images", w.folder.path("images.npy"), "--out", out]
+    }
+
+    @Test func aFullDisk() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        // /dev/full takes the open and fails every write with ENOSPC; the header (128 bytes) is the first write
+        let outcome = try FaultProcess.run(fuseArguments(w, out: "/dev/full") + ["--attention", w.folder.path("a.npy")], folder: w.folder)
+        expectCleanFailure(outcome, "fusectl fuse: error: /dev/full: write failed after 0 of 128 bytes: No space left on device", folder: w.folder)
+        #expect(!FileManager.default.fileExists(atPath: w.folder.path("a.npy")), "the attention maps stayed after the output failed")
+
+        let initOutcome = try FaultProcess.run(["init", "--config", w.folder.path("config.json"), "--out", "/dev/full"], folder: w.folder)
+        #expect(initOutcome.exitStatus == 1)
+        #expect(initOutcome.stderr.hasPrefix("fusectl init: error: /dev/full: write failed after 0 of "), "\(initOutcome.stderr)")
+        #expect(initOutcome.stderr.hasSuffix(" bytes: No space left on device\n"), "\(initOutcome.stderr)")
+    }
+
+    @Test func aFolderThatCannotBeWritten() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        // Root ignores permission bits, so the unwritable folder is a path below a regular file (ENOTDIR).
+        FileManager.default.createFile(atPath: w.folder.path("plain"), contents: Data("x".utf8))
+        let out = w.folder.path("plain/out.npy")
+        expectCleanFailure(try FaultProcess.run(fuseArguments(w, out: out), folder: w.folder),
+                           "fusectl fuse: error: \(out): cannot create a temporary file in '\(w.folder.path("plain"))/': Not a directory",
+                           folder: w.folder)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: w.folder.path("plain"))) == Data("x".utf8))
+
+        // Without root, a read-only folder too.
+        guard getuid() != 0 else { return }
+        try FileManager.default.createDirectory(atPath: w.folder.path("locked"), withIntermediateDirectories: false)
+        chmod(w.folder.path("locked"), 0o555)
+        defer { chmod(w.folder.path("locked"), 0o755) }
+        let locked = w.folder.path("locked/out.npy")
+        expectCleanFailure(try FaultProcess.run(fuseArguments(w, out: locked), folder: w.folder),
+                           "fusectl fuse: error: \(locked): cannot create a temporary file in '\(w.folder.path("locked"))/': Permission denied",
+                           folder: w.folder)
+    }
+
+    @Test func anOutputPathThatIsAFolder() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        try FileManager.default.createDirectory(atPath: w.folder.path("dir"), withIntermediateDirectories: false)
+        expectCleanFailure(try FaultProcess.run(fuseArguments(w, out: w.folder.path("dir")), folder: w.folder),
+                           "fusectl fuse: error: \(w.folder.path("dir")): is a directory; expected a file path to write", folder: w.folder)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.folder.path("dir")).isEmpty)
+    }
+
+    /// `fusectl fuse ... --attention - | head -c 10`: the reader goes away; fusectl reports EPIPE (it
+    /// ignores SIGPIPE) with status 1 and writes no --out file.
+    @Test func aClosedPipeOnStandardOutput() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        // attention maps (3, 2, 2, 20000) float32: 960,000 bytes, far beyond a pipe's 64 KiB
+        try w.save("long.npy", (0..<(3 * 20_000 * 5)).map { Float($0 % 11) / 11 }, [3, 20_000, 5])
+        let pipePath = w.folder.path("stdout.fifo")
+        #expect(mkfifo(pipePath, 0o600) == 0)
+        // The read end first, non-blocking (posix_spawn's vfork holds this thread until the child has
+        // opened its end), then blocking reads.
+        let reader = open(pipePath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        #expect(reader >= 0)
+        let process = try FaultProcess(
+            ["fuse", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("text.npy"),
+             "--images", w.folder.path("long.npy"), "--out", w.folder.path("out.npy"), "--attention", "-"],
+            folder: w.folder, stdoutPath: pipePath)
+        #expect(fcntl(reader, F_SETFL, fcntl(reader, F_GETFL) & ~O_NONBLOCK) == 0)
+        var head = [UInt8](repeating: 0, count: 10)
+        var got = 0
+        while got < 10 {
+            let n = head.withUnsafeMutableBytes { read(reader, $0.baseAddress! + got, 10 - got) }
+            if n <= 0 { break }
+            got += n
+        }
+        close(reader)  // like `head -c 10` exiting
+        let outcome = try process.wait()
+        #expect(got == 10)
+        #expect(Array(head.prefix(6)) == [0x93] + Array("NUMPY".utf8))
+        #expect(outcome.exitStatus == 1, "status \(String(describing: outcome.exitStatus)), signal \(String(describing: outcome.signal))")
+        #expect(outcome.stderr.hasPrefix("fusectl fuse: error: <stdout>: write failed: the reader closed the pipe (EPIPE) after "),
+                "\(outcome.stderr)")
+        #expect(outcome.stderr.hasSuffix(" of 960000 bytes\n"), "\(outcome.stderr)")
+        #expect(!w.outputExists, "out.npy was written although the attention maps failed")
+        #expect(temporaryFiles(in: w.folder.url.path).isEmpty)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import TestSupport
+import NpyIO
+import Testing
+
+/// Every input under fixtures/regressions/ (fuzz findings and hostile files, see its README) through the
+/// built binary: status 0 or 1, never a signal or a hang, and on 1 a single `fusectl CMD: error:` line
+/// (naming the file, except for weights errors, which name the key).
+@Suite struct FaultRegressionTests {
+    static let folder = fixturesURL().appendingPathComponent("regressions")
+    /// The fuzz model's configuration (scripts/fuzz/targets/FuzzModel.swift) and weights.
+    static let fuzzConfig = #"{"txt_latent_dim": 3, "img_latent_dim": 2, "proj_dim": 4, "n_heads": 2, "n_blocks": 1, "ffn_dim": 5, "final_norm": true}"#
+    static let fuzzWeights = fixturesURL().appendingPathComponent("fuzz/weights/stored_f32.npz").path
+
+    static func inputs(_ target: String) -> [String] {
+        let dir = folder.appendingPathComponent(target)
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted().map { dir.appendingPathComponent($0).path }
+    }
+
+    private func expectCleanEnd(_ outcome: FaultOutcome, command: String, file: String, namesFile: Bool = true,
+                                sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(outcome.signal == nil && !outcome.timedOut, "\(file): signal \(String(describing: outcome.signal)), timed out \(outcome.timedOut)",
+                sourceLocation: sourceLocation)
+        #expect(outcome.exitStatus == 0 || outcome.exitStatus == 1, "\(file): status \(String(describing: outcome.exitStatus))",
+                sourceLocation: sourceLocation)
+        if outcome.exitStatus == 1 {
+            #expect(outcome.stderr.hasPrefix("fusectl \(command): error: \(namesFile ? file : "")") && outcome.stderr.filter { $0 == "\n" }.count == 1,
+                    "\(outcome.stderr)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func theFolderHoldsEveryTarget() {
+        for target in ["npy", "npz", "weights", "inputs"] {
+            #expect(!Self.inputs(target).isEmpty, "fixtures/regressions/\(target) is empty")
+        }
+    }
+
+    @Test(arguments: inputs("npy") + inputs("npz"))
+    func inspect(_ file: String) throws {
+        let scratch = try TemporaryFolder()
+        defer { scratch.remove() }
+        expectCleanEnd(try FaultProcess.run(["inspect", file], folder: scratch), command: "inspect", file: file)
+    }
+
+    @Test(arguments: inputs("weights"))
+    func weights(_ file: String) throws {
+        let scratch = try TemporaryFolder()
+        defer { scratch.remove() }
+        try Data(Self.fuzzConfig.utf8).write(to: scratch.url.appendingPathComponent("config.json"))
+        try NpyFile.write(NpyArray(float32: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], shape: [2, 3]), to: scratch.path("text.npy"))
+        try NpyFile.write(NpyArray(float32: [0.5, -0.5, 1, 0, 0.25, 0.75, -1, 2], shape: [2, 2, 2]), to: scratch.path("images.npy"))
+        // with the fixed configuration (the config member unread) and with the file's own
+        for configuration in [["--config", scratch.path("config.json")], []] {
+            let outcome = try FaultProcess.run(
+                ["fuse", "--weights", file] + configuration + ["--text", scratch.path("text.npy"),
+                 "--images", scratch.path("images.npy"), "--out", scratch.path("out.npy")], folder: scratch)
+            expectCleanEnd(outcome, command: "fuse", file: file, namesFile: false)
+            #expect(FileManager.default.fileExists(atPath: scratch.path("out.npy")) == (outcome.exitStatus == 0))
+        }
+    }
+
+    @Test(arguments: inputs("inputs"))
+    func batch(_ file: String) throws {
+        let scratch = try TemporaryFolder()
+        defer { scratch.remove() }
+        let outcome = try FaultProcess.run(
+            ["fuse", "--weights", Self.fuzzWeights, "--batch", file, "--out", scratch.path("out.npy")], folder: scratch)
+        expectCleanEnd(outcome, command: "fuse", file: file)
+        #expect(FileManager.default.fileExists(atPath: scratch.path("out.npy")) == (outcome.exitStatus == 0))
+    }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs the test suite under Swift's sanitizers, each in its own build folder:
+#   address    AddressSanitizer, every test (.build-asan)
+#   undefined  UndefinedBehaviorSanitizer, every test (.build-ubsan)
+#   thread     ThreadSanitizer over the multi-threaded paths: the library tests (the reference forward
+#              pass with several threads, shared NpzArchive reads, FusionSession) and the CLI fuse tests
+#              (.build-tsan); SANITIZER_FILTER overrides the filter
+# The CLI tests run the fusectl built with the same sanitizer (FUSECTL_BIN), and FUSECTL_SANITIZER names
+# the sanitizer so that tests measuring peak memory skip only that number (shadow memory is not ours).
+# Any sanitizer report fails the run (halt_on_error / abort). Logs: .build-SAN/sanitizer-test.log.
+# Usage: scripts/sanitizers.sh [address|undefined|thread|all] [extra `swift test` arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+which="${1:-all}"
+shift || true
+case $which in
+    all) sanitizers=(address undefined thread) ;;
+    address|undefined|thread) sanitizers=("$which") ;;
+    *) echo "unknown sanitizer '$which'; expected address, undefined, thread or all" >&2; exit 2 ;;
+esac
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0:allocator_may_return_null=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+status=0
+for sanitizer in "${sanitizers[@]}"; do
+    case $sanitizer in
+        address) scratch=.build-asan; filter=() ;;
+        undefined) scratch=.build-ubsan; filter=() ;;
+        thread) scratch=.build-tsan
+                filter=(--filter "${SANITIZER_FILTER:-NpyIOTests|FusionTests|FusionJobsTests|FuseCommandTests|FuseErrorTests|ManifestCommandTests|StreamCommandTests}") ;;
+    esac
+    mkdir -p "$scratch"
+    echo "== $sanitizer: building ($scratch)" >&2
+    swift build --scratch-path "$scratch" --sanitize "$sanitizer" --build-tests 2>&1 | tail -3
+    echo "== $sanitizer: testing" >&2
+    set +e
+    FUSECTL_BIN="$PWD/$scratch/debug/fusectl" FUSECTL_SANITIZER="$sanitizer" \
+        swift test --scratch-path "$scratch" --sanitize "$sanitizer" --skip-build "${filter[@]}" "$@" \
+        > "$scratch/sanitizer-test.log" 2>&1
+    code=$?
+    set -e
+    tail -5 "$scratch/sanitizer-test.log"
+    if grep -q "ERROR: AddressSanitizer\|runtime error:\|WARNING: ThreadSanitizer\|ERROR: LeakSanitizer" "$scratch/sanitizer-test.log"; then
+        echo "== $sanitizer: REPORTS FOUND (see $scratch/sanitizer-test.log)" >&2
+        code=1
+    fi
+    echo "== $sanitizer: exit $code" >&2
+    [ "$code" -eq 0 ] || status=1
+done
+exit $status
