@@ -47,6 +47,7 @@ if args[:1] != ["fuse"]:
 if "--help" in args:
     print("--weights --text --images --text-mask --image-lengths --per-step --out {extra}")
     sys.exit(0)
+{failure}
 import numpy as np, torch
 from reference import load_weights_npz
 opts, i, flags = {{}}, 1, set()
@@ -73,10 +74,15 @@ if "--timings" in flags:
 '''
 
 
-def write_stand_in(folder: Path, timings: bool = True, offset: float = 0.0) -> Path:
+def write_stand_in(folder: Path, timings: bool = True, offset: float = 0.0, fail: bool = False) -> Path:
+    """A stand-in `fusectl` in `folder`: with/without --timings and --threads, adding `offset` to its
+    output, or failing every fuse with exit status 1."""
     path = folder / "fusectl"
     extra = "--threads --timings" if timings else ""
-    path.write_text(STAND_IN.format(python=sys.executable, scripts=str(SCRIPTS), extra=extra, offset=offset))
+    failure = 'sys.exit("stand-in: failing on purpose")' if fail else ""
+    path.write_text(
+        STAND_IN.format(python=sys.executable, scripts=str(SCRIPTS), extra=extra, offset=offset, failure=failure)
+    )
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     return path
 
@@ -227,10 +233,11 @@ class EndToEndTests(unittest.TestCase):
     def tearDownClass(cls):
         cls.shared.cleanup()
 
-    def run_bench(self, tmp: Path, fusectl: Path) -> tuple[int, str, dict]:
+    def run_bench(self, tmp: Path, fusectl: Path | None, workloads: str = "W1,W4") -> tuple[int, str, dict]:
         out = io.StringIO()
-        argv = ["--quick", "--workloads", "W1,W4", "--repeat", "2", "--threads", "1",
-                "--cache", str(Path(self.shared.name) / "cache"), "--fusectl", str(fusectl), "--json", str(tmp / "r.json")]
+        argv = ["--quick", "--workloads", workloads, "--repeat", "2", "--threads", "1",
+                "--cache", str(Path(self.shared.name) / "cache"), "--json", str(tmp / "r.json")]
+        argv += ["--fusectl", str(fusectl)] if fusectl else ["--torch-only"]
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             code = bench_main.main(argv)
         return code, out.getvalue(), json.loads((tmp / "r.json").read_text())
@@ -259,6 +266,25 @@ class EndToEndTests(unittest.TestCase):
             self.assertIn("not met (outputs differ)", text)
             self.assertIn("has no --timings", text)
             self.assertIn("has no --threads", text)
+
+    def test_a_failing_fusectl_is_a_problem(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            code, text, record = self.run_bench(tmp, write_stand_in(tmp, fail=True), workloads="W1")
+            self.assertEqual(code, 1)
+            self.assertIn("- problem: W1: fusectl failed: exit status 1 from: ", text)
+            self.assertIn("stand-in: failing on purpose", text)
+            self.assertEqual(len(record["problems"]), 1)
+
+    def test_torch_only(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            code, text, record = self.run_bench(tmp, None, workloads="W1")
+            self.assertEqual(code, 0, text)
+            row = next(line for line in text.splitlines() if line.startswith("| W1"))
+            self.assertEqual(row.count("n/a"), 8)
+            self.assertIn("- note: fusectl not run (--torch-only).", text)
+            self.assertGreater(record["workloads"][0]["torch"]["median_s"], 0)
 
 
 if __name__ == "__main__":
