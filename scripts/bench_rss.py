@@ -37,11 +37,13 @@ def reference_rows(weights, files, count: int) -> np.ndarray:
         return model.forward(np.ascontiguousarray(text), np.ascontiguousarray(images)).numpy()
 
 
-def main(args, log) -> int:
-    """Generates (or reuses) the inputs, runs fusectl once, prints a small report; 0 if it ran and agreed."""
+def main(args, log, w: bench_workloads.Workload = bench_workloads.RSS_4096) -> int:
+    """Generates (or reuses) w's inputs, runs fusectl once, prints a small report; 0 if it ran and agreed.
+
+    `w` is RSS_4096 except in tests, which pass a small W2-shaped workload.
+    """
     from bench_main import find_fusectl  # late: bench_main imports this module
 
-    w = bench_workloads.RSS_4096
     weights = bench_workloads.ensure_weights(args.cache, log)
     files = bench_workloads.ensure_workload(w, args.cache / "rss" / w.name, log)
     fusectl, notes = find_fusectl(args)
@@ -76,7 +78,9 @@ def main(args, log) -> int:
     )
     timing = f"- end to end {run.e2e_s:.2f} s"
     if run.timings:
-        timing += ", --timings: " + ", ".join(f"{k} {v}" for k, v in run.timings.items())
+        timing += ", --timings: " + ", ".join(
+            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in run.timings.items()
+        )
     print(timing)
     print(f"- max abs diff vs PyTorch: {diff_text}")
     print(f"- command: {' '.join(cmd)}")

@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 import bench_fusectl  # noqa: E402
 import bench_main  # noqa: E402
 import bench_report  # noqa: E402
+import bench_rss  # noqa: E402
 import bench_workloads  # noqa: E402
 from bench_report import Result, evaluate  # noqa: E402
 
@@ -275,6 +276,24 @@ class EndToEndTests(unittest.TestCase):
             self.assertIn("- problem: W1: fusectl failed: exit status 1 from: ", text)
             self.assertIn("stand-in: failing on purpose", text)
             self.assertEqual(len(record["problems"]), 1)
+
+    def test_rss_report_on_a_small_w2_shaped_batch(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            args = bench_main.parse_args(["--rss-4096", "--threads", "1", "--cache", str(Path(self.shared.name) / "cache"),
+                                          "--fusectl", str(write_stand_in(tmp))])
+            small = dataclasses.replace(bench_workloads.RSS_4096, name="Wrss", B=12)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+                code = bench_rss.main(args, lambda _: None, small)
+            text = out.getvalue()
+            self.assertEqual(code, 0, text)
+            self.assertIn("## fusectl peak RSS, Wrss: B=12 L=32 T=128, images 0.01 GB", text)
+            self.assertRegex(text, r"- peak RSS \(ru_maxrss\): \d+ MiB — target < 1024 MiB: met")
+            self.assertRegex(text, r"- sampled peaks: RssAnon \d+ MiB \(heap, copies\), RssFile \d+ MiB")
+            # the reference itself varies with the batch it runs in (12 vs 8 samples): not exactly 0
+            self.assertRegex(text, r"- max abs diff vs PyTorch: \d\.\de[-+]\d\d on the first 8 samples \(ok, limit 1e-4\)")
+            self.assertIn("--timings: load_s ", text)
 
     def test_torch_only(self):
         with tempfile.TemporaryDirectory() as tmp:
