@@ -124,7 +124,10 @@ def find_fusectl(args: argparse.Namespace) -> tuple[bench_fusectl.Fusectl | None
         )
     if not fusectl.has_threads:
         notes.append(f"{fusectl.path} has no --threads: it ran with its own default thread count.")
-    return fusectl, notes
+    launcher, why = bench_fusectl.build_launcher(args.cache)
+    if launcher is None:
+        notes.append(f"peak RSS not measured: the launcher scripts/bench_spawn.c could not be built ({why})")
+    return dataclasses.replace(fusectl, launcher=launcher), notes
 
 
 def compare_outputs(torch_out: Path, fusectl_out: Path) -> tuple[float, str]:
@@ -164,7 +167,7 @@ def bench_workload(w, weights, files, fusectl, args, problems) -> tuple[bench_re
     cmd = fusectl.fuse_command(weights, files.fusectl_args(), w.per_step, fusectl_out, args.threads)
     log(f"bench: {w.name} fusectl, 1 warm-up + {args.repeat} timed: {' '.join(cmd)}")
     try:
-        summary = bench_fusectl.run_fuse(fusectl, cmd, args.repeat, files.folder)
+        summary = bench_fusectl.run_fuse(cmd, args.repeat, files.folder, fusectl.launcher)
     except bench_fusectl.FuseFailed as error:
         problems.append(f"{w.name}: fusectl failed: {error}")
         return result, raw

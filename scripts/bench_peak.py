@@ -4,8 +4,9 @@ measure_peak(threads, cache) compiles scripts/bench_peak.c (a register-only FMA
 loop) twice with the system C compiler, -march=native and -march=native
 -mno-avx512f (on some cores 256-bit FMAs issue as fast as 512-bit ones), runs each
 `tries` times and keeps the best (noise only ever lowers a peak). Without a C
-compiler it falls back to the best of a few 4096x4096 float32 matrix products in
-numpy, which is a lower bound on the peak, and says so in the result's "method".
+compiler it falls back to the best of a few 4096x4096 float32 matrix products
+(torch.matmul), which is a lower bound on the peak, and says so in the result's
+"method".
 
 sgemm_gflops(threads) is reported beside it for context: what a tuned BLAS
 (torch.matmul, i.e. the library PyTorch itself uses) reaches on this machine.
@@ -14,36 +15,14 @@ sgemm_gflops(threads) is reported beside it for context: what a tuned BLAS
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 from typing import Optional
 
-SCRIPTS = Path(__file__).resolve().parent
-SOURCE = SCRIPTS / "bench_peak.c"
+import bench_cc
+
 VARIANTS = {"native": ["-march=native"], "native-no-avx512": ["-march=native", "-mno-avx512f"]}
-
-
-def find_compiler() -> Optional[str]:
-    """$CC, else the first of cc, gcc, clang on PATH; None when there is none."""
-    for name in ([os.environ["CC"]] if os.environ.get("CC") else []) + ["cc", "gcc", "clang"]:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-def _build(compiler: str, flags: list[str], out: Path) -> Optional[str]:
-    """Compiles bench_peak.c to `out`; returns None on success, else the compiler's message."""
-    if out.is_file() and out.stat().st_mtime >= SOURCE.stat().st_mtime:
-        return None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [compiler, "-O2", *flags, "-pthread", str(SOURCE), "-o", str(out)], capture_output=True, text=True
-    )
-    return None if done.returncode == 0 else (done.stderr.strip() or f"exit status {done.returncode}")
 
 
 def fma_peak(threads: int, cache: Path, seconds: float = 0.5, tries: int = 3) -> Optional[dict]:
@@ -51,14 +30,11 @@ def fma_peak(threads: int, cache: Path, seconds: float = 0.5, tries: int = 3) ->
 
     Returns {"gflops", "method", "runs": {variant: [gflops...]}}.
     """
-    compiler = find_compiler()
-    if compiler is None:
-        return None
     runs: dict[str, list[float]] = {}
     best = (0.0, "")
     for variant, flags in VARIANTS.items():
         binary = cache / "bin" / f"bench_peak-{variant}"
-        if _build(compiler, flags, binary) is not None:
+        if bench_cc.compile_c("bench_peak.c", binary, [*flags, "-pthread"]):
             continue
         for _ in range(tries):
             done = subprocess.run([str(binary), str(threads), str(seconds)], capture_output=True, text=True)
@@ -70,7 +46,7 @@ def fma_peak(threads: int, cache: Path, seconds: float = 0.5, tries: int = 3) ->
                 best = (result["gflops"], result["isa"])
     if not runs:
         return None
-    method = f"FMA register loop, {best[1]}, {threads} threads, best of {tries} ({Path(compiler).name} -O2 -march=native)"
+    method = f"FMA register loop, {best[1]}, {threads} threads, best of {tries} (C, -O2 -march=native)"
     return {"gflops": best[0], "method": method, "runs": runs}
 
 

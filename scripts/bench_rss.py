@@ -3,10 +3,11 @@
 Issue 4 asks that large inputs stream in chunks so that peak RSS does not grow
 with B: this 4.3 GB images file must fuse in under 1 GiB. The run is timed once
 (after the inputs were written or read back, so they are in the page cache as far
-as memory allows). Reported: wait4's ru_maxrss (the kernel's peak RSS, which
-counts touched pages of memory-mapped files as well as the heap) and the peaks
-of RssAnon and RssFile sampled from /proc every 5 ms (short spikes between
-samples can be missed; ru_maxrss cannot). The output's first VERIFY_SAMPLES
+as memory allows), through the launcher scripts/bench_spawn.c. Reported:
+wait4's ru_maxrss (the kernel's peak RSS, which counts touched pages of
+memory-mapped files as well as the heap) and the peaks of RssAnon and RssFile
+sampled from /proc every 5 ms (short spikes between samples can be missed;
+ru_maxrss cannot). The output's first VERIFY_SAMPLES
 samples are checked against the PyTorch reference (max abs <= 1e-4).
 """
 
@@ -48,7 +49,7 @@ def main(args, log, w: bench_workloads.Workload = bench_workloads.RSS_4096) -> i
     files = bench_workloads.ensure_workload(w, args.cache / "rss" / w.name, log)
     fusectl, notes = find_fusectl(args)
     print(f"## fusectl peak RSS, {w.name}: B={w.B} L={w.L} T={w.T}, images {w.images_bytes / 1e9:.2f} GB\n")
-    if fusectl is None:
+    if fusectl is None or fusectl.launcher is None:
         for note in notes:
             print(f"- note: {note}")
         return 1
@@ -57,7 +58,7 @@ def main(args, log, w: bench_workloads.Workload = bench_workloads.RSS_4096) -> i
     cmd = fusectl.fuse_command(weights, files.fusectl_args(), False, out, args.threads)
     log(f"bench: {' '.join(cmd)}")
     try:
-        run = bench_fusectl.run_once(cmd, files.folder / "fusectl.stderr", sample_status=True)
+        run = bench_fusectl.run_once(cmd, files.folder / "fusectl.stderr", fusectl.launcher, sample_status=True)
     except bench_fusectl.FuseFailed as error:
         print(f"- fusectl failed: {error}")
         return 1

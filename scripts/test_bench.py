@@ -24,6 +24,7 @@ import io  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import stat  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import unittest  # noqa: E402
 
@@ -199,20 +200,55 @@ class WorkloadTests(unittest.TestCase):
 
 
 class ProcessTests(unittest.TestCase):
-    def test_run_once_measures_and_reports_failures(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            script = Path(tmp) / "p"
-            script.write_text(
-                f"#!{sys.executable}\nimport sys\nbuf = bytearray(200 << 20)\n"
-                "print('{\"forward_s\": 0.5}', file=sys.stderr)\nsys.exit(int(sys.argv[1]))\n"
-            )
-            script.chmod(0o755)
-            run = bench_fusectl.run_once([str(script), "0"], Path(tmp) / "err", sample_status=True)
-            self.assertEqual(run.timings, {"forward_s": 0.5})
-            self.assertGreater(run.max_rss_kib, 200 * 1024)
-            self.assertGreater(run.e2e_s, 0)
-            with self.assertRaisesRegex(bench_fusectl.FuseFailed, r"exit status 3 from: .*/p 3\n\{\"forward_s\""):
-                bench_fusectl.run_once([str(script), "3"], Path(tmp) / "err")
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.launcher, why = bench_fusectl.build_launcher(Path(cls.tmp.name))
+        assert cls.launcher is not None, why
+        cls.ballast = bytearray(300 << 20)  # makes this process's peak RSS large, as torch does in scripts/bench
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def script(self, body: str) -> Path:
+        path = Path(self.tmp.name) / "p"
+        path.write_text(f"#!{sys.executable}\nimport os, sys\n{body}\n")
+        path.chmod(0o755)
+        return path
+
+    def test_run_once_measures_the_child_alone_and_reports_failures(self):
+        script = self.script(
+            "import time\nbuf = bytearray(200 << 20)\ntime.sleep(0.05)  # the sampler polls every 5 ms\n"
+            "print('{\"forward_s\": 0.5}', file=sys.stderr)\nsys.exit(int(sys.argv[1]))"
+        )
+        err = Path(self.tmp.name) / "err"
+        run = bench_fusectl.run_once([str(script), "0"], err, self.launcher, sample_status=True)
+        self.assertEqual(run.timings, {"forward_s": 0.5})
+        # its own 200 MiB plus the interpreter, not this process's 300+ MiB high-water mark on top
+        self.assertGreater(run.max_rss_kib, 200 * 1024)
+        self.assertLess(run.max_rss_kib, 290 * 1024)
+        self.assertGreater(run.rss_anon_kib, 200 * 1024)
+        self.assertGreater(run.rss_file_kib, 0)
+        self.assertGreater(run.e2e_s, 0)
+        with self.assertRaisesRegex(bench_fusectl.FuseFailed, r"exit status 3 from: .*/p 3\n\{\"forward_s\""):
+            bench_fusectl.run_once([str(script), "3"], err, self.launcher)
+
+    def test_without_launcher_no_rss(self):
+        run = bench_fusectl.run_once([str(self.script("pass"))], Path(self.tmp.name) / "err", None)
+        self.assertIsNone(run.max_rss_kib)
+        self.assertIsNone(run.timings)
+
+    def test_launcher_statuses(self):
+        err = str(Path(self.tmp.name) / "err")
+        killed = subprocess.run([str(self.launcher), err, str(self.script("os.kill(os.getpid(), 9)"))],
+                                capture_output=True, text=True)
+        self.assertEqual(json.loads(killed.stdout)["status"], 128 + 9)
+        missing = subprocess.run([str(self.launcher), err, "/nonexistent/fusectl"], capture_output=True, text=True)
+        self.assertEqual(json.loads(missing.stdout)["status"], 127)
+        self.assertIn("bench_spawn: cannot run /nonexistent/fusectl: No such file or directory", Path(err).read_text())
+        usage = subprocess.run([str(self.launcher), err], capture_output=True, text=True)
+        self.assertEqual((usage.returncode, usage.stdout), (2, ""))
 
     def test_probe(self):
         with tempfile.TemporaryDirectory() as tmp:
