@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 
 import bench_fusectl  # noqa: E402
 import bench_main  # noqa: E402
+import bench_peak  # noqa: E402
 import bench_report  # noqa: E402
 import bench_rss  # noqa: E402
 import bench_workloads  # noqa: E402
@@ -197,6 +198,24 @@ class WorkloadTests(unittest.TestCase):
             bench_workloads.ensure_workload(dataclasses.replace(w, seed=8), folder, log=logs.append)
             self.assertEqual(len(logs), 1)
             self.assertFalse(np.array_equal(np.load(files.images), images))
+
+
+class PeakTests(unittest.TestCase):
+    def test_best_peak_keeps_the_best_fma_measurement(self):
+        fma = lambda g: {"gflops": g, "method": f"fma {g}", "runs": {"native": [g]}}  # noqa: E731
+        with tempfile.TemporaryDirectory() as tmp:
+            cache = Path(tmp)
+            first = bench_peak.best_peak(cache, 2, [fma(100.0), fma(150.0)])
+            self.assertEqual((first["gflops"], first["this_run_gflops"], first["recorded"]), (150.0, 150.0, None))
+            lower = bench_peak.best_peak(cache, 2, [fma(60.0)])
+            self.assertEqual((lower["gflops"], lower["this_run_gflops"]), (150.0, 60.0))
+            self.assertTrue(lower["method"].startswith("fma 150.0, recorded "))
+            self.assertEqual(bench_peak.best_peak(cache, 1, [fma(70.0)])["gflops"], 70.0)  # per thread count
+            higher = bench_peak.best_peak(cache, 2, [fma(200.0)])
+            self.assertEqual((higher["gflops"], higher["recorded"]["gflops"]), (200.0, 150.0))
+            fallback = bench_peak.best_peak(cache, 2, [{"gflops": 40.0, "method": "no C compiler: sgemm"}])
+            self.assertEqual(fallback["gflops"], 40.0)  # never mixed with FMA records
+            self.assertEqual(bench_peak.best_peak(cache, 2, [fma(1.0)])["gflops"], 200.0)
 
 
 class ProcessTests(unittest.TestCase):
