@@ -12,5 +12,5 @@ set -x
 "$bin" fuse --weights examples/weights.npz \
     --text examples/text.npy --text-mask examples/text_mask.npy \
     --images examples/images.npy --image-lengths examples/image_lengths.npy \
-    --attention "$out/attention.npy" --out "$out/fused.npy" --report
+    --attention "$out/attention.npy" --attention-png "$out/attention.png" --out "$out/fused.npy" --report
 "$bin" inspect "$out/fused.npy" "$out/attention.npy"

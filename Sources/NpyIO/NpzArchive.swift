@@ -4,7 +4,8 @@
 /// - stored members are zero-copy slices of the map (their data is usually unaligned; conversions
 ///   handle that without undefined behaviour), CRC-32 checked on first access;
 /// - deflated members are inflated with zlib into a buffer of exactly the declared size; a stream
-///   that would produce more is cut off with an error (zip bomb), and the CRC-32 is checked.
+///   that would produce more is cut off with an error (zip bomb), and the CRC-32 is checked. Each
+///   call inflates again, so keep the returned array rather than asking twice.
 ///
 /// Thread-safe: members may be read from several threads.
 public final class NpzArchive: @unchecked Sendable {
@@ -122,10 +123,11 @@ public final class NpzArchive: @unchecked Sendable {
         if overflow || entry.uncompressedSize > bound + 1024 {
             throw context.error("declared uncompressed size \(entry.uncompressedSize) is impossible for \(entry.compressedSize) deflated bytes (deflate expands at most \(NpzArchive.maximumDeflateRatio):1); refused")
         }
+        var crc: UInt32 = 0
         let output = try ByteStorage.filling(count: entry.uncompressedSize) { buffer in
             try compressed.withBytes { input in
                 do {
-                    try Zlib.inflate(input, into: buffer)
+                    crc = try Zlib.inflate(input, into: buffer)
                 } catch let problem as Zlib.InflateProblem {
                     switch problem {
                     case .exceedsDeclaredSize:
@@ -152,7 +154,6 @@ public final class NpzArchive: @unchecked Sendable {
                 }
             }
         }
-        let crc = output.withBytes { Zlib.crc32($0) }
         guard crc == entry.crc32 else {
             throw context.error("CRC-32 mismatch: the central directory says 0x\(hex8(entry.crc32)), the inflated data has 0x\(hex8(crc))")
         }

@@ -5,9 +5,12 @@ public struct NpzWriter {
     /// How members are written: `stored` (`np.savez`) or `deflated` (`np.savez_compressed`).
     public enum Compression: Sendable { case stored, deflated }
 
+    /// How every member is written.
     public var compression: Compression
     private var members: [(name: String, array: NpyArray)] = []
+    private var nameSet: Set<String> = []
 
+    /// An empty archive; members are added with `add(_:_:)`.
     public init(compression: Compression = .stored) {
         self.compression = compression
     }
@@ -18,11 +21,12 @@ public struct NpzWriter {
     /// Adds `array` as member `name.npy` (`name` without the suffix). Adding a name twice traps
     /// (a broken caller contract: the archive would be ambiguous).
     public mutating func add(_ name: String, _ array: NpyArray) {
-        precondition(!members.contains { $0.name == name }, "NpzWriter: member '\(name)' added twice")
+        precondition(nameSet.insert(name).inserted, "NpzWriter: member '\(name)' added twice")
         members.append((name, array))
     }
 
-    /// The whole archive in memory.
+    /// The whole archive in memory. Throws only if a write through the internal sink fails (it does
+    /// not for memory), so callers may treat errors as impossible.
     public func encode() throws -> [UInt8] {
         var out: [UInt8] = []
         try write { out.append(contentsOf: $0) }
@@ -43,7 +47,8 @@ public struct NpzWriter {
         }
     }
 
-    private func write(_ sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Streams the archive through `sink` in order (internal: tests use a sparse-file sink).
+    func write(_ sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
         var zip = ZipWriter(sink: sink)
         for (name, array) in members {
             let header = NpyFile.header(for: array)

@@ -22,6 +22,7 @@ public final class OutputFile {
 
     /// The path as given ("-" for stdout).
     public let path: String
+    /// How the bytes reach `path`, decided when opening.
     public let mode: Mode
     /// The name errors carry: the path, or `<stdout>`.
     public var displayName: String { mode == .standardOutput ? "<stdout>" : path }
@@ -33,6 +34,8 @@ public final class OutputFile {
     private var targetPath: String
     private var keptMode: mode_t?
     private var finished = false
+    /// Where the temporary file is recorded for clean-up on SIGINT/SIGTERM.
+    private var registrySlot: Int?
 
     /// Whether `commit()` fsyncs the file and its folder (the rename is atomic either way).
     public let isDurable: Bool
@@ -75,11 +78,18 @@ public final class OutputFile {
         let folder = slash.map { String(target[...$0]) } ?? ""
         let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
         var template = Array("\(folder).\(name).tmp-XXXXXX".utf8CString)
-        fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        // Creating and registering the file is one step for the interrupt handler: no signal between.
+        let (descriptor, slot) = TemporaryFileRegistry.withInterruptsDeferred { () -> (Int32, Int?) in
+            let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard descriptor >= 0 else { return (descriptor, nil) }
+            return (descriptor, TemporaryFileRegistry.register(String(cString: template)))
+        }
+        fd = descriptor
         if fd < 0 {
             throw NpyError(file: path, message: "cannot create a temporary file in \(folder.isEmpty ? "the current folder" : "'\(folder)'"): \(FileDescriptorIO.errnoText())")
         }
         temporaryPath = String(cString: template)
+        registrySlot = slot
     }
 
     deinit {
@@ -128,6 +138,7 @@ public final class OutputFile {
                 }
                 temporaryPath = nil
                 finished = true
+                forgetTemporaryFile()
                 if isDurable { syncFolder() }
             } catch {
                 abandon()
@@ -143,6 +154,12 @@ public final class OutputFile {
         if mode != .standardOutput && fd >= 0 { close(fd) }
         if let temporaryPath { unlink(temporaryPath) }
         temporaryPath = nil
+        forgetTemporaryFile()
+    }
+
+    private func forgetTemporaryFile() {
+        if let registrySlot { TemporaryFileRegistry.unregister(registrySlot) }
+        registrySlot = nil
     }
 
     /// Opens `path` (see `init(path:durable:)`), runs `body` with the output, and commits; abandons (removing the temporary file)
@@ -155,6 +172,27 @@ public final class OutputFile {
         } catch {
             output.abandon()
             throw error
+        }
+    }
+
+    /// Removes temporary files that an earlier, killed writer of `path` left behind
+    /// (`.NAME.tmp-XXXXXX` beside it). Call it only where no other process can be writing `path`
+    /// at the same time (e.g. a manifest job owns its outputs). Errors are ignored.
+    public static func removeStaleTemporaryFiles(for path: String) {
+        guard path != "-" else { return }
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let prefix = ".\(name).tmp-"
+        guard let directory = opendir(folder.isEmpty ? "." : folder) else { return }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if entryName.hasPrefix(prefix) && entryName.count == prefix.count + 6 {
+                unlink(folder + entryName)
+            }
         }
     }
 

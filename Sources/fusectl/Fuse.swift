@@ -1,8 +1,11 @@
 import ArgumentParser
+import Foundation
 import Fusion
+import FusionJobs
+import Heatmap
 import NpyIO
 
-/// `fusectl fuse`: the main job.
+/// `fusectl fuse`: the main job, for one batch or a manifest of many.
 struct Fuse: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fuse instructions and frame histories into one vector per sample.",
@@ -10,7 +13,7 @@ struct Fuse: ParsableCommand {
             Inputs come as separate files (--text, --images and optionally --text-lengths or --text-mask, \
             and --image-lengths) or as one bundle (--batch) with members 'text', 'images', 'text_lengths', \
             'text_mask', 'image_lengths'. Shapes:
-              text           (B, L, txt_latent_dim), or (B, txt_latent_dim) when already pooled
+              text           (B, L, txt_latent_dim), or (B, txt_latent_dim) if pooled
               images         (B, T, img_latent_dim), or (B, T, P, img_latent_dim)
               text_lengths   (B,) integers: sample b's real tokens are 0..len-1
               text_mask      (B, L): nonzero marks a real token; the last real one is used
@@ -20,29 +23,58 @@ struct Fuse: ParsableCommand {
             (zeros for t >= image_lengths[b]). --attention writes the attention weights: (B, N, H, T*P), or \
             (B, T, N, H, T*P) with --per-step. Outputs are written atomically: on any error no file is left.
 
+            Many batches: --manifest JOBS runs one job per line of a TSV or JSON Lines file (columns text, \
+            images, out, and optionally image_lengths, text_mask, text_lengths, attention; relative paths are \
+            relative to the manifest's folder) with the weights loaded once. Jobs whose outputs exist are \
+            skipped (--force recomputes), so a killed run resumes where it stopped; --shard K/N takes the \
+            jobs whose index is K mod N. A failed job is reported and the others go on (--fail-fast stops); \
+            the exit status is 1 when any job failed.
+
             Examples:
-              fusectl fuse --weights w.npz --text text.npy --images frames.npy --out fused.npy
-              fusectl fuse --weights ckpt.npz --prefix policy.fusion. --batch batch.npz --per-step --out - > steps.npy
+              fusectl fuse --weights w.npz --text t.npy --images i.npy --out f.npy
+              fusectl fuse --weights ckpt.npz --prefix policy.fusion. \\
+                  --batch batch.npz --per-step --out - > steps.npy
+              fusectl fuse --weights w.npz --manifest jobs.tsv --shard 2/8
             """
     )
 
     @OptionGroup(title: "Model")
     var model: ModelOptions
 
-    @OptionGroup(title: "Inputs")
+    @OptionGroup(title: "Inputs (one batch)")
     var inputs: InputOptions
 
-    @Flag(help: "Fuse every prefix of the history: output (B, T, d).")
-    var perStep = false
+    @Option(help: ArgumentHelp("Where to write the fused vectors ('-' for standard output).", valueName: "file"))
+    var out: String?
 
     @Option(help: ArgumentHelp("Also write the attention weights to this .npy file.", valueName: "file"))
     var attention: String?
 
-    @Option(help: ArgumentHelp("Where to write the fused vectors ('-' for standard output).", valueName: "file"))
-    var out: String
+    @Option(help: ArgumentHelp("Also draw the attention weights as a PNG heatmap (see 'fusectl heatmap').", valueName: "file"))
+    var attentionPng: String?
+
+    @OptionGroup(title: "Many batches")
+    var jobs: ManifestOptions
+
+    @Flag(help: "Fuse every prefix of the history: output (B, T, d).")
+    var perStep = false
 
     @Option(help: "The output's dtype: float16, float32 or float64.")
     var outDtype: OutputDType = .float32
+
+    @Option(help: "Worker threads (0: all cores). Results do not depend on it.")
+    var threads: Int = 0
+
+    @Option(help: ArgumentHelp(
+        "The exact plan: automatic (plan A, bit-identical across batches, padding, per-step rows and 'stream'), x-formed (the same), projector-absorbed (B', fewer FLOPs on long plain histories, different rounding) or reference.",
+        valueName: "plan"))
+    var plan: PlanOption = .automatic
+
+    @Flag(help: "Print the chosen plan, every candidate's predicted FLOPs, bytes and time, and why, on standard error.")
+    var explain = false
+
+    @Flag(help: "Print one JSON line of timings on standard error: load, pack, forward, write seconds, plan, FLOPs.")
+    var timings = false
 
     @Flag(help: "Let NaN and Inf in the inputs through instead of failing.")
     var allowNonfinite = false
@@ -52,46 +84,117 @@ struct Fuse: ParsableCommand {
 
     func validate() throws {
         try inputs.validate()
+        guard threads >= 0 else { throw ValidationError("--threads must be 0 (all cores) or more.") }
+        if let manifest = jobs.manifest {
+            guard inputs.isEmpty else {
+                throw ValidationError("--manifest takes its inputs from the manifest; drop --text, --images, --batch, ...")
+            }
+            guard out == nil, attention == nil, attentionPng == nil, !report else {
+                throw ValidationError("--manifest names each job's outputs; drop --out, --attention, --attention-png and --report.")
+            }
+            if manifest == "-" && (model.weights == "-" || model.config == "-") {
+                throw ValidationError("Only one input can be '-' (standard input).")
+            }
+            return
+        }
+        try jobs.validateUnused()
+        guard !inputs.isEmpty else {
+            throw ValidationError("Missing inputs: give --text and --images, --batch, or --manifest.")
+        }
+        guard out != nil else { throw ValidationError("Missing --out (the file for the fused vectors; '-' for standard output).") }
         let stdinUsers = inputs.stdinUsers + (model.weights == "-" ? ["--weights"] : [])
             + (model.config == "-" ? ["--config"] : [])
         if stdinUsers.count > 1 {
             throw ValidationError("Only one input can be '-' (standard input); got \(stdinUsers.joined(separator: ", ")).")
         }
-        if attention == "-" && out == "-" {
-            throw ValidationError("--attention and --out cannot both be '-' (standard output).")
+        let stdoutUsers = [out, attention, attentionPng].filter { $0 == "-" }
+        if stdoutUsers.count > 1 {
+            throw ValidationError("Only one of --out, --attention and --attention-png can be '-' (standard output).")
         }
     }
 
+    var fusionOptions: FusionOptions {
+        FusionOptions(perStep: perStep, attention: attention != nil || attentionPng != nil || (report && !perStep),
+                      threads: threads, plan: plan.choice)
+    }
+
     func run() throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let engine: FusionEngine
         do {
-            let fusionModel = try model.loadModel()
-            let batch = try inputs.load(model: fusionModel)
+            engine = FusionEngine(model: try model.loadModel(), threads: threads)
+        } catch {
+            throw failure("fuse", error)
+        }
+        if jobs.manifest != nil {
+            try jobs.run(engine: engine, options: fusionOptions, outputDType: outDtype.dtype,
+                         allowNonfinite: allowNonfinite)
+            return
+        }
+        do {
+            let batch = try inputs.files.load(model: engine.model)
             if !allowNonfinite { try batch.checkFinite() }
-            var options = FusionOptions()
-            options.perStep = perStep
-            options.attention = attention != nil || (report && !perStep)
-            let result = try fusionModel.fuseReference(batch, options: options)
-            try writeOutputs(result)
+            let loaded = clock.now
+            if explain { printError(engine.plan(for: batch, options: fusionOptions).explanation) }
+            let run = try engine.fuse(batch, options: fusionOptions)
+            let result = run.result
+            let computed = clock.now
+            // The picture first: if it cannot be drawn or written, no .npy output claims success.
+            if let attentionPng, let maps = result.attention {
+                try writeHeatmap(values: maps.values, shape: maps.shape, tokensPerFrame: batch.tokensPerFrame,
+                                 options: HeatmapOptions(), to: attentionPng)
+            }
+            do {
+                try OutputFiles(output: out!, attention: attention, dtype: outDtype.dtype).write(result)
+            } catch {
+                if let attentionPng { removeFileIfRegular(attentionPng) }
+                throw error
+            }
             if report { printReport(result, tokensPerFrame: batch.tokensPerFrame) }
-        } catch let error as ExitCode {
-            throw error
+            if timings {
+                let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+                printError(TimingsLine(
+                    load_s: seconds(loaded - start), pack_s: run.timings.pack, forward_s: run.timings.forward,
+                    write_s: seconds(clock.now - computed), total_s: seconds(clock.now - start),
+                    plan: run.plan.kind.rawValue, flops: run.plan.estimate(run.plan.kind)?.flops ?? 0,
+                    threads: engine.threads, cpu: FusionEngine.cpuLevel).json)
+            }
         } catch {
             throw failure("fuse", error)
         }
     }
+}
 
-    /// Writes the attention maps first, so that a failure there leaves no output file either.
-    private func writeOutputs(_ result: FusionResult) throws {
-        if let attention, let maps = result.attention {
-            try NpyFile.write(NpyArray(float32: maps.values, shape: maps.shape), to: attention)
-        }
-        let output = try NpyArray(float32: result.output.values, shape: result.output.shape)
-            .converted(to: outDtype.dtype)
-        do {
-            try NpyFile.write(output, to: out)
-        } catch {
-            if let attention { removeFileIfRegular(attention) }
-            throw error
+/// `--timings`: one JSON object on one line.
+struct TimingsLine: Encodable {
+    var load_s: Double
+    var pack_s: Double
+    var forward_s: Double
+    var write_s: Double
+    var total_s: Double
+    var plan: String
+    var flops: Double
+    var threads: Int
+    var cpu: String
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+/// `--plan` values.
+enum PlanOption: String, ExpressibleByArgument, CaseIterable {
+    case automatic, xFormed = "x-formed", projectorAbsorbed = "projector-absorbed", reference
+
+    var choice: FusionPlanChoice {
+        switch self {
+        case .automatic: return .automatic
+        case .xFormed: return .xFormed
+        case .projectorAbsorbed: return .projectorAbsorbed
+        case .reference: return .reference
         }
     }
 }
@@ -100,7 +203,7 @@ extension Fuse {
     /// `--report`: what came out, for a person at the terminal.
     func printReport(_ result: FusionResult, tokensPerFrame: Int) {
         let shape = result.output.shape
-        printError("fused \(shape[0]) samples -> \(shapeText(shape)) \(outDtype.rawValue) in \(out == "-" ? "<stdout>" : out)")
+        printError("fused \(shape[0]) samples -> \(shapeText(shape)) \(outDtype.rawValue) in \(out == "-" ? "<stdout>" : out ?? "")")
         let frameWeights = result.attention.flatMap { maps in
             perStep ? nil : FrameAttention.perFrame(values: maps.values, shape: maps.shape, tokensPerFrame: tokensPerFrame)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NpyIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,12 +17,14 @@ struct FuseCtl: ParsableCommand {
             Every file argument accepts '-' for standard input or output. Data errors exit with status 1 \
             (compare: 2) and never leave a partial output file behind.
             """,
-        subcommands: [Fuse.self, Init.self, Inspect.self, Compare.self]
+        subcommands: [Fuse.self, Stream.self, Init.self, Inspect.self, Compare.self, HeatmapCommand.self]
     )
 
-    /// Ignores SIGPIPE so that a closed pipe becomes an error (EPIPE) the writers report, not a silent death.
+    /// Ignores SIGPIPE so that a closed pipe becomes an error (EPIPE) the writers report, not a silent
+    /// death, and removes unfinished output files when SIGINT, SIGTERM or SIGHUP ends the run.
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        TemporaryFileRegistry.installInterruptCleanup()
         main(nil)
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
-import Fusion
-import NpyIO
+import FusionJobs
 
 /// Where the batch comes from: separate files or one `--batch` bundle.
 struct InputOptions: ParsableArguments {
@@ -36,7 +35,7 @@ struct InputOptions: ParsableArguments {
         if batch != nil && separate {
             throw ValidationError("Give either --batch or the separate input files (--text, --images, ...), not both.")
         }
-        if batch == nil && (text == nil || images == nil) {
+        if batch == nil && !isEmpty && (text == nil || images == nil) {
             throw ValidationError("Missing inputs: give --text and --images, or --batch.")
         }
         if textLengths != nil && textMask != nil {
@@ -44,58 +43,12 @@ struct InputOptions: ParsableArguments {
         }
     }
 
-    /// Opens the inputs (memory-mapped where possible) and checks them against the model.
-    func load(model: FusionModel) throws -> FusionInputs {
-        let arrays = try batch.map(Self.bundle) ?? separateFiles()
-        return try FusionInputs(
-            text: arrays.text,
-            images: arrays.images,
-            textLengths: try arrays.textLengths?.intElements(),
-            textMask: arrays.textMask,
-            imageLengths: try arrays.imageLengths?.intElements(),
-            model: model)
-    }
+    /// Whether any single-batch input option was given.
+    var isEmpty: Bool { [text, images, textLengths, textMask, imageLengths, batch].allSatisfy { $0 == nil } }
 
-    private struct Arrays {
-        var text: NpyArray
-        var images: NpyArray
-        var textLengths: NpyArray?
-        var textMask: NpyArray?
-        var imageLengths: NpyArray?
+    /// The files, for the library to open.
+    var files: InputFiles {
+        InputFiles(text: text, images: images, textLengths: textLengths, textMask: textMask,
+                   imageLengths: imageLengths, batch: batch)
     }
-
-    private func separateFiles() throws -> Arrays {
-        // validate() guarantees both are present.
-        Arrays(
-            text: try NpyFile.read(path: text!),
-            images: try NpyFile.read(path: images!),
-            textLengths: try textLengths.map { try NpyFile.read(path: $0) },
-            textMask: try textMask.map { try NpyFile.read(path: $0) },
-            imageLengths: try imageLengths.map { try NpyFile.read(path: $0) })
-    }
-
-    private static func bundle(path: String) throws -> Arrays {
-        let archive = try NpzArchive(path: path)
-        let known = ["text", "images", "text_lengths", "text_mask", "image_lengths"]
-        if let unknown = archive.memberNames.first(where: { !known.contains($0) }) {
-            throw BundleError(path: path, message: "unknown member '\(unknown)' (expected \(known.joined(separator: ", ")))")
-        }
-        func member(_ name: String) throws -> NpyArray? {
-            archive.contains(name) ? try archive.array(named: name) : nil
-        }
-        guard let text = try member("text") else { throw BundleError(path: path, message: "member 'text' is missing") }
-        guard let images = try member("images") else { throw BundleError(path: path, message: "member 'images' is missing") }
-        let arrays = Arrays(text: text, images: images, textLengths: try member("text_lengths"),
-                            textMask: try member("text_mask"), imageLengths: try member("image_lengths"))
-        if arrays.textLengths != nil && arrays.textMask != nil {
-            throw BundleError(path: path, message: "has both 'text_lengths' and 'text_mask'; keep one")
-        }
-        return arrays
-    }
-}
-
-struct BundleError: Error, CustomStringConvertible {
-    var path: String
-    var message: String
-    var description: String { "\(path == "-" ? "<stdin>" : path): \(message)" }
 }

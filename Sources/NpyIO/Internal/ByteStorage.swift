@@ -36,6 +36,12 @@ final class ByteStorage: @unchecked Sendable {
 
     static let empty = ByteStorage(base: nil, count: 0, owner: .none)
 
+    /// True when the bytes are a read-only memory map of a file (pages may be dropped and re-read).
+    var isFileMapping: Bool {
+        if case .mapping = owner { return true }
+        return false
+    }
+
     /// Takes ownership of a read-only mapping of `length` bytes (released with munmap).
     static func adoptMapping(_ pointer: UnsafeMutableRawPointer, length: Int) -> ByteStorage {
         ByteStorage(base: UnsafeRawPointer(pointer), count: length, owner: .mapping(pointer, length: length))

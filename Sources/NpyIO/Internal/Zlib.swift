@@ -20,36 +20,41 @@ enum Zlib {
         case corrupt(String)
     }
 
-    /// Inflates the raw deflate stream `input` into `output`, which has exactly the declared size.
+    /// Inflates the raw deflate stream `input` into `output`, which has exactly the declared size,
+    /// and returns the CRC-32 of the output (computed window by window while it is still in cache).
     /// Never writes past `output`; stops as soon as the stream would produce one byte more.
     ///
     /// - Throws: `InflateProblem`.
-    static func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
+    @discardableResult
+    static func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> UInt32 {
         var stream = z_stream()
         guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw InflateProblem.corrupt("inflateInit2 failed")
         }
         defer { inflateEnd(&stream) }
+        let window = 1 << 18  // output produced per call, CRC'd while hot
         var inOffset = 0, outOffset = 0
+        var crc: UInt32 = 0
         var overflowProbe: UInt8 = 0
         while true {
             let inChunk = min(input.count - inOffset, 1 << 30)
             stream.next_in = inChunk > 0 ? UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self) + inOffset) : nil
             stream.avail_in = UInt32(inChunk)
-            let outChunk = min(output.count - outOffset, 1 << 30)
+            let outChunk = min(output.count - outOffset, window)
             let status: Int32
             if outChunk > 0 {
                 stream.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self) + outOffset
                 stream.avail_out = UInt32(outChunk)
                 status = CZlib.inflate(&stream, Z_NO_FLUSH)
-                outOffset += outChunk - Int(stream.avail_out)
+                let produced = outChunk - Int(stream.avail_out)
+                crc = crc32(UnsafeRawBufferPointer(start: output.baseAddress! + outOffset, count: produced), continuing: crc)
+                outOffset += produced
             } else {
                 // The declared size is reached: probe whether the stream has one more byte.
                 status = withUnsafeMutablePointer(to: &overflowProbe) { probe -> Int32 in
                     stream.next_out = probe
                     stream.avail_out = 1
-                    let result = CZlib.inflate(&stream, Z_NO_FLUSH)
-                    return result
+                    return CZlib.inflate(&stream, Z_NO_FLUSH)
                 }
                 if stream.avail_out == 0 { throw InflateProblem.exceedsDeclaredSize }
             }
@@ -57,7 +62,7 @@ enum Zlib {
             switch status {
             case Z_STREAM_END:
                 if outOffset < output.count { throw InflateProblem.shorterThanDeclared(produced: outOffset) }
-                return
+                return crc
             case Z_OK:
                 continue
             case Z_BUF_ERROR:
