@@ -161,6 +161,7 @@ class Summary:
     e2e_s: float
     forward_s: Optional[float]
     load_s: Optional[float]
+    pack_s: Optional[float]
     write_s: Optional[float]
     flops: Optional[float]
     plan: Optional[str]
@@ -183,6 +184,7 @@ def run_fuse(cmd: list[str], repeat: int, scratch: Path, launcher: Optional[Path
         e2e_s=statistics.median(r.e2e_s for r in runs),
         forward_s=_median_of(runs, "forward_s"),
         load_s=_median_of(runs, "load_s"),
+        pack_s=_median_of(runs, "pack_s"),
         write_s=_median_of(runs, "write_s"),
         flops=flops,
         plan=" | ".join(sorted(str(p) for p in plans)) if plans else None,

@@ -184,7 +184,7 @@ def bench_workload(w, weights, files, fusectl, args, problems) -> tuple[bench_re
     raw["fusectl"] = {
         "command": cmd,
         "runs": [dataclasses.asdict(r) for r in summary.runs],
-        "median": {k: getattr(summary, k) for k in ("e2e_s", "forward_s", "load_s", "write_s", "flops", "plan")},
+        "median": {k: getattr(summary, k) for k in ("e2e_s", "forward_s", "load_s", "pack_s", "write_s", "flops", "plan")},
     }
     return result, raw
 
@@ -199,6 +199,8 @@ def breakdown(raw: dict) -> str | None:
     text = " + ".join(f"{k} {bench_report.ms(v)} ms" for k, v in parts if v is not None)
     text += f" + rest (process start and exit; medians need not add up) {bench_report.ms(median['e2e_s'] - known)} ms"
     text += f" = {bench_report.ms(median['e2e_s'])} ms end to end"
+    if median.get("pack_s") is not None:
+        text += f" (load includes packing the weights: {bench_report.ms(median['pack_s'])} ms)"
     if median.get("plan"):
         text += f"; plan: {median['plan']}"
     return f"- {raw['workload']['name']}: {text}"
