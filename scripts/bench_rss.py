@@ -77,6 +77,11 @@ def main(args, log, w: bench_workloads.Workload = bench_workloads.RSS_4096) -> i
         f"- sampled peaks: RssAnon {run.rss_anon_kib / 1024:.0f} MiB (heap, copies), "
         f"RssFile {run.rss_file_kib / 1024:.0f} MiB (mapped file pages)"
     )
+    if not met and run.rss_file_kib > run.rss_anon_kib:
+        print(
+            "- mapped file pages dominate: some pass reads the inputs without releasing their pages "
+            "(e.g. a whole-file check before the chunked forward pass)"
+        )
     timing = f"- end to end {run.e2e_s:.2f} s"
     if run.timings:
         timing += ", --timings: " + ", ".join(
