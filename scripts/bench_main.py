@@ -6,6 +6,7 @@
     scripts/bench --workloads W1,W3 --repeat 9 --threads 1
     scripts/bench --fusectl path/to/fusectl --json results.json
     scripts/bench --torch-only          # the PyTorch column alone
+    scripts/bench --fusectl-args "--plan projector-absorbed"    # time another plan
     scripts/bench --rss-4096            # only: fusectl's peak RSS on W2's shape with B=4096 (4.3 GB file)
 
 Steps: (1) writes the reference weights (default config, seed 0) and the workload
@@ -43,6 +44,7 @@ import datetime  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
+import shlex  # noqa: E402
 import tempfile  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -81,6 +83,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--cache", type=Path, default=default_cache(), help="where inputs are generated and reused")
     parser.add_argument("--fusectl", type=Path, help="the fusectl binary to time (default: build it in release mode)")
     parser.add_argument("--no-build", action="store_true", help="do not run swift build; use .build/release/fusectl")
+    parser.add_argument(
+        "--fusectl-args",
+        default="",
+        help="extra options for every `fusectl fuse` run, one string (e.g. \"--plan projector-absorbed\")",
+    )
     parser.add_argument("--torch-only", action="store_true", help="time the PyTorch side alone (no fusectl)")
     parser.add_argument("--json", type=Path, help="also write every measurement to this JSON file")
     parser.add_argument("--rss-4096", action="store_true", help="only measure fusectl's peak RSS with B=4096")
@@ -165,6 +172,7 @@ def bench_workload(w, weights, files, fusectl, args, problems) -> tuple[bench_re
     fusectl_out = files.folder / "fusectl_out.npy"
     fusectl_out.unlink(missing_ok=True)
     cmd = fusectl.fuse_command(weights, files.fusectl_args(), w.per_step, fusectl_out, args.threads)
+    cmd += shlex.split(args.fusectl_args)
     log(f"bench: {w.name} fusectl, 1 warm-up + {args.repeat} timed: {' '.join(cmd)}")
     try:
         summary = bench_fusectl.run_fuse(cmd, args.repeat, files.folder, fusectl.launcher)
@@ -254,7 +262,7 @@ def main(argv: list[str]) -> int:
         f"PyTorch: forward calls after {args.warmup} warm-up); load average before/after: "
         f"{load_before[0]:.2f}/{load_after[0]:.2f} (other work on the machine makes every number noisy)"
     )
-    print(f"- inputs and weights: {args.cache}; command: scripts/bench {' '.join(argv)}".rstrip())
+    print(f"- inputs and weights: {args.cache}; command: {shlex.join(['scripts/bench', *argv])}")
     busiest = max(load_before[0], load_after[0])
     if busiest > 0.5 * (os.cpu_count() or 1):
         print(

@@ -13,6 +13,8 @@ samples are checked against the PyTorch reference (max abs <= 1e-4).
 
 from __future__ import annotations
 
+import shlex
+
 import numpy as np
 
 import bench_fusectl
@@ -56,6 +58,7 @@ def main(args, log, w: bench_workloads.Workload = bench_workloads.RSS_4096) -> i
     out = files.folder / "fusectl_out.npy"
     out.unlink(missing_ok=True)
     cmd = fusectl.fuse_command(weights, files.fusectl_args(), False, out, args.threads)
+    cmd += shlex.split(args.fusectl_args)
     log(f"bench: {' '.join(cmd)}")
     try:
         run = bench_fusectl.run_once(cmd, files.folder / "fusectl.stderr", fusectl.launcher, sample_status=True)

@@ -289,10 +289,10 @@ class EndToEndTests(unittest.TestCase):
     def tearDownClass(cls):
         cls.shared.cleanup()
 
-    def run_bench(self, tmp: Path, fusectl: Path | None, workloads: str = "W1,W4") -> tuple[int, str, dict]:
+    def run_bench(self, tmp: Path, fusectl: Path | None, workloads: str = "W1,W4", extra=()) -> tuple[int, str, dict]:
         out = io.StringIO()
         argv = ["--quick", "--workloads", workloads, "--repeat", "2", "--threads", "1",
-                "--cache", str(Path(self.shared.name) / "cache"), "--json", str(tmp / "r.json")]
+                "--cache", str(Path(self.shared.name) / "cache"), "--json", str(tmp / "r.json"), *extra]
         argv += ["--fusectl", str(fusectl)] if fusectl else ["--torch-only"]
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             code = bench_main.main(argv)
@@ -301,8 +301,10 @@ class EndToEndTests(unittest.TestCase):
     def test_quick_run_with_timings_and_agreement(self):
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            code, text, record = self.run_bench(tmp, write_stand_in(tmp))
+            code, text, record = self.run_bench(tmp, write_stand_in(tmp), extra=["--fusectl-args", "--plan x-formed"])
             self.assertEqual(code, 0, text)
+            self.assertEqual(record["workloads"][0]["fusectl"]["command"][-3:], ["--timings", "--plan", "x-formed"])
+            self.assertIn("--fusectl-args '--plan x-formed'", text)
             rows = [line for line in text.splitlines() if line.startswith("| W")]
             self.assertEqual([r.split(" | ")[0] for r in rows], ["| W1", "| W4"])
             for row in rows:
