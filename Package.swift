@@ -25,7 +25,16 @@ let package = Package(
             providers: [.apt(["libz-dev"])]
         ),
         .target(name: "NpyIO", dependencies: ["CZlib"]),
-        .target(name: "Fusion", dependencies: ["NpyIO"]),
+        // Compute kernels in C: one source per op, each compiled for AVX-512, AVX2+FMA and
+        // portable scalar code through function-level target attributes, chosen at run time.
+        // Optimised even in debug builds so that tests of the fast path run at useful speed.
+        .target(
+            name: "FusionKernels",
+            cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        .target(name: "Fusion", dependencies: ["NpyIO", "FusionKernels"]),
+        .executableTarget(name: "kernels-bench", dependencies: ["FusionKernels"]),
         .target(name: "Heatmap", dependencies: ["CZlib"]),
         // Batches as files: input/output file sets, manifests, shards, resumable runs.
         .target(name: "FusionJobs", dependencies: ["NpyIO", "Fusion"]),
@@ -39,6 +48,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["NpyIO"], path: "Tests/TestSupport"),
         .testTarget(name: "NpyIOTests", dependencies: ["NpyIO", "TestSupport"]),
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "NpyIO", "TestSupport"]),
+        .testTarget(name: "FusionKernelsTests", dependencies: ["FusionKernels"]),
         .testTarget(name: "FusectlCLITests", dependencies: ["NpyIO", "TestSupport"]),
         .testTarget(name: "FusionJobsTests", dependencies: ["FusionJobs", "Fusion", "NpyIO"]),
         .testTarget(name: "HeatmapTests", dependencies: ["Heatmap", "CZlib"]),

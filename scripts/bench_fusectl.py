@@ -1,15 +1,19 @@
 """The fusectl side of scripts/bench: finding the binary and timing `fusectl fuse`.
 
 Each run is the command exactly as a user runs it (a new process that reads the
-files, fuses and writes OUT.npy). run_fuse() measures, per run:
-  - e2e_s: wall time from spawn to exit (Python's perf_counter around
-    posix_spawn + wait4; spawning costs well under a millisecond here);
-  - max_rss_kib: the process's own peak resident set (wait4's ru_maxrss, KiB);
-  - timings: the JSON line `--timings` prints on stderr ({"load_s", "forward_s",
-    "write_s", "plan", "flops", ...}) when the binary has that option.
-With sample_status=True it also polls /proc/PID/status every few milliseconds for
-the peak RssAnon and RssFile (memory-mapped input pages count in RSS too), which
-tells a streaming reader that holds the file mapped from one that holds copies.
+files, fuses and writes OUT.npy), started through the small C launcher
+scripts/bench_spawn.c, which measures per run:
+  - e2e_s: wall time from fork to reaped exit;
+  - max_rss_kib: the process's own peak resident set (wait4's ru_maxrss, KiB).
+    Spawned straight from this Python process it would start from Python's own
+    high-water mark (Linux keeps the parent's peak across fork and exec), hence
+    the launcher; without a C compiler, runs are spawned from Python and the peak
+    RSS is not reported;
+  - with sample_status, the peaks of RssAnon and RssFile polled from /proc every
+    5 ms (memory-mapped input pages count in RSS too), which tells a streaming
+    reader that keeps the file mapped from one that holds copies;
+and from the binary's stderr, the JSON line `--timings` prints ({"load_s",
+"forward_s", "write_s", "plan", "flops", ...}) when the binary has that option.
 """
 
 from __future__ import annotations
@@ -20,21 +24,24 @@ import os
 import shutil
 import statistics
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Optional
+
+import bench_cc
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclasses.dataclass(frozen=True)
 class Fusectl:
-    """A fusectl binary and the `fuse` options it has (older builds lack --timings/--threads)."""
+    """A fusectl binary, the `fuse` options it has (older builds lack --timings/--threads) and the
+    launcher that runs it (bench_spawn; None: spawned from Python, no peak RSS)."""
 
     path: Path
     has_timings: bool
     has_threads: bool
+    launcher: Optional[Path] = None
 
     def fuse_command(self, weights: Path, inputs: list[str], per_step: bool, out: Path, threads: int) -> list[str]:
         cmd = [str(self.path), "fuse", "--weights", str(weights), *inputs, "--out", str(out)]
@@ -105,7 +112,7 @@ class Run:
     """One fusectl process: wall time, peak RSS, parsed --timings and the sampled RSS split."""
 
     e2e_s: float
-    max_rss_kib: int
+    max_rss_kib: Optional[int]
     timings: Optional[dict]
     rss_anon_kib: Optional[int] = None
     rss_file_kib: Optional[int] = None
@@ -115,54 +122,35 @@ class FuseFailed(RuntimeError):
     """fusectl exited non-zero; the message carries the command and its stderr."""
 
 
-def _status_kib(pid: int) -> dict[str, int]:
-    values = {}
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                key, _, rest = line.partition(":")
-                if key in ("RssAnon", "RssFile", "RssShmem"):
-                    values[key] = int(rest.split()[0])
-    except (OSError, ValueError, IndexError):
-        pass
-    return values
+def build_launcher(cache: Path) -> tuple[Optional[Path], str]:
+    """<cache>/bin/bench_spawn compiled from scripts/bench_spawn.c; (None, why) without a C compiler."""
+    path = cache / "bin" / "bench_spawn"
+    why = bench_cc.compile_c("bench_spawn.c", path, [])
+    return (None, why) if why else (path, "")
 
 
-def run_once(cmd: list[str], stderr_path: Path, sample_status: bool = False) -> Run:
-    """Spawns `cmd`, waits with wait4; raises FuseFailed on a non-zero exit."""
-    peaks = {"RssAnon": 0, "RssFile": 0}
-    with open(stderr_path, "wb") as err:
-        start = time.perf_counter()
-        pid = os.posix_spawn(cmd[0], cmd, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
-        stop_sampling = threading.Event()
-        sampler = None
-        if sample_status:
-
-            def sample() -> None:
-                while not stop_sampling.is_set():
-                    for key, value in _status_kib(pid).items():
-                        if key in peaks:
-                            peaks[key] = max(peaks[key], value)
-                    stop_sampling.wait(0.005)
-
-            sampler = threading.Thread(target=sample, daemon=True)
-            sampler.start()
-        _, status, usage = os.wait4(pid, 0)
-        elapsed = time.perf_counter() - start
-        stop_sampling.set()
-        if sampler:
-            sampler.join()
+def run_once(cmd: list[str], stderr_path: Path, launcher: Optional[Path], sample_status: bool = False) -> Run:
+    """Runs `cmd` once (through `launcher` when given); raises FuseFailed on a non-zero exit."""
+    if launcher is not None:
+        done = subprocess.run(
+            [str(launcher), *(["-s"] if sample_status else []), str(stderr_path), *cmd], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise FuseFailed(f"bench_spawn failed (exit {done.returncode}): {done.stderr.strip()}")
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        code, elapsed, rss = report["status"], report["wall_s"], report["max_rss_kib"]
+        anon = report["rss_anon_kib"] if sample_status else None
+        file = report["rss_file_kib"] if sample_status else None
+    else:
+        with open(stderr_path, "wb") as err:
+            start = time.perf_counter()
+            done = subprocess.run(cmd, stderr=err)
+            elapsed = time.perf_counter() - start
+        code, rss, anon, file = done.returncode, None, None, None
     stderr = stderr_path.read_text(errors="replace")
-    code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise FuseFailed(f"exit status {code} from: {' '.join(cmd)}\n{stderr.strip()[-2000:]}")
-    return Run(
-        e2e_s=elapsed,
-        max_rss_kib=usage.ru_maxrss,
-        timings=parse_timings(stderr),
-        rss_anon_kib=peaks["RssAnon"] if sample_status else None,
-        rss_file_kib=peaks["RssFile"] if sample_status else None,
-    )
+    return Run(e2e_s=elapsed, max_rss_kib=rss, timings=parse_timings(stderr), rss_anon_kib=anon, rss_file_kib=file)
 
 
 @dataclasses.dataclass
@@ -173,10 +161,11 @@ class Summary:
     e2e_s: float
     forward_s: Optional[float]
     load_s: Optional[float]
+    pack_s: Optional[float]
     write_s: Optional[float]
     flops: Optional[float]
     plan: Optional[str]
-    max_rss_kib: int
+    max_rss_kib: Optional[int]
 
 
 def _median_of(runs: list[Run], key: str) -> Optional[float]:
@@ -184,10 +173,10 @@ def _median_of(runs: list[Run], key: str) -> Optional[float]:
     return statistics.median(values) if len(values) == len(runs) and values else None
 
 
-def run_fuse(fusectl: Fusectl, cmd: list[str], repeat: int, scratch: Path) -> Summary:
-    """One warm-up run, then `repeat` timed runs of `cmd`; medians of each measure."""
-    run_once(cmd, scratch / "fusectl.stderr")
-    runs = [run_once(cmd, scratch / "fusectl.stderr") for _ in range(repeat)]
+def run_fuse(cmd: list[str], repeat: int, scratch: Path, launcher: Optional[Path]) -> Summary:
+    """One warm-up run, then `repeat` timed runs of `cmd`; medians of each measure, the largest peak RSS."""
+    run_once(cmd, scratch / "fusectl.stderr", launcher)
+    runs = [run_once(cmd, scratch / "fusectl.stderr", launcher) for _ in range(repeat)]
     plans = {r.timings.get("plan") for r in runs if r.timings and "plan" in r.timings}
     flops = _median_of(runs, "flops")
     return Summary(
@@ -195,8 +184,9 @@ def run_fuse(fusectl: Fusectl, cmd: list[str], repeat: int, scratch: Path) -> Su
         e2e_s=statistics.median(r.e2e_s for r in runs),
         forward_s=_median_of(runs, "forward_s"),
         load_s=_median_of(runs, "load_s"),
+        pack_s=_median_of(runs, "pack_s"),
         write_s=_median_of(runs, "write_s"),
         flops=flops,
         plan=" | ".join(sorted(str(p) for p in plans)) if plans else None,
-        max_rss_kib=max(r.max_rss_kib for r in runs),
+        max_rss_kib=None if launcher is None else max(r.max_rss_kib for r in runs),
     )

@@ -13,6 +13,8 @@ the page cache, then times (best of R runs):
   read  .npz deflated NpyIO inflate + CRC + parse                  vs np.load(npz)[k], zlib alone, cat
   write f32 .npy      NpyIO atomic write (with and without fsync)  vs np.save (+fsync), cat > file (+sync)
 
+Every side runs in a fresh process (the NpyIO binary, `python3 -c`, `cat`) and times only the work.
+
 and the memory bandwidth of a plain memcpy for reference. Prints a table and writes
 .build/bench/results.json.
 """
@@ -59,6 +61,13 @@ def timed(fn):
     return time.perf_counter() - t0
 
 
+def numpy_seconds(setup, statement):
+    """Times `statement` in a fresh python3 process (after `setup`), like the NpyIO binary runs fresh."""
+    code = f"import time, os, numpy as np\n{setup}\nt0 = time.perf_counter()\n{statement}\nprint(time.perf_counter() - t0)"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
 def cat_seconds(path, repeat):
     return best(lambda: timed(lambda: subprocess.run(["cat", path], stdout=subprocess.DEVNULL, check=True)), repeat)
 
@@ -91,14 +100,87 @@ def make_files(folder, n):
     return paths
 
 
+def read_rows(paths, n, repeat, row, bandwidth):
+    GB = 1e9
+    le_bytes = n * 4
+    ours = best(lambda: run_bench("read", paths["f32_le.npy"])["seconds"], repeat)
+    ours_chunked = best(lambda: run_bench("read-chunked", paths["f32_le.npy"])["seconds"], repeat)
+    np_s = best(lambda: numpy_seconds("", f"a = np.load({paths['f32_le.npy']!r})"), repeat)
+    row("read f32 LE (mmap, in place)", le_bytes, ours, np_s, cat_seconds(paths["f32_le.npy"], repeat),
+        {"npyio_chunked_s": ours_chunked})
+    for key, label in [("f32_be.npy", "read f32 BE -> f32 (convert)"), ("f64.npy", "read f64 -> f32 (convert)")]:
+        size = os.path.getsize(paths[key])
+        whole = best(lambda: run_bench("read", paths[key])["seconds"], repeat)
+        chunked = best(lambda: run_bench("read-chunked", paths[key])["seconds"], repeat)
+        np_s = best(lambda: numpy_seconds("", f"a = np.load({paths[key]!r}).astype('<f4')"), repeat)
+        row(label, size, min(whole, chunked), np_s, cat_seconds(paths[key], repeat),
+            {"npyio_whole_s": whole, "npyio_chunked_s": chunked,
+             "fraction_of_memcpy_bw": ((size + n * 4) / min(whole, chunked) / GB) / (2 * bandwidth)})
+
+
+def npz_rows(paths, repeat, row):
+    npz = paths["deflated.npz"]
+    npz_ours = best(lambda: run_bench("read-npz", npz, "x")["seconds"], repeat)
+    inflate = [run_bench("inflate-only", npz, "x") for _ in range(repeat)]
+    zlib_s = min(r["seconds"] for r in inflate)
+    crc_s = min(r["crc_seconds"] for r in inflate)
+    np_s = best(lambda: numpy_seconds("", f"a = np.load({npz!r})['x']"), repeat)
+    with zipfile.ZipFile(npz) as z:
+        info = z.getinfo("x.npy")
+    member_bytes = info.file_size
+    row("read .npz deflated (inflate+CRC)", member_bytes, npz_ours, np_s, cat_seconds(npz, repeat),
+        {"zlib_inflate_s": zlib_s, "crc_s": crc_s, "vs_zlib_inflate_plus_crc": (zlib_s + crc_s) / npz_ours,
+         "vs_zlib_inflate": zlib_s / npz_ours, "compressed_bytes": info.compress_size})
+
+
+def write_rows(paths, n, repeat, row, folder):
+    le_bytes = n * 4
+    # writes: rounds interleave the three writers, each starting after a sync so that none pays for
+    # another's write-back; "fsync" variants include making the file durable
+    out = os.path.join(folder, "written.npy")
+    def np_save(sync):
+        fsync = "f.flush(); os.fsync(f.fileno())" if sync else "pass"
+        return numpy_seconds(f"a = np.full({n}, 1.5, dtype=np.float32)",
+                             f"f = open({out!r}, 'wb'); np.save(f, a); {fsync}; f.close()")
+
+    def cat_to(sync):
+        tail = f" && sync {out}" if sync else ""
+        return timed(lambda: subprocess.run(f"cat {paths['f32_le.npy']} > {out}{tail}", shell=True, check=True))
+
+    writers = {
+        ("npyio", False): lambda: run_bench("write", out, n, "fast")["seconds"],
+        ("npyio", True): lambda: run_bench("write", out, n, "durable")["seconds"],
+        ("numpy", False): lambda: np_save(False), ("numpy", True): lambda: np_save(True),
+        ("cat", False): lambda: cat_to(False), ("cat", True): lambda: cat_to(True),
+    }
+    times = {key: [] for key in writers}
+    order = list(writers)
+    for round_index in range(repeat):
+        # rotate the order each round so that no writer always runs first after the sync
+        rotated = order[round_index % len(order):] + order[:round_index % len(order)]
+        for key in rotated:
+            fn = writers[key]
+            if os.path.exists(out):
+                os.remove(out)
+            os.sync()
+            times[key].append(fn())
+    for durable in (False, True):
+        row(f"write f32 .npy ({'fsync' if durable else 'no fsync'})", le_bytes, min(times[("npyio", durable)]),
+            min(times[("numpy", durable)]), min(times[("cat", durable)]))
+    if os.path.exists(out):
+        os.remove(out)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--elements", type=int, default=1 << 28, help="float32 elements per file (default 2^28 = 1 GiB)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", default=os.path.join(BENCH, "data"))
     parser.add_argument("--keep", action="store_true", help="keep the data files")
+    parser.add_argument("--only", default="read,npz,write", help="comma-separated subset of read,npz,write")
     args = parser.parse_args()
     n, repeat = args.elements, args.repeat
+    only = set(args.only.split(","))
     build()
     paths = make_files(args.dir, n)
     GB = 1e9
@@ -115,72 +197,13 @@ def main():
     bandwidth = memcpy["bytes"] / memcpy["seconds"] / GB  # bytes copied per second; traffic is twice that
     open_stats = run_bench("open", paths["f32_le.npy"])
 
-    # reads
     le_bytes = n * 4
-    ours = best(lambda: run_bench("read", paths["f32_le.npy"])["seconds"], repeat)
-    ours_chunked = best(lambda: run_bench("read-chunked", paths["f32_le.npy"])["seconds"], repeat)
-    np_s = best(lambda: timed(lambda: np.load(paths["f32_le.npy"])), repeat)
-    row("read f32 LE (mmap, in place)", le_bytes, ours, np_s, cat_seconds(paths["f32_le.npy"], repeat),
-        {"npyio_chunked_s": ours_chunked})
-    for key, label in [("f32_be.npy", "read f32 BE -> f32 (convert)"), ("f64.npy", "read f64 -> f32 (convert)")]:
-        size = os.path.getsize(paths[key])
-        whole = best(lambda: run_bench("read", paths[key])["seconds"], repeat)
-        chunked = best(lambda: run_bench("read-chunked", paths[key])["seconds"], repeat)
-        np_s = best(lambda: timed(lambda: np.load(paths[key]).astype("<f4")), repeat)
-        row(label, size, min(whole, chunked), np_s, cat_seconds(paths[key], repeat),
-            {"npyio_whole_s": whole, "npyio_chunked_s": chunked,
-             "fraction_of_memcpy_bw": ((size + n * 4) / min(whole, chunked) / GB) / (2 * bandwidth)})
-
-    # deflated npz
-    npz = paths["deflated.npz"]
-    npz_ours = best(lambda: run_bench("read-npz", npz, "x")["seconds"], repeat)
-    inflate = [run_bench("inflate-only", npz, "x") for _ in range(repeat)]
-    zlib_s = min(r["seconds"] for r in inflate)
-    crc_s = min(r["crc_seconds"] for r in inflate)
-    np_s = best(lambda: timed(lambda: np.load(npz)["x"]), repeat)
-    with zipfile.ZipFile(npz) as z:
-        info = z.getinfo("x.npy")
-    member_bytes = info.file_size
-    row("read .npz deflated (inflate+CRC)", member_bytes, npz_ours, np_s, cat_seconds(npz, repeat),
-        {"zlib_inflate_s": zlib_s, "crc_s": crc_s, "vs_zlib_inflate_plus_crc": (zlib_s + crc_s) / npz_ours,
-         "vs_zlib_inflate": zlib_s / npz_ours, "compressed_bytes": info.compress_size})
-
-    # writes: rounds interleave the three writers, each starting after a sync so that none pays for
-    # another's write-back; "fsync" variants include making the file durable
-    out = os.path.join(args.dir, "written.npy")
-    a = np.full(n, 1.5, dtype=np.float32)
-
-    def np_save(sync):
-        def go():
-            with open(out, "wb") as f:
-                np.save(f, a)
-                if sync:
-                    f.flush()
-                    os.fsync(f.fileno())
-        return timed(go)
-
-    def cat_to(sync):
-        tail = f" && sync {out}" if sync else ""
-        return timed(lambda: subprocess.run(f"cat {paths['f32_le.npy']} > {out}{tail}", shell=True, check=True))
-
-    writers = {
-        ("npyio", False): lambda: run_bench("write", out, n, "fast")["seconds"],
-        ("npyio", True): lambda: run_bench("write", out, n, "durable")["seconds"],
-        ("numpy", False): lambda: np_save(False), ("numpy", True): lambda: np_save(True),
-        ("cat", False): lambda: cat_to(False), ("cat", True): lambda: cat_to(True),
-    }
-    times = {key: [] for key in writers}
-    for _ in range(repeat):
-        for key, fn in writers.items():
-            if os.path.exists(out):
-                os.remove(out)
-            os.sync()
-            times[key].append(fn())
-    for durable in (False, True):
-        row(f"write f32 .npy ({'fsync' if durable else 'no fsync'})", le_bytes, min(times[("npyio", durable)]),
-            min(times[("numpy", durable)]), min(times[("cat", durable)]))
-    if os.path.exists(out):
-        os.remove(out)
+    if "read" in only:
+        read_rows(paths, n, repeat, row, bandwidth)
+    if "npz" in only:
+        npz_rows(paths, repeat, row)
+    if "write" in only:
+        write_rows(paths, n, repeat, row, args.dir)
 
     result = {
         "elements": n, "repeat": repeat, "numpy": np.__version__, "zlib": zlib.ZLIB_VERSION,

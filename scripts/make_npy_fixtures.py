@@ -310,11 +310,21 @@ def make_bad(blobs, archives):
     cd_offset = len(bomb)
     bomb += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(bomb_data), 4096, len(nb), 0, 0, 0, 0, 0, 0) + nb
     bomb += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(bomb) - cd_offset, cd_offset, 0)
+    # a deflated member declaring 8 more uncompressed bytes than it inflates to (both headers agree)
+    dcd = deflated.index(b"PK\x01\x02")
+    real = struct.unpack_from("<I", deflated, dcd + 24)[0]
+    local_extra = 30 + len("weights.npy") + 4  # numpy's local ZIP64 extra: uncompressed, compressed
+    deflated_short = patch(deflated, dcd + 24, struct.pack("<I", real + 8))
+    deflated_short = patch(deflated_short, local_extra, struct.pack("<Q", real + 8))
+    # method 12 (bzip2) in both headers
+    method = patch(patch(stored, 8, struct.pack("<H", 12)), cd + 10, struct.pack("<H", 12))
     not_npy = zip_python({"readme.txt": b"this member is text, not an array\n", **blobs}, zipfile.ZIP_STORED, force_zip64=False)
     local_mismatch = patch(stored, 30, b"W")
     cases.update({
         "crc_mismatch.npz": (crc_broken, "a data byte of 'weights' flipped"),
         "size_mismatch.npz": (size_short, "'weights' declared 8 bytes shorter in the central directory"),
+        "size_mismatch_deflated.npz": (deflated_short, "'weights' declares 8 more uncompressed bytes than it inflates to"),
+        "unsupported_method.npz": (method, "'weights' says compression method 12 (bzip2)"),
         "zip_bomb.npz": (bomb, "'bomb' declares 4096 bytes and inflates to 8 MiB"),
         "not_npy_member.npz": (not_npy, "member 'readme.txt' is text"),
         "truncated.npz": (stored[: len(stored) // 2], "second half missing (no end record)"),

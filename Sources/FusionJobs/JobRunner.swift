@@ -28,7 +28,8 @@ public struct JobProgress: Sendable, Equatable {
 /// written atomically, so a run killed midway leaves only complete files, and running the same
 /// command again skips them and finishes the rest with the same bits a clean run writes.
 public struct JobRunner {
-    public var model: FusionModel
+    /// The model with its weights packed once for every job.
+    public var engine: FusionEngine
     public var options: FusionOptions
     /// Recompute jobs whose outputs already exist.
     public var force = false
@@ -37,8 +38,8 @@ public struct JobRunner {
     /// Let NaN and Inf in inputs through.
     public var allowNonfinite = false
 
-    public init(model: FusionModel, options: FusionOptions) {
-        self.model = model
+    public init(engine: FusionEngine, options: FusionOptions) {
+        self.engine = engine
         self.options = options
     }
 
@@ -47,11 +48,11 @@ public struct JobRunner {
         if !force && job.outputs.areComplete { return .skipped }
         job.outputs.removeStaleTemporaryFiles()
         do {
-            let inputs = try job.inputs.load(model: model)
+            let inputs = try job.inputs.load(model: engine.model)
             if !allowNonfinite { try inputs.checkFinite() }
             var jobOptions = options
             jobOptions.attention = job.outputs.attention != nil
-            let result = try model.fuse(inputs, options: jobOptions)
+            let result = try engine.fuse(inputs, options: jobOptions).result
             try job.outputs.write(result)
             return .done(samples: inputs.batchSize)
         } catch {

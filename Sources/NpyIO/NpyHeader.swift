@@ -12,15 +12,19 @@ public struct NpyHeader: Equatable, Sendable {
 
     /// Format major version: 1, 2 or 3 (minor is always 0).
     public var majorVersion: UInt8
+    /// Element type named by `descr`.
     public var dtype: NpyDType
+    /// Byte order from `descr` (`=` resolved to little; single-byte types `notApplicable`).
     public var byteOrder: NpyByteOrder
+    /// `fortran_order`.
     public var isFortranOrder: Bool
+    /// `shape`; every entry ≥ 0 and the byte count fits `Int` (checked by the parser).
     public var shape: [Int]
     /// Offset of the first data byte: preamble plus header text.
     public var dataOffset: Int
 
-    /// Product of `shape` (1 for 0-d).
-    public var count: Int { shape.reduce(1, *) }
+    /// Product of `shape` (1 for 0-d); cannot overflow for a parsed header.
+    public var count: Int { NpyHeader.elementCount(shape) ?? Int.max }
 
     /// Checks the magic and version of the first 8 bytes (which the caller guarantees exist)
     /// and returns the major version.

@@ -4,7 +4,8 @@
 /// - stored members are zero-copy slices of the map (their data is usually unaligned; conversions
 ///   handle that without undefined behaviour), CRC-32 checked on first access;
 /// - deflated members are inflated with zlib into a buffer of exactly the declared size; a stream
-///   that would produce more is cut off with an error (zip bomb), and the CRC-32 is checked.
+///   that would produce more is cut off with an error (zip bomb), and the CRC-32 is checked. Each
+///   call inflates again, so keep the returned array rather than asking twice.
 ///
 /// Thread-safe: members may be read from several threads.
 public final class NpzArchive: @unchecked Sendable {

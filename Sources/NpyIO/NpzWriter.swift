@@ -5,10 +5,12 @@ public struct NpzWriter {
     /// How members are written: `stored` (`np.savez`) or `deflated` (`np.savez_compressed`).
     public enum Compression: Sendable { case stored, deflated }
 
+    /// How every member is written.
     public var compression: Compression
     private var members: [(name: String, array: NpyArray)] = []
     private var nameSet: Set<String> = []
 
+    /// An empty archive; members are added with `add(_:_:)`.
     public init(compression: Compression = .stored) {
         self.compression = compression
     }
@@ -23,7 +25,8 @@ public struct NpzWriter {
         members.append((name, array))
     }
 
-    /// The whole archive in memory.
+    /// The whole archive in memory. Throws only if a write through the internal sink fails (it does
+    /// not for memory), so callers may treat errors as impossible.
     public func encode() throws -> [UInt8] {
         var out: [UInt8] = []
         try write { out.append(contentsOf: $0) }

@@ -23,6 +23,7 @@ public final class OutputFile {
 
     /// The path as given ("-" for stdout).
     public let path: String
+    /// How the bytes reach `path`, decided when opening.
     public let mode: Mode
     /// The name errors carry: the path, or `<stdout>`.
     public var displayName: String { mode == .standardOutput ? "<stdout>" : path }

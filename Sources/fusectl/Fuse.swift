@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Fusion
 import FusionJobs
 import Heatmap
@@ -64,6 +65,17 @@ struct Fuse: ParsableCommand {
     @Option(help: "Worker threads (0: all cores). Results do not depend on it.")
     var threads: Int = 0
 
+    @Option(help: ArgumentHelp(
+        "The exact plan: automatic (plan A, bit-identical across batches, padding, per-step rows and 'stream'), x-formed (the same), projector-absorbed (B', fewer FLOPs on long plain histories, different rounding) or reference.",
+        valueName: "plan"))
+    var plan: PlanOption = .automatic
+
+    @Flag(help: "Print the chosen plan, every candidate's predicted FLOPs, bytes and time, and why, on standard error.")
+    var explain = false
+
+    @Flag(help: "Print one JSON line of timings on standard error: load, pack, forward, write seconds, plan, FLOPs.")
+    var timings = false
+
     @Flag(help: "Let NaN and Inf in the inputs through instead of failing.")
     var allowNonfinite = false
 
@@ -103,25 +115,31 @@ struct Fuse: ParsableCommand {
 
     var fusionOptions: FusionOptions {
         FusionOptions(perStep: perStep, attention: attention != nil || attentionPng != nil || (report && !perStep),
-                      threads: threads)
+                      threads: threads, plan: plan.choice)
     }
 
     func run() throws {
-        let fusionModel: FusionModel
+        let clock = ContinuousClock()
+        let start = clock.now
+        let engine: FusionEngine
         do {
-            fusionModel = try model.loadModel()
+            engine = FusionEngine(model: try model.loadModel(), threads: threads)
         } catch {
             throw failure("fuse", error)
         }
         if jobs.manifest != nil {
-            try jobs.run(model: fusionModel, options: fusionOptions, outputDType: outDtype.dtype,
+            try jobs.run(engine: engine, options: fusionOptions, outputDType: outDtype.dtype,
                          allowNonfinite: allowNonfinite)
             return
         }
         do {
-            let batch = try inputs.files.load(model: fusionModel)
+            let batch = try inputs.files.load(model: engine.model)
             if !allowNonfinite { try batch.checkFinite() }
-            let result = try fusionModel.fuse(batch, options: fusionOptions)
+            let loaded = clock.now
+            if explain { printError(engine.plan(for: batch, options: fusionOptions).explanation) }
+            let run = try engine.fuse(batch, options: fusionOptions)
+            let result = run.result
+            let computed = clock.now
             // The picture first: if it cannot be drawn or written, no .npy output claims success.
             if let attentionPng, let maps = result.attention {
                 try writeHeatmap(values: maps.values, shape: maps.shape, tokensPerFrame: batch.tokensPerFrame,
@@ -134,8 +152,49 @@ struct Fuse: ParsableCommand {
                 throw error
             }
             if report { printReport(result, tokensPerFrame: batch.tokensPerFrame) }
+            if timings {
+                let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+                printError(TimingsLine(
+                    load_s: seconds(loaded - start), pack_s: run.timings.pack, forward_s: run.timings.forward,
+                    write_s: seconds(clock.now - computed), total_s: seconds(clock.now - start),
+                    plan: run.plan.kind.rawValue, flops: run.plan.estimate(run.plan.kind)?.flops ?? 0,
+                    threads: engine.threads, cpu: FusionEngine.cpuLevel).json)
+            }
         } catch {
             throw failure("fuse", error)
+        }
+    }
+}
+
+/// `--timings`: one JSON object on one line.
+struct TimingsLine: Encodable {
+    var load_s: Double
+    var pack_s: Double
+    var forward_s: Double
+    var write_s: Double
+    var total_s: Double
+    var plan: String
+    var flops: Double
+    var threads: Int
+    var cpu: String
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+/// `--plan` values.
+enum PlanOption: String, ExpressibleByArgument, CaseIterable {
+    case automatic, xFormed = "x-formed", projectorAbsorbed = "projector-absorbed", reference
+
+    var choice: FusionPlanChoice {
+        switch self {
+        case .automatic: return .automatic
+        case .xFormed: return .xFormed
+        case .projectorAbsorbed: return .projectorAbsorbed
+        case .reference: return .reference
         }
     }
 }

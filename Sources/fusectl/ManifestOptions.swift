@@ -41,7 +41,7 @@ struct ManifestOptions: ParsableArguments {
     }
 
     /// Runs the manifest's jobs of this shard; throws `ExitCode(1)` when any failed.
-    func run(model: FusionModel, options: FusionOptions, outputDType: NpyDType, allowNonfinite: Bool) throws {
+    func run(engine: FusionEngine, options: FusionOptions, outputDType: NpyDType, allowNonfinite: Bool) throws {
         let jobs: [Job]
         let selectedShard: Shard
         do {
@@ -50,7 +50,7 @@ struct ManifestOptions: ParsableArguments {
         } catch {
             throw failure("fuse", error)
         }
-        var runner = JobRunner(model: model, options: options)
+        var runner = JobRunner(engine: engine, options: options)
         runner.force = force
         runner.failFast = failFast
         runner.allowNonfinite = allowNonfinite

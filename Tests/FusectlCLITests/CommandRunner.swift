@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// What one run of the built `fusectl` binary did.
 struct CommandOutcome {
@@ -70,23 +71,3 @@ enum Fusectl {
 private final class DataBox: @unchecked Sendable {
     var data = Data()
 }
-
-/// A fresh temporary folder, removed by `cleanUp()`.
-struct TemporaryFolder {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("fusectl-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    func cleanUp() { try? FileManager.default.removeItem(at: url) }
-}
-
-/// The repository's fixtures folder.
-let fixturesURL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("fixtures")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import NpyIO
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
 
     @Test func closeArraysExitZero() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         try write([1, 2, 3, 4], shape: [2, 2], to: folder.path("e.npy"))
         try write([1, 2, 3, 4.00001], shape: [2, 2], to: folder.path("a.npy"))
         let outcome = try Fusectl.run(["compare", folder.path("e.npy"), folder.path("a.npy"), "--atol", "1e-4"])
@@ -20,7 +21,7 @@ import Testing
 
     @Test func exactComparisonFindsTheFirstMismatch() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         try write([1, 2, 3, 4], shape: [2, 2], to: folder.path("e.npy"))
         try write([1, 2, 3, 4.00001], shape: [2, 2], to: folder.path("a.npy"))
         let outcome = try Fusectl.run(["compare", folder.path("e.npy"), folder.path("a.npy"), "--rtol", "0", "--atol", "0"])
@@ -31,7 +32,7 @@ import Testing
 
     @Test func nanEqualsNanOnlyWhenAsked() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         try write([.nan, 1], shape: [2], to: folder.path("e.npy"))
         try write([.nan, 1], shape: [2], to: folder.path("a.npy"))
         #expect(try Fusectl.run(["compare", folder.path("e.npy"), folder.path("a.npy")]).status == 1)
@@ -40,7 +41,7 @@ import Testing
 
     @Test func shapeMismatchFails() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         try write([1, 2, 3, 4], shape: [2, 2], to: folder.path("e.npy"))
         try write([1, 2, 3, 4], shape: [4], to: folder.path("a.npy"))
         let outcome = try Fusectl.run(["compare", folder.path("e.npy"), folder.path("a.npy")])
@@ -50,7 +51,7 @@ import Testing
 
     @Test func missingNpzMemberFails() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         var left = NpzWriter(), right = NpzWriter()
         left.add("x", NpyArray(float32: [1], shape: [1]))
         left.add("y", NpyArray(float32: [2], shape: [1]))
@@ -64,7 +65,7 @@ import Testing
 
     @Test func unreadableInputExitsTwo() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         try write([1], shape: [1], to: folder.path("e.npy"))
         try Data("not numpy".utf8).write(to: folder.url.appendingPathComponent("bad.npy"))
         let outcome = try Fusectl.run(["compare", folder.path("e.npy"), folder.path("bad.npy")])
@@ -75,7 +76,7 @@ import Testing
 
     @Test func actualFromStandardInput() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         try write([1, 2], shape: [2], to: folder.path("e.npy"))
         let bytes = NpyFile.encode(NpyArray(float32: [1, 2], shape: [2]))
         let outcome = try Fusectl.run(["compare", folder.path("e.npy"), "-"], stdin: Data(bytes))

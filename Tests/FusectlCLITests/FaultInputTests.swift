@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import NpyIO
 import Testing
 #if canImport(Glibc)
@@ -28,7 +29,7 @@ import Glibc
 
     @Test func aFolder() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let dir = w.folder.path("dir")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
         let message = "\(dir): is a directory, expected a .npy or .npz file"
@@ -39,7 +40,7 @@ import Glibc
 
     @Test func anEmptyFile() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let empty = w.folder.path("empty.npy")
         FileManager.default.createFile(atPath: empty, contents: Data())
         expectCleanFailure(try fuse(w, text: empty), "fusectl fuse: error: \(empty): truncated: expected a .npy file, found 0 bytes", workspace: w)
@@ -52,7 +53,7 @@ import Glibc
     @Test(arguments: ["/dev/zero", "/dev/null"])
     func aCharacterDevice(_ device: String) throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let message = "\(device): is a character device; expected a regular file, a pipe or '-' (standard input)"
         expectCleanFailure(try fuse(w, text: device), "fusectl fuse: error: \(message)", workspace: w)
         expectCleanFailure(try FaultProcess.run(["inspect", device], folder: w.folder), "fusectl inspect: error: \(message)", workspace: w)
@@ -61,7 +62,7 @@ import Glibc
     /// A FIFO nobody opens for writing: an error after FUSECTL_FIFO_WAIT seconds, never a hang.
     @Test func aFIFOWithoutAWriter() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let fifo = w.folder.path("text.fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
         let started = Date()
@@ -75,7 +76,7 @@ import Glibc
     /// A FIFO with a writer, whether the writer comes first or after fusectl opened it, is read to its end.
     @Test func aFIFOWithAWriterIsRead() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let reference = try fuse(w)
         #expect(reference.exitStatus == 0, "\(reference.stderr)")
         let expected = try Data(contentsOf: URL(fileURLWithPath: w.folder.path("out.npy")))

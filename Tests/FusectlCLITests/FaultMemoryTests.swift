@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import NpyIO
 import Testing
 
@@ -25,7 +26,7 @@ import Testing
     /// A .npy header claiming (1000000, 1000000) float32 (4·10^12 bytes) over 64 bytes of data.
     @Test func aHeaderClaimingATrillionElements() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let path = w.folder.path("huge.npy")
         let header = NpyFile.header(for: NpyArray(float32: [], shape: [0]))
         var text = String(decoding: header[10...], as: UTF8.self)
@@ -45,7 +46,7 @@ import Testing
     /// one whose deflated member claims 100 GB from 20 compressed bytes.
     @Test func aMemberClaiming100GB() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let member = NpyFile.encode(NpyArray(float32: [1, 2, 3], shape: [3]))
         let stored = w.folder.path("stored100g.npz")
         try Data(ZipBuilder.archive(name: "text.npy", method: 0, crc: 0, data: member,
@@ -81,7 +82,7 @@ import Testing
     /// inflation stops at the declared size.
     @Test func aMemberInflating1000TimesItsDeclaredSize() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let member = NpyFile.encode(NpyArray(float32: [Float](repeating: 0, count: 262_144), shape: [262_144]))
         let stream = try ZipBuilder.deflated(member)
         let declared = member.count / 1000

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import NpyIO
 import Testing
 #if canImport(Glibc)
@@ -24,7 +25,7 @@ import Glibc
 
     @Test func aFullDisk() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         // /dev/full takes the open and fails every write with ENOSPC; the header (128 bytes) is the first write
         let outcome = try FaultProcess.run(fuseArguments(w, out: "/dev/full") + ["--attention", w.folder.path("a.npy")], folder: w.folder)
         expectCleanFailure(outcome, "fusectl fuse: error: /dev/full: write failed after 0 of 128 bytes: No space left on device", folder: w.folder)
@@ -38,7 +39,7 @@ import Glibc
 
     @Test func aFolderThatCannotBeWritten() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         // Root ignores permission bits, so the unwritable folder is a path below a regular file (ENOTDIR).
         FileManager.default.createFile(atPath: w.folder.path("plain"), contents: Data("x".utf8))
         let out = w.folder.path("plain/out.npy")
@@ -60,7 +61,7 @@ import Glibc
 
     @Test func anOutputPathThatIsAFolder() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         try FileManager.default.createDirectory(atPath: w.folder.path("dir"), withIntermediateDirectories: false)
         expectCleanFailure(try FaultProcess.run(fuseArguments(w, out: w.folder.path("dir")), folder: w.folder),
                            "fusectl fuse: error: \(w.folder.path("dir")): is a directory; expected a file path to write", folder: w.folder)
@@ -84,7 +85,7 @@ import Glibc
     /// ignores SIGPIPE) with status 1 and writes no --out file.
     @Test func aClosedPipeOnStandardOutput() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         // attention maps (3, 2, 2, 20000) float32: 960,000 bytes, far beyond a pipe's 64 KiB
         try w.save("long.npy", (0..<(3 * 20_000 * 5)).map { Float($0 % 11) / 11 }, [3, 20_000, 5])
         let pipePath = w.folder.path("stdout.fifo")

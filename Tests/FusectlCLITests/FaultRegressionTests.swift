@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import NpyIO
 import Testing
 
@@ -6,10 +7,10 @@ import Testing
 /// built binary: status 0 or 1, never a signal or a hang, and on 1 a single `fusectl CMD: error:` line
 /// (naming the file, except for weights errors, which name the key).
 @Suite struct FaultRegressionTests {
-    static let folder = fixturesURL.appendingPathComponent("regressions")
+    static let folder = fixturesURL().appendingPathComponent("regressions")
     /// The fuzz model's configuration (scripts/fuzz/targets/FuzzModel.swift) and weights.
     static let fuzzConfig = #"{"txt_latent_dim": 3, "img_latent_dim": 2, "proj_dim": 4, "n_heads": 2, "n_blocks": 1, "ffn_dim": 5, "final_norm": true}"#
-    static let fuzzWeights = fixturesURL.appendingPathComponent("fuzz/weights/stored_f32.npz").path
+    static let fuzzWeights = fixturesURL().appendingPathComponent("fuzz/weights/stored_f32.npz").path
 
     static func inputs(_ target: String) -> [String] {
         let dir = folder.appendingPathComponent(target)
@@ -37,14 +38,14 @@ import Testing
     @Test(arguments: inputs("npy") + inputs("npz"))
     func inspect(_ file: String) throws {
         let scratch = try TemporaryFolder()
-        defer { scratch.cleanUp() }
+        defer { scratch.remove() }
         expectCleanEnd(try FaultProcess.run(["inspect", file], folder: scratch), command: "inspect", file: file)
     }
 
     @Test(arguments: inputs("weights"))
     func weights(_ file: String) throws {
         let scratch = try TemporaryFolder()
-        defer { scratch.cleanUp() }
+        defer { scratch.remove() }
         try Data(Self.fuzzConfig.utf8).write(to: scratch.url.appendingPathComponent("config.json"))
         try NpyFile.write(NpyArray(float32: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], shape: [2, 3]), to: scratch.path("text.npy"))
         try NpyFile.write(NpyArray(float32: [0.5, -0.5, 1, 0, 0.25, 0.75, -1, 2], shape: [2, 2, 2]), to: scratch.path("images.npy"))
@@ -61,7 +62,7 @@ import Testing
     @Test(arguments: inputs("inputs"))
     func batch(_ file: String) throws {
         let scratch = try TemporaryFolder()
-        defer { scratch.cleanUp() }
+        defer { scratch.remove() }
         let outcome = try FaultProcess.run(
             ["fuse", "--weights", Self.fuzzWeights, "--batch", file, "--out", scratch.path("out.npy")], folder: scratch)
         expectCleanEnd(outcome, command: "fuse", file: file)

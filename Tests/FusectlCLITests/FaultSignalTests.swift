@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import NpyIO
 import Testing
 #if canImport(Glibc)
@@ -25,7 +26,7 @@ import Glibc
     @Test(arguments: [SIGINT, SIGTERM])
     func aSignalEndsASingleRunWithoutOutput(_ signal: Int32) throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let (process, writer) = try stalledFuse(w, images: w.folder.path("images.npy"))
         kill(process.pid, signal)
         let outcome = try process.wait()
@@ -40,7 +41,7 @@ import Glibc
     /// fusectl reports naming the file, with status 1 and no output.
     @Test func anInputTruncatedWhileMapped() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         // 3 × 2000 frames × 5 floats: 120 kB, dozens of pages past the header
         let images = w.folder.path("big-images.npy")
         try w.save("big-images.npy", (0..<(3 * 2000 * 5)).map { Float($0 % 13) / 13 }, [3, 2000, 5])

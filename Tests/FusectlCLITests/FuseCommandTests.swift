@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import NpyIO
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
     @Test(arguments: GoldenCase.all)
     func matchesPyTorch(_ golden: GoldenCase) throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         var arguments = golden.fuseArguments() + ["--out", folder.path("out.npy")]
         if golden.expected.attention != nil { arguments += ["--attention", folder.path("attention.npy")] }
         let outcome = try Fusectl.run(arguments)
@@ -28,7 +29,7 @@ import Testing
     @Test func bundleGivesTheSameBitsAsSeparateFiles() throws {
         let golden = try #require(GoldenCase.all.first { $0.batch != nil })
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         let separate = try Fusectl.run(golden.fuseArguments() + ["--out", folder.path("a.npy")])
         let bundled = try Fusectl.run(golden.fuseArguments(useBundle: true) + ["--out", folder.path("b.npy")])
         #expect(separate.status == 0 && bundled.status == 0, "\(separate.stderr)\(bundled.stderr)")

@@ -13,7 +13,7 @@ import Testing
 
     @Test func validInputsSucceed() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let outcome = try w.fuse(["text": "text.npy", "images": "images.npy"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(try NpyFile.read(path: w.folder.path("out.npy")).shape == [3, 1, 8])
@@ -21,7 +21,7 @@ import Testing
 
     @Test func batchSizesMustAgree() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         try w.save("text2.npy", [Float](repeating: 0.5, count: 2 * 2 * 6), [2, 2, 6])
         expectFailure(try w.fuse(["text": "text2.npy", "images": "images.npy"]),
                       "images: batch size 3 differs from text's 2", in: w)
@@ -29,7 +29,7 @@ import Testing
 
     @Test func latentSizeMustMatchTheWeights() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         try w.save("wide.npy", [Float](repeating: 0.5, count: 3 * 2 * 7), [3, 2, 7])
         expectFailure(try w.fuse(["text": "wide.npy", "images": "images.npy"]),
                       "text: latent size 7 differs from the weights' txt_latent_dim = 6 (shape (3, 2, 7))", in: w)
@@ -38,7 +38,7 @@ import Testing
     @Test(arguments: [(Int64(0), "length 0"), (Int64(5), "length 5")])
     func imageLengthsMustBeInRange(_ bad: Int64, _ text: String) throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         try w.saveInts("lengths.npy", [4, bad, 1])
         expectFailure(try w.fuse(["text": "text.npy", "images": "images.npy", "image-lengths": "lengths.npy"]),
                       "image_lengths: sample 1: \(text) outside 1…4 (T, frames)", in: w)
@@ -46,7 +46,7 @@ import Testing
 
     @Test func lengthsMustBeIntegers() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         try w.save("lengths.npy", [4, 2, 1], [3])
         expectFailure(try w.fuse(["text": "text.npy", "images": "images.npy", "image-lengths": "lengths.npy"]),
                       "\(w.folder.path("lengths.npy")): expected an integer or bool array, found float32", in: w)
@@ -54,7 +54,7 @@ import Testing
 
     @Test func maskNeedsARealToken() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         try w.save("mask.npy", [1, 1, 0, 0, 1, 0], [3, 2])
         expectFailure(try w.fuse(["text": "text.npy", "images": "images.npy", "text-mask": "mask.npy"]),
                       "text_mask: sample 1: no real token (every entry of the mask row is 0)", in: w)
@@ -62,7 +62,7 @@ import Testing
 
     @Test func nonFiniteInputsNameTheSample() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         var values = (0..<(3 * 4 * 5)).map { Float($0 % 5) / 5 }
         values[2 * 20 + 7] = .infinity
         try w.save("bad.npy", values, [3, 4, 5])
@@ -74,7 +74,7 @@ import Testing
 
     @Test func aFailureKeepsNoStaleOutput() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         #expect(try w.fuse(["text": "text.npy", "images": "images.npy"]).status == 0)
         // A later failing run must not leave a file that looks like its result; the old one stays intact.
         let before = try Data(contentsOf: w.folder.url.appendingPathComponent("out.npy"))
@@ -86,7 +86,7 @@ import Testing
 
     @Test func usageErrorsExit64() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let both = try w.fuse(["text": "-", "images": "-"])
         #expect(both.status == 64)
         #expect(both.stderr.hasPrefix("Error: Only one input can be '-' (standard input); got --text, --images."))
@@ -97,7 +97,7 @@ import Testing
 
     @Test func pipesInAndOut() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let text = try Data(contentsOf: w.folder.url.appendingPathComponent("text.npy"))
         let outcome = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--text", "-",
                                        "--images", w.folder.path("images.npy"), "--out", "-"], stdin: text)

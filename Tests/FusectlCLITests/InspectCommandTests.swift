@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import NpyIO
 import Testing
 
 @Suite struct InspectCommandTests {
     @Test func tableListsEveryMemberWithStatistics() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         var writer = NpzWriter()
         writer.add("weights", NpyArray(float32: [1, -2, .nan, 5], shape: [2, 2]))
         writer.add("config", NpyArray(string: "{}"))
@@ -22,7 +23,7 @@ import Testing
 
     @Test func jsonIsMachineReadable() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         try NpyFile.write(NpyArray(float32: [1, 2, 3], shape: [3]), to: folder.path("a.npy"))
         let outcome = try Fusectl.run(["inspect", "--json", folder.path("a.npy")])
         #expect(outcome.status == 0)

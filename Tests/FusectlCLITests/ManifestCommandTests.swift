@@ -31,7 +31,7 @@ import Testing
 
     @Test func shardsWithXargsEqualOneRun() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let whole = try makeJobs(w, count: 12, outFolder: "whole")
         let sharded = try makeJobs(w, count: 12, outFolder: "sharded")
         let one = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--manifest", whole])
@@ -52,7 +52,7 @@ import Testing
 
     @Test func summaryAndSkipOnSecondRun() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let manifest = try makeJobs(w, count: 4, outFolder: "out")
         let first = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--manifest", manifest, "--shard", "1/2"])
         #expect(first.status == 0)
@@ -66,7 +66,7 @@ import Testing
 
     @Test func aBadJobIsReportedAndTheOthersRun() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let manifest = try makeJobs(w, count: 5, outFolder: "out", badLines: [1, 3])
         let outcome = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--manifest", manifest])
         #expect(outcome.status == 1)
@@ -84,7 +84,7 @@ import Testing
 
     @Test func aKilledRunResumesToTheSameFiles() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let clean = try makeJobs(w, count: 150, outFolder: "clean")
         let killed = try makeJobs(w, count: 150, outFolder: "killed")
         #expect(try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--manifest", clean, "--quiet"]).status == 0)
@@ -115,7 +115,7 @@ import Testing
     @Test(arguments: [SIGINT, SIGTERM])
     func aSignalLeavesOnlyCompleteFiles(_ signal: Int32) throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let manifest = try makeJobs(w, count: 150, outFolder: "out")
         let process = Process()
         process.executableURL = Fusectl.binaryURL

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import NpyIO
 import Testing
 
@@ -43,7 +44,7 @@ import Testing
 
     @Test func episodesMatchFuseOnEveryPrefixBitForBit() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let first = (0..<4).map { frame($0, episode: 0) }
         let second = (0..<3).map { frame($0, episode: 1) }
         let outcome = try stream(w, first + [NpyArray(string: "reset")] + second)
@@ -59,7 +60,7 @@ import Testing
 
     @Test func windowKeepsTheLastFrames() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let frames = (0..<5).map { frame($0, episode: 2) }
         let outcome = try stream(w, frames, extra: ["--window", "2"])
         let vectors = try arrays(in: outcome.stdout)
@@ -69,7 +70,7 @@ import Testing
 
     @Test func attentionFollowsEachVector() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let outcome = try stream(w, (0..<3).map { frame($0, episode: 0) }, extra: ["--attention"])
         let arrays = try arrays(in: outcome.stdout)
         #expect(arrays.map(\.shape) == [[8], [2, 2, 1], [8], [2, 2, 2], [8], [2, 2, 3]])
@@ -77,7 +78,7 @@ import Testing
 
     @Test func malformedInputMidStreamIsAnError() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let outcome = try stream(w, [frame(0, episode: 0), NpyArray(float32: [1, 2, 3], shape: [3])])
         #expect(outcome.status == 1)
         #expect(outcome.stderr == "fusectl stream: error: frame: sample 1: expected shape (5,) or (P, 5), found (3,)\n")
@@ -90,14 +91,14 @@ import Testing
 
     @Test func emptyInputEndsCleanly() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let outcome = try stream(w, [])
         #expect(outcome.status == 0 && outcome.stdout.isEmpty && outcome.stderr.isEmpty)
     }
 
     @Test func closedStdoutEndsQuietlyWithAnError() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         _ = try stream(w, [])  // writes instruction.npy
         var input = Data()
         for step in 0..<200 { input.append(contentsOf: NpyFile.encode(frame(step, episode: 0))) }
@@ -131,8 +132,8 @@ import Testing
             return
         }
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
-        let script = fixturesURL.deletingLastPathComponent().appendingPathComponent("scripts/agent_loop_example.py")
+        defer { w.folder.remove() }
+        let script = fixturesURL().deletingLastPathComponent().appendingPathComponent("scripts/agent_loop_example.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, "--fusectl", Fusectl.binaryURL.path, "--weights", w.folder.path("w.npz"),

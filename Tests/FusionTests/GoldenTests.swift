@@ -1,35 +1,8 @@
 import Foundation
 import NpyIO
 import Testing
+import TestSupport
 @testable import Fusion
-
-/// One golden case's `case.json` (format: fixtures/golden/README.md).
-struct GoldenCase: Decodable {
-    struct Inputs: Decodable {
-        let text: String
-        let images: String
-        let text_lengths: String?
-        let text_mask: String?
-        let image_lengths: String?
-    }
-    struct Expected: Decodable {
-        let output: String
-        let attention: String?
-    }
-    let `case`: String
-    let weights: String
-    let prefix: String?
-    let config_file: String?
-    let inputs: Inputs
-    let per_step: Bool
-    let expected: Expected
-    let batch: String?
-
-    static func load(_ name: String) throws -> GoldenCase {
-        let data = try Data(contentsOf: URL(fileURLWithPath: GoldenFixtures.directory(name) + "/case.json"))
-        return try JSONDecoder().decode(GoldenCase.self, from: data)
-    }
-}
 
 /// Where the golden fixtures live, found from this file's path (Tests/FusionTests/ → repository root).
 enum GoldenFixtures {

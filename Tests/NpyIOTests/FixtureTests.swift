@@ -107,6 +107,8 @@ import TestSupport
         ("truncated_header.npy", nil, "FILE at byte 40: truncated: the header length field says 118 bytes of header text, found 30"),
         ("crc_mismatch.npz", "weights", "FILE member 'weights': CRC-32 mismatch: the central directory says 0x"),
         ("size_mismatch.npz", nil, "FILE member 'weights.npy' at byte 14: local header (CRC 0x"),
+        ("size_mismatch_deflated.npz", "weights", "FILE member 'weights': size mismatch: decompressed to 176 bytes, the central directory declares 184"),
+        ("unsupported_method.npz", "weights", "FILE member 'weights': unsupported compression method 12; expected 0 (stored) or 8 (deflated)"),
         ("zip_bomb.npz", "bomb", "FILE member 'bomb': decompressed data exceeds the declared 4096 bytes; inflation stopped there (zip bomb or wrong size)"),
         ("not_npy_member.npz", "readme.txt", "FILE member 'readme.txt' at byte 0: the member is not a .npy array: expected the magic \\x93NUMPY, found 'this m'"),
         ("truncated.npz", nil, "FILE: not a zip archive: no end-of-central-directory record (PK\\x05\\x06) in the last 438 bytes; the file is truncated or not an .npz"),

@@ -18,6 +18,59 @@ import TestSupport
         #expect(bytes == NpyFile.encode(array))
     }
 
+    /// Resident set size of this process in bytes (from /proc/self/statm).
+    static func residentBytes() -> Int {
+        let fields = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ") ?? []
+        return fields.count > 1 ? Int(fields[1])! * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    @Test func openingAHugeFileMapsItWithoutReadingIt() throws {
+        // a 4 GiB float32 .npy whose data is a hole in a sparse file
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.path("huge.npy")
+        let count = 1 << 30
+        let header = NpyHeader.encode(dtype: .float32, byteOrder: .little, fortranOrder: false, shape: [count])
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        header.withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
+        #expect(ftruncate(fd, off_t(header.count + count * 4)) == 0)
+        close(fd)
+        _ = try NpyFile.read(path: path)  // warm-up: first-use costs of the runtime
+        let rss0 = Self.residentBytes(), cpu0 = Self.threadCPUSeconds()
+        let array = try NpyFile.read(path: path)
+        let cpu = Self.threadCPUSeconds() - cpu0, rss = Self.residentBytes() - rss0
+        #expect(array.count == count && array.isFloat32InPlace)
+        #expect(cpu < 0.001, "opening took \(cpu * 1e3) ms of CPU")
+        #expect(rss < 1 << 20, "opening grew the resident set by \(rss) bytes")
+        print("open of a 4 GiB .npy: \(cpu * 1e6) µs CPU, resident set +\(rss) bytes")
+        // touching a 1 MiB window maps only that window
+        let sum = try array.withFloat32Elements(in: 1_000_000..<1_262_144) { $0.reduce(0, +) }
+        #expect(sum == 0)
+        #expect(Self.residentBytes() - rss0 < 8 << 20)
+    }
+
+    @Test func fifoIsReadToTheEnd() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.path("fifo")
+        #expect(mkfifo(path, 0o600) == 0)
+        let bytes = NpyFile.encode(NpyArray(int64: [5, 6, 7], shape: [3]))
+        Thread.detachNewThread {
+            let fd = open(path, O_WRONLY)
+            bytes.withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
+        let array = try NpyFile.read(path: path)
+        #expect(try array.intElements() == [5, 6, 7])
+        #expect(array.origin == path)
+    }
+
     @Test func readErrorsNameThePath() {
         #expect(throws: NpyError(file: "/nonexistent.npy", message: "cannot open for reading: No such file or directory")) {
             try NpyFile.read(path: "/nonexistent.npy")

@@ -11,4 +11,10 @@ extension NpyArray: FloatSource {
     ) throws -> R {
         try withFloat32Elements(in: range, body)
     }
+
+    /// Drops the resident pages of elements `range` when the array is memory-mapped from a file
+    /// (see `NpyArray.releaseResidentPages(elements:)`).
+    public func releaseResidentPages(in range: Range<Int>) {
+        releaseResidentPages(elements: range)
+    }
 }

@@ -7,12 +7,16 @@ public struct FusionOptions: Sendable, Equatable {
     public var attention: Bool = false
     /// Worker threads; 0 (or less) means all active cores. Results do not depend on it.
     public var threads: Int = 0
+    /// Which exact plan ``FusionModel/fuse(_:options:)`` runs (see ``FusionPlanChoice``); the reference
+    /// path ignores it.
+    public var plan: FusionPlanChoice = .automatic
 
-    /// Plain mode, no attention maps, all cores unless told otherwise.
-    public init(perStep: Bool = false, attention: Bool = false, threads: Int = 0) {
+    /// Plain mode, no attention maps, all cores and the automatic plan unless told otherwise.
+    public init(perStep: Bool = false, attention: Bool = false, threads: Int = 0, plan: FusionPlanChoice = .automatic) {
         self.perStep = perStep
         self.attention = attention
         self.threads = threads
+        self.plan = plan
     }
 
     /// The thread count to use: `threads`, or the active core count when it is 0 (at least 1).

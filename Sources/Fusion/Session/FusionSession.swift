@@ -1,51 +1,63 @@
 /// An acting agent's fusion: one fixed instruction, a history that grows by one frame per step.
 ///
-/// `append(frame:)` returns the fused vector (d) for the history so far — bit-identical to
-/// `FusionModel.fuse` in plain mode on the same frames (and so to per-step mode's row t), because it
-/// is computed by that same function on a batch of one. With `maxFrames` only the most recent frames
-/// are kept, like an agent's context limit: the result is then plain fusion of the last `maxFrames`
-/// frames. `reset()` starts a new episode with the same instruction.
+/// `append(frame:)` projects only the new frame (X rows, kept) and runs one query over the kept X
+/// rows: a step costs one frame's projection plus attention over the kept tokens, never a
+/// re-projection of old frames. Its result is bit-identical to `FusionEngine.fuse` (plan A) in plain
+/// mode on the same frames, and so to per-step mode's row t: X rows are computed row by row and
+/// attention chunks are counted from the first kept token, exactly as there.
+/// With `maxFrames` only the most recent frames are kept, like an agent's context limit: the result
+/// is then plain fusion of the last `maxFrames` frames. `reset()` starts a new episode with the same
+/// instruction.
 ///
-/// Memory is bounded by the window: maxFrames · P · img_latent_dim floats.
+/// Memory is bounded by the window: maxFrames · P · d floats of X rows. Not thread-safe.
 public final class FusionSession {
-    public let model: FusionModel
+    public let engine: FusionEngine
+    public var model: FusionModel { engine.model }
     /// The most frames kept; nil keeps the whole episode.
     public let maxFrames: Int?
-    private let text: Tensor
-    private let textMask: Tensor?
-    /// Kept frames, oldest first, each P·img floats.
-    private var frames = FrameWindow()
+    /// The pooled text token, txt_latent_dim floats.
+    private let pooledText: [Float]
+    /// X rows of the kept frames, oldest first, P·d floats a frame.
+    private var rows = FrameWindow()
     /// P, fixed by the episode's first frame.
     private var tokensPerFrame: Int?
     /// Frames appended since the episode began (not only those kept).
     public private(set) var step = 0
 
     /// - Parameters:
+    ///   - engine: the model's engine (share it with other work on the same model).
     ///   - text: the instruction, (L, txt_latent_dim) token latents or (txt_latent_dim) already pooled.
     ///   - textMask: (L) — nonzero marks a real token; the last real one is used. Only with 2-D text.
     ///   - maxFrames: the window, ≥ 1, or nil for no limit.
     /// - Throws: `FusionError.invalidInput` for shapes that contradict the model, a mask without a real
     ///   token, or a window below 1.
-    public init(model: FusionModel, text: any FloatSource, textMask: (any FloatSource)? = nil, maxFrames: Int? = nil) throws {
+    public init(engine: FusionEngine, text: any FloatSource, textMask: (any FloatSource)? = nil, maxFrames: Int? = nil) throws {
         if let maxFrames, maxFrames < 1 {
             throw FusionError.invalidInput(input: "window", sample: nil, detail: "must be at least 1 frame, found \(maxFrames)")
         }
-        self.model = model
+        self.engine = engine
         self.maxFrames = maxFrames
-        let textValues = try text.elements(in: 0..<elementCount(text.shape))
-        self.text = Tensor(shape: [1] + text.shape, values: textValues)
-        self.textMask = try textMask.map { mask in
+        let model = engine.model
+        let batchText = Tensor(shape: [1] + text.shape, values: try text.elements(in: 0..<elementCount(text.shape)))
+        let batchMask = try textMask.map { mask in
             Tensor(shape: [1] + mask.shape, values: try mask.elements(in: 0..<elementCount(mask.shape)))
         }
-        // Validate the instruction now, with a one-frame dummy history, so that a bad text fails at start.
-        let probe = Tensor(zeros: [1, 1, model.config.imgLatentDim])
-        _ = try FusionInputs(text: self.text, images: probe, textLengths: nil, textMask: self.textMask,
-                             imageLengths: nil, model: model)
+        // FusionInputs checks the instruction (and resolves its pooled token) against a one-frame history.
+        let probe = try FusionInputs(text: batchText, images: Tensor(zeros: [1, 1, model.config.imgLatentDim]),
+                                     textLengths: nil, textMask: batchMask, imageLengths: nil, model: model)
+        pooledText = Array(batchText.values[probe.pooledTextRange(sample: 0)])
+    }
+
+    /// A session on a fresh engine for `model` (weights are read in place; nothing to pack).
+    public convenience init(model: FusionModel, text: any FloatSource, textMask: (any FloatSource)? = nil,
+                            maxFrames: Int? = nil, threads: Int = 0) throws {
+        try self.init(engine: FusionEngine(model: model, threads: threads), text: text, textMask: textMask,
+                      maxFrames: maxFrames)
     }
 
     /// Starts a new episode with the same instruction.
     public func reset() {
-        frames = FrameWindow()
+        rows = FrameWindow()
         tokensPerFrame = nil
         step = 0
     }
@@ -55,8 +67,11 @@ public final class FusionSession {
     /// - Parameter frame: (img_latent_dim) or (P, img_latent_dim); P must match the episode's first frame.
     /// - Returns: d floats, and the attention weights (N, H, kept frames · P) when `attention` is set.
     /// - Throws: `FusionError.invalidInput` naming the frame's step for a wrong shape; non-finite values.
+    /// - Complexity: O(P·img·d) for the projection plus O(N·(d² + d·ffn + H·S·d)) over S kept tokens.
     public func append(frame: any FloatSource, attention: Bool = false) throws -> (output: [Float], attention: Tensor?) {
-        let img = model.config.imgLatentDim
+        let config = model.config
+        let img = config.imgLatentDim
+        let d = config.projDim
         let shape = frame.shape
         let p: Int
         switch shape.count {
@@ -70,24 +85,32 @@ public final class FusionSession {
             throw FusionError.invalidInput(input: "frame", sample: step,
                                            detail: "has \(p) tokens, but this episode's frames have \(tokensPerFrame)")
         }
-        let values = try frame.elements(in: 0..<(p * img))
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw FusionError.nonFiniteInput(input: "frame", sample: step, index: Array([bad / img, bad % img].suffix(shape.count)),
-                                             value: "\(values[bad])")
+        var projected = [Float](repeating: 0, count: p * d)
+        try frame.withElements(in: 0..<(p * img)) { tokens in
+            if let bad = tokens.firstIndex(where: { !$0.isFinite }) {
+                throw FusionError.nonFiniteInput(input: "frame", sample: step,
+                                                 index: Array([bad / img, bad % img].suffix(shape.count)),
+                                                 value: "\(tokens[bad])")
+            }
+            projected.withUnsafeMutableBufferPointer { x in
+                engine.projectTokens(tokens.baseAddress!, count: p, into: x.baseAddress!)
+            }
         }
         tokensPerFrame = p
-        frames.append(values, limit: maxFrames)
+        rows.append(projected, limit: maxFrames)
         step += 1
-        let images = Tensor(shape: [1, frames.count, p, img], values: frames.values)
-        let inputs = try FusionInputs(text: text, images: images, textLengths: nil, textMask: textMask,
-                                      imageLengths: nil, model: model)
-        let result = try model.fuse(inputs, options: FusionOptions(perStep: false, attention: attention, threads: 0))
-        let maps = result.attention.map { Tensor(shape: Array($0.shape.dropFirst()), values: $0.values) }
-        return (result.output.values, maps)
+        let tokens = rows.count * p
+        let result = rows.values.withUnsafeBufferPointer { x in
+            pooledText.withUnsafeBufferPointer { text in
+                engine.fuseProjected(text: text.baseAddress!, x: x.baseAddress!, tokens: tokens, attention: attention)
+            }
+        }
+        let maps = result.attention.map { Tensor(shape: [config.nBlocks, config.nHeads, tokens], values: $0) }
+        return (result.output, maps)
     }
 }
 
-/// The kept frames, oldest first, as one flat array.
+/// The kept frames' rows, oldest first, as one flat array.
 struct FrameWindow {
     private(set) var values: [Float] = []
     private(set) var count = 0

@@ -16,9 +16,17 @@ public protocol FloatSource {
     func withElements<R>(
         in range: Range<Int>, _ body: (UnsafeBufferPointer<Float>) throws -> R
     ) throws -> R
+
+    /// Says that elements `range` will not be read again soon, so that a memory-mapped source may drop
+    /// their pages from the resident set (the fast engine calls it after each chunk of samples).
+    /// Never changes what ``withElements(in:_:)`` returns. The default does nothing.
+    func releaseResidentPages(in range: Range<Int>)
 }
 
 extension FloatSource {
+    /// Does nothing: in-memory sources have no pages to give back.
+    public func releaseResidentPages(in range: Range<Int>) {}
+
     /// The number of elements (product of `shape`).
     public var elementTotal: Int { elementCount(shape) }
 

@@ -39,6 +39,12 @@ final class ByteStorage: @unchecked Sendable {
 
     static let empty = ByteStorage(base: nil, count: 0, owner: .none)
 
+    /// True when the bytes are a read-only memory map of a file (pages may be dropped and re-read).
+    var isFileMapping: Bool {
+        if case .mapping = owner { return true }
+        return false
+    }
+
     /// Takes ownership of a read-only mapping of `length` bytes (released with munmap). A map of the
     /// file `path` is registered with ``MappedFileRegistry``, so that a SIGBUS from the file shrinking
     /// meanwhile is reported with its path; an anonymous map (`path` nil) is not.

@@ -1,0 +1,71 @@
+/// The engine's incremental entry points, for a streaming session (``FusionSession``): project a
+/// few new tokens once, then run one query over X rows the caller keeps.
+///
+/// Both go through the same kernels, tiling rules and attention chunking as ``fuse(_:options:)``
+/// in plan A, so a query over the X rows of frames i…t gives the bits plain fusion of those frames
+/// gives (X rows are computed row by row, attention chunks are counted from the query's first token).
+extension FusionEngine {
+    /// X rows for `count` image tokens: `x[r] = Wv·tokens[r]`.
+    ///
+    /// - Parameters:
+    ///   - tokens: `count` rows of img_latent_dim floats.
+    ///   - x: room for `count` rows of d floats.
+    func projectTokens(_ tokens: UnsafePointer<Float>, count: Int, into x: UnsafeMutablePointer<Float>) {
+        let config = model.config
+        let packing = PackingClock()
+        weights.arena.withPointer { arena in
+            weights.withTensorBases { tensorBases in
+                let weight = weights.operands([weights.vision], rows: count, pool: pool, arena: arena,
+                                              tensorBases: tensorBases, packing: packing)[0]
+                pool.gemm(GemmCall(
+                    x: tokens, ldx: config.imgLatentDim, weight: weight, inputs: config.imgLatentDim,
+                    outputs: config.projDim, bias: nil, y: x, ldy: config.projDim, rows: 0..<count,
+                    columns: 0..<config.projDim))
+            }
+        }
+    }
+
+    /// The fused vector of one sample whose X rows are given: q₀ = Wt·text, the N blocks over the
+    /// `tokens` rows of `x`, the final norm.
+    ///
+    /// - Parameters:
+    ///   - text: the pooled text token, txt_latent_dim floats.
+    ///   - x: `tokens` ≥ 1 rows of d floats (from ``projectTokens(_:count:into:)``).
+    ///   - attention: also return the weights, (N, H, tokens) in C order.
+    /// - Returns: d floats, and the weights when asked for.
+    func fuseProjected(text: UnsafePointer<Float>, x: UnsafePointer<Float>, tokens: Int, attention: Bool)
+        -> (output: [Float], attention: [Float]?)
+    {
+        precondition(tokens >= 1, "fuseProjected: a query needs at least one token, got \(tokens)")
+        let config = model.config
+        let chunk = SampleChunk(samples: 0..<1, imageLengths: [tokens], tokensPerFrame: 1, perStep: false)
+        let chunkBudget = max(1, budgets.partialFloats / (config.nHeads * config.projDim))
+        let groups = chunk.attentionGroups(chunkBudget: chunkBudget)
+        let layout = ScratchLayout(
+            config: config, samples: 1, tokens: 0, queries: 1, groupTokens: tokens,
+            groupChunks: chunk.queries[0].chunks)
+        let scratch = AlignedFloats(count: layout.total)
+        var output = [Float](repeating: 0, count: config.projDim)
+        var maps = [Float](repeating: 0, count: attention ? config.nBlocks * config.nHeads * tokens : 0)
+        let packing = PackingClock()
+        output.withUnsafeMutableBufferPointer { out in
+            maps.withUnsafeMutableBufferPointer { mapsOut in
+                scratch.withPointer { scratchBase in
+                    weights.arena.withPointer { arena in
+                        weights.withTensorBases { tensorBases in
+                            (scratchBase + layout.text).update(from: text, count: config.txtLatentDim)
+                            let sink = ResultSink(
+                                output: out.baseAddress!, attention: attention ? mapsOut.baseAddress : nil,
+                                tokenAxis: tokens, stepsPerSample: 1)
+                            QueryPass(
+                                pool: pool, weights: weights, arena: arena, tensorBases: tensorBases, packing: packing,
+                                scratch: scratchBase, layout: layout, x: x, chunk: chunk, groups: groups, sink: sink
+                            ).run()
+                        }
+                    }
+                }
+            }
+        }
+        return (output, attention ? maps : nil)
+    }
+}

@@ -1,0 +1,55 @@
+import FusionKernels
+
+/// The fast exact forward pass: a model's weights prepared for the FusionKernels GEMM, a thread
+/// pool, and the plans of the performance issue (plan A, X formed with K and V absorbed, chosen
+/// automatically; plan B′, projector absorbed, on request; see ``FusionPlanKind``).
+///
+/// Create one per model and reuse it: weights are packed for the FusionKernels GEMM lazily, the
+/// first time a batch needs them packed (see `EngineWeights`), and stay packed; a one-sample call
+/// on a fresh engine reads the weights in place and packs almost nothing. ``packAll()`` packs
+/// everything up front.
+/// ``fuse(_:options:)`` gives the same shapes, zero rules and errors as
+/// ``FusionModel/fuseReference(_:options:)`` and agrees with it to float32 rounding; unlike the
+/// reference, plan A is bit-identical across thread counts, batch compositions, padding, runs, and
+/// between plain mode on frames 0…t and per-step row t (plan B′ across all but the last).
+///
+/// Thread-safe: concurrent `fuse` calls share the pool and run one parallel loop at a time.
+public final class FusionEngine: @unchecked Sendable {
+    /// The model the engine runs.
+    public let model: FusionModel
+    /// Threads in use (the calling thread included).
+    public let threads: Int
+    let pool: KernelPool
+    let weights: EngineWeights
+    /// Scratch budgets (tests lower them to exercise many chunks and attention groups).
+    var budgets = EngineBudgets.standard
+
+    /// An engine for `model` with `threads` threads (0 or less: all active cores). Cheap: copies
+    /// the biases and LayerNorm vectors and starts the pool; packing happens on demand.
+    public init(model: FusionModel, threads: Int = 0) {
+        let count = threads > 0 ? threads : max(1, ProcessInfoCores.active)
+        pool = KernelPool(threads: count)
+        weights = EngineWeights(model: model)
+        self.model = model
+        self.threads = pool.threads
+    }
+
+    /// Packs every weight matrix now (for callers about to run many batches or steps) and returns
+    /// the seconds it took; matrices already packed are skipped.
+    @discardableResult
+    public func packAll() -> Double {
+        weights.packAll(pool: pool)
+    }
+
+    /// Bytes the packed weights take once all are packed (about the model's float32 size).
+    public var packedByteCount: Int { weights.packedByteCount }
+
+    /// The vector instruction level the kernels run at on this CPU: "avx512", "avx2" or "scalar".
+    public static var cpuLevel: String { String(cString: fk_cpu_level_name(fk_cpu_level_current())) }
+}
+
+/// Seconds in a `Duration`.
+func seconds(_ duration: Duration) -> Double {
+    let parts = duration.components
+    return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+}

@@ -1,0 +1,245 @@
+import FusionKernels
+
+/// Where a forward pass writes its results: the output tensor (rows of d floats) and, when asked
+/// for, the attention maps. Pointers borrowed for the duration of one forward pass.
+struct ResultSink {
+    /// The output tensor's first float; query q's row starts at `output + outputRow(q)·d`.
+    let output: UnsafeMutablePointer<Float>
+    /// The attention tensor's first float, or nil when maps were not asked for.
+    let attention: UnsafeMutablePointer<Float>?
+    /// T·P, the token axis of the attention maps (padding included).
+    let tokenAxis: Int
+    /// T in per-step mode (rows per sample of the output), 1 in plain mode.
+    let stepsPerSample: Int
+}
+
+/// Plan A's query side for one ``SampleChunk``: the fusion blocks applied to every query of the
+/// chunk at once, then the final norm and the output rows.
+///
+/// Per block, with x the query (post-norm) or LN1(query) (pre-norm), all rows batched:
+/// `Q = Wq·x + bq`; `r_h = (Wk_h/√dh)ᵀ·Q_h` (K absorbed: Q_h·bk_h is the same for every token and
+/// cancels in the softmax); attention over the query's X rows with `u = r` in fixed chunks of
+/// ``attentionChunkTokens`` → `z_h = Σ_t a_h[t]·X_t` and the weights; `o_h = Wvv_h·z_h + bv_h`
+/// (V absorbed: the weights sum to 1); `attn = Wo·o + bo`; then residual, LayerNorm and FFN as
+/// SPEC's post- or pre-norm block. Every row is computed on its own with a fixed operation order,
+/// so a query's bits depend only on its own text token and X rows.
+///
+/// Plan B′ (`imageRows` given) replaces the attention step: `u_h = Wvᵀ·r_h`, attention over the raw
+/// image rows → `y_h = Σ_t a_h[t]·image_t`, then `z_h = Wv·y_h` — the same function, other rounding.
+///
+/// Borrowed pointers: valid only inside the forward pass's `withPointer` closures.
+struct QueryPass {
+    let pool: KernelPool
+    let weights: EngineWeights
+    /// The weight arena's first float (vectors and packed copies).
+    let arena: UnsafeMutablePointer<Float>
+    /// The first float of each of the weights' source tensors.
+    let tensorBases: [UnsafePointer<Float>]
+    /// Where time spent packing weights is added up.
+    let packing: PackingClock
+    /// The scratch arena's first float, laid out by `layout`.
+    let scratch: UnsafeMutablePointer<Float>
+    let layout: ScratchLayout
+    /// The chunk's X rows (query q attends rows firstRow..<firstRow + tokens); usually `layout.x`.
+    let x: UnsafePointer<Float>
+    /// Plan B′ only: per sample of the chunk, its first image token (row stride img_latent_dim);
+    /// attention then runs over the raw images and X is never formed. nil for plan A.
+    var imageRows: [UnsafePointer<Float>]? = nil
+    let chunk: SampleChunk
+    /// Attention query groups (see ``SampleChunk/attentionGroups(chunkBudget:)``).
+    let groups: [Range<Int>]
+    let sink: ResultSink
+
+    var config: FusionConfig { weights.config }
+
+    /// The scratch buffer at `offset`.
+    func buffer(_ offset: Int) -> UnsafeMutablePointer<Float> { scratch + offset }
+
+    /// The operand of matrix `index` for a GEMM of `rows` rows (packing it first when due).
+    func matrix(_ index: Int, rows: Int) -> GemmWeight {
+        matrices([index], rows: rows)[0]
+    }
+
+    /// The operands of several matrices used by one parallel region.
+    func matrices(_ indices: [Int], rows: Int) -> [GemmWeight] {
+        weights.operands(indices, rows: rows, pool: pool, arena: arena, tensorBases: tensorBases, packing: packing)
+    }
+
+    /// A vector's first float (nil stays nil).
+    func vector(_ slot: VectorSlot?) -> UnsafePointer<Float>? { slot.map { UnsafePointer(arena + $0.offset) } }
+
+    /// Runs everything after X: q₀ = Wt·t for each sample (text rows already in `layout.text`),
+    /// broadcast to the sample's queries, the N blocks, the final norm, then the output rows.
+    /// - Precondition: `layout.text` holds the chunk's pooled text rows and `x` its X rows.
+    func run() {
+        let d = config.projDim
+        let queryCount = chunk.queries.count
+        let q = buffer(layout.query)
+        let initial = buffer(layout.normed)
+        pool.gemm(GemmCall(
+            x: buffer(layout.text), ldx: config.txtLatentDim, weight: matrix(weights.text, rows: chunk.samples.count),
+            inputs: config.txtLatentDim, outputs: d, bias: nil, y: initial, ldy: d,
+            rows: 0..<chunk.samples.count, columns: 0..<d))
+        for (index, query) in chunk.queries.enumerated() {
+            (q + index * d).update(from: initial + query.sample * d, count: d)
+        }
+        for (index, block) in weights.blocks.enumerated() {
+            runBlock(block, index: index)
+        }
+        let eps = Float(config.layerNormEps)
+        if let finalNorm = weights.finalNorm {
+            forRows(queryCount) { rows in
+                fk_layer_norm(q + rows.lowerBound * d, d, q + rows.lowerBound * d, d, rows.count, d,
+                              vector(finalNorm.weight), vector(finalNorm.bias), eps)
+            }
+        }
+        for (index, query) in chunk.queries.enumerated() {
+            let row = (chunk.samples.lowerBound + query.sample) * sink.stepsPerSample + query.step
+            (sink.output + row * d).update(from: q + index * d, count: d)
+        }
+    }
+
+    /// One fusion block over every query row.
+    private func runBlock(_ block: BlockWeights, index: Int) {
+        let d = config.projDim
+        let ffn = config.ffnDim
+        let rows = chunk.queries.count
+        let eps = Float(config.layerNormEps)
+        let q = buffer(layout.query)
+        let normed = buffer(layout.normed)
+        let attended = buffer(layout.attended)
+        let hidden = buffer(layout.hidden)
+
+        // Attention input: LN1(q) before the block (pre-norm) or q itself (post-norm).
+        let attentionInput: UnsafeMutablePointer<Float>
+        if config.normFirst {
+            forRows(rows) { r in
+                fk_layer_norm(q + r.lowerBound * d, d, normed + r.lowerBound * d, d, r.count, d,
+                              vector(block.norm1.weight), vector(block.norm1.bias), eps)
+            }
+            attentionInput = normed
+        } else {
+            attentionInput = q
+        }
+        attend(block, index: index, input: attentionInput, into: attended)
+
+        let ffnInput: UnsafeMutablePointer<Float>
+        if config.normFirst {
+            // q = q + attn; x = LN2(q)
+            forRows(rows) { r in
+                let base = r.lowerBound * d
+                fk_add(q + base, attended + base, q + base, r.count * d)
+                fk_layer_norm(q + base, d, normed + base, d, r.count, d,
+                              vector(block.norm2.weight), vector(block.norm2.bias), eps)
+            }
+            ffnInput = normed
+        } else {
+            // q = LN1(q + attn)
+            forRows(rows) { r in
+                let base = r.lowerBound * d
+                fk_add(q + base, attended + base, q + base, r.count * d)
+                fk_layer_norm(q + base, d, q + base, d, r.count, d,
+                              vector(block.norm1.weight), vector(block.norm1.bias), eps)
+            }
+            ffnInput = q
+        }
+        pool.gemm(GemmCall(
+            x: ffnInput, ldx: d, weight: matrix(block.expand, rows: rows), inputs: d, outputs: ffn,
+            bias: vector(block.expandBias), activation: config.activation.kernelActivation,
+            y: hidden, ldy: ffn, rows: 0..<rows, columns: 0..<ffn))
+        pool.gemm(GemmCall(
+            x: hidden, ldx: ffn, weight: matrix(block.contract, rows: rows), inputs: ffn, outputs: d,
+            bias: vector(block.contractBias), y: attended, ldy: d, rows: 0..<rows, columns: 0..<d))
+        forRows(rows) { r in
+            let base = r.lowerBound * d
+            fk_add(q + base, attended + base, q + base, r.count * d)
+            if !config.normFirst {
+                // q = LN2(q + FFN(q))
+                fk_layer_norm(q + base, d, q + base, d, r.count, d,
+                              vector(block.norm2.weight), vector(block.norm2.bias), eps)
+            }
+        }
+    }
+
+    /// `attn(x)` for every query row, written to `output` (rows × d): the query projection, the
+    /// absorbed key vectors, chunked attention, the absorbed value projection and out_proj.
+    private func attend(
+        _ block: BlockWeights, index: Int, input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+    ) {
+        let d = config.projDim
+        let heads = config.nHeads
+        let dh = d / heads
+        let rows = chunk.queries.count
+        let projectedQuery = buffer(layout.projectedQuery)
+        let keyVectors = buffer(layout.keyVectors)
+        let headSums = buffer(layout.headSums)
+        let headOutputs = buffer(layout.headOutputs)
+
+        pool.gemm(GemmCall(
+            x: input, ldx: d, weight: matrix(block.query, rows: rows), inputs: d, outputs: d,
+            bias: vector(block.queryBias), y: projectedQuery, ldy: d, rows: 0..<rows, columns: 0..<d))
+        let keyHeads = matrices(block.keyHeads, rows: rows)
+        pool.gemm((0..<heads).map { h in
+            GemmCall(
+                x: projectedQuery + h * dh, ldx: d, weight: keyHeads[h], inputs: dh, outputs: d,
+                bias: nil, y: keyVectors + h * d, ldy: heads * d, rows: 0..<rows, columns: 0..<d)
+        })
+        if let imageRows {
+            // Plan B′: u_h = Wvᵀ·r_h, attention over the raw image rows, then Wv·z_h (= a_h·X).
+            let img = config.imgLatentDim
+            let imageKeys = buffer(layout.imageKeys)
+            let imageSums = buffer(layout.imageSums)
+            let queryHeads = rows * heads
+            pool.gemm(GemmCall(
+                x: keyVectors, ldx: d, weight: matrix(weights.visionTransposed, rows: queryHeads), inputs: d,
+                outputs: img, bias: nil, y: imageKeys, ldy: img, rows: 0..<queryHeads, columns: 0..<img))
+            let space = TokenSpace(sampleRows: imageRows, stride: img, dim: img)
+            for group in groups {
+                attendGroup(group, block: index, space: space, keyVectors: imageKeys, headSums: imageSums)
+            }
+            pool.gemm(GemmCall(
+                x: imageSums, ldx: img, weight: matrix(weights.vision, rows: queryHeads), inputs: img, outputs: d,
+                bias: nil, y: headSums, ldy: d, rows: 0..<queryHeads, columns: 0..<d))
+        } else {
+            let space = TokenSpace(
+                sampleRows: chunk.firstRow.map { x + $0 * d }, stride: d, dim: d)
+            for group in groups {
+                attendGroup(group, block: index, space: space, keyVectors: keyVectors, headSums: headSums)
+            }
+        }
+        let value = matrix(block.value, rows: rows)
+        pool.gemm((0..<heads).map { h in
+            GemmCall(
+                x: headSums + h * d, ldx: heads * d, weight: value, inputs: d, outputs: d,
+                bias: vector(block.valueBias), y: headOutputs, ldy: d, rows: 0..<rows,
+                columns: (h * dh)..<((h + 1) * dh))
+        })
+        pool.gemm(GemmCall(
+            x: headOutputs, ldx: d, weight: matrix(block.output, rows: rows), inputs: d, outputs: d,
+            bias: vector(block.outputBias), y: output, ldy: d, rows: 0..<rows, columns: 0..<d))
+    }
+
+    /// Runs `body` over `count` rows cut into ranges of at most 64, on the pool.
+    func forRows(_ count: Int, _ body: (Range<Int>) -> Void) {
+        let perTask = 64
+        pool.run(tasks: ceilDiv(count, perTask)) { task, _ in
+            body((task * perTask)..<min(count, (task + 1) * perTask))
+        }
+    }
+}
+
+/// Seconds spent packing weights during one forward pass.
+final class PackingClock {
+    var seconds: Double = 0
+}
+
+extension Activation {
+    /// The FusionKernels activation that computes this one.
+    var kernelActivation: fk_activation {
+        switch self {
+        case .gelu: return FK_ACT_GELU
+        case .geluTanh: return FK_ACT_GELU_TANH
+        case .relu: return FK_ACT_RELU
+        }
+    }
+}

@@ -1,0 +1,68 @@
+/// FLOPs and bytes of each exact plan on a workload (see ``FusionPlanKind``).
+///
+/// With d, H, img, txt, ffn and N from the configuration, Σ S the valid tokens, Q the queries and
+/// Σ A the tokens attended over all queries (``FusionWorkload``), and W_b = 4d² + 2·d·ffn the
+/// weights of one block (floats):
+/// - every plan: q₀ = Wt·t, 2·B·txt·d; per block and query the Q, out_proj and FFN GEMMs
+///   2·(2d² + 2·d·ffn); the block weights are streamed once per sample chunk.
+/// - reference: X 2·ΣS·img·d; per block K and V for every token 4·ΣS·d² and per query
+///   scores and sums 4·A·d; K and V written and read.
+/// - A (x-formed): X 2·ΣS·img·d; per block and query r_h and Wvv·z 4d², scores and sums
+///   4·A·H·d, reading the query's X rows.
+/// - B′ (projector absorbed): per block and query Wvᵀ·r_h and Wv·z_h 4·H·d·img, plus r_h and Wvv
+///   4d²; scores and sums over the raw images 4·A·H·img, reading the image rows every block.
+public struct CostModel: Sendable {
+    /// The model's sizes.
+    public let config: FusionConfig
+    /// The rates that turn FLOPs and bytes into seconds.
+    public let machine: MachineModel
+
+    /// A cost model for `config` on `machine`.
+    public init(config: FusionConfig, machine: MachineModel) {
+        self.config = config
+        self.machine = machine
+    }
+
+    /// The estimate of `kind` on `workload`.
+    public func estimate(_ kind: FusionPlanKind, workload w: FusionWorkload) -> PlanEstimate {
+        let d = Double(config.projDim)
+        let heads = Double(config.nHeads)
+        let img = Double(config.imgLatentDim)
+        let txt = Double(config.txtLatentDim)
+        let ffn = Double(config.ffnDim)
+        let blocks = Double(config.nBlocks)
+        let samples = Double(w.batch)
+        let tokens = Double(w.validTokens)
+        let queries = Double(w.queries)
+        let attended = Double(w.attendedTokens)
+        let float = 4.0
+        let chunks = max(1, (Double(w.validTokens) * d / Double(EngineBudgets.standard.tokenFloats)).rounded(.up))
+
+        var phases: [(flops: Double, bytes: Double)] = []
+        // q₀ and the shared per-query GEMMs (Q, out_proj, FFN) of every block.
+        let sharedWeights = 2 * d * d + 2 * d * ffn
+        phases.append((2 * samples * txt * d, samples * txt * float + txt * d * float))
+        phases.append((
+            blocks * queries * 2 * sharedWeights,
+            blocks * chunks * sharedWeights * float + blocks * queries * (4 * d + 2 * ffn) * float))
+        switch kind {
+        case .reference:
+            phases.append((2 * tokens * img * d, tokens * img * float + tokens * d * float + img * d * float))
+            phases.append((blocks * 4 * tokens * d * d, blocks * (2 * d * d + 5 * tokens * d) * float))
+            phases.append((blocks * 4 * attended * d, blocks * 2 * attended * d * float))
+        case .xFormed:
+            phases.append((2 * tokens * img * d, tokens * img * float + tokens * d * float + chunks * img * d * float))
+            phases.append((blocks * queries * 4 * d * d, blocks * chunks * 2 * d * d * float))
+            phases.append((blocks * 4 * attended * heads * d, blocks * attended * d * float))
+        case .projectorAbsorbed:
+            phases.append((
+                blocks * queries * (4 * heads * d * img + 4 * d * d),
+                blocks * chunks * (2 * d * d + d * img) * float))
+            phases.append((blocks * 4 * attended * heads * img, blocks * attended * img * float))
+        }
+        let flops = phases.reduce(0) { $0 + $1.flops }
+        let bytes = phases.reduce(0) { $0 + $1.bytes }
+        let seconds = phases.reduce(0) { $0 + machine.seconds(flops: $1.flops, bytes: $1.bytes) }
+        return PlanEstimate(kind: kind, flops: flops, bytes: bytes, seconds: seconds)
+    }
+}

@@ -1,0 +1,99 @@
+#ifndef FK_GEMM_H
+#define FK_GEMM_H
+
+#include <stddef.h>
+#include "fk_activation.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Number of floats a packed weight of `in` inputs and `out` outputs occupies:
+/// ceil(out/16)·16·in. Traps on in < 1 or out < 1.
+ptrdiff_t fk_gemm_packed_count(ptrdiff_t in, ptrdiff_t out);
+
+/// Packs a PyTorch `nn.Linear` weight for `fk_gemm`.
+///
+/// - `w`: (out × in), row-major with row stride `ldw` ≥ in floats; element
+///   (o, k) at w[o·ldw + k].
+/// - `packed`: fk_gemm_packed_count(in, out) floats, preferably 64-byte aligned
+///   (unaligned works, slower). Layout: panels of 16 output columns,
+///   packed[(p·in + k)·16 + c] = w[(16p + c)·ldw + k], zero for 16p + c ≥ out.
+///
+/// Done once at load, but on the critical path of a one-sample run: the AVX-512 path
+/// transposes 16 × 16 blocks in registers. Traps on bad sizes.
+void fk_gemm_pack_oi(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in, float *packed);
+
+/// Packs a (in × out) row-major matrix `b` (element (k, o) at b[k·ldb + o],
+/// ldb ≥ out) so that `fk_gemm` computes Y = X·B. Same packed layout as
+/// `fk_gemm_pack_oi` of bᵀ.
+void fk_gemm_pack_io(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out, float *packed);
+
+/// Panels [panel_begin, panel_end) of `fk_gemm_pack_oi` (panel p = output columns
+/// 16p..16p+15, of ceil(out/16) panels): lets callers pack on several threads (see
+/// `fk_gemm_pack_oi_parallel`). The bytes written do not depend on the CPU path.
+void fk_gemm_pack_oi_panels(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in,
+                            float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end);
+
+/// Panels [panel_begin, panel_end) of `fk_gemm_pack_io`.
+void fk_gemm_pack_io_panels(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out,
+                            float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end);
+
+/// Y = act(X·Wᵀ + bias) on a block of rows and output columns.
+///
+/// - `x`: row r at x + r·ldx, `in` floats each (ldx ≥ in), any alignment.
+/// - `packed`: from `fk_gemm_pack_oi`/`fk_gemm_pack_io` with the same in/out.
+/// - `bias`: `out` floats or NULL (no bias).
+/// - `y`: row r at y + r·ldy (ldy ≥ out); only rows [row_begin, row_end) and
+///   columns [col_begin, col_end) are read or written (0 ≤ row_begin ≤ row_end,
+///   0 ≤ col_begin ≤ col_end ≤ out). `y` must not overlap `x`, `packed` or `bias`.
+///
+/// Formula and determinism: every output element is
+///   acc = +0; for k = 0, 1, …, in−1: acc = fma(x[r][k], W[o][k], acc);
+///   y[r][o] = act(acc + bias[o])        (acc when bias is NULL)
+/// — one fused multiply-add chain in increasing k, bias added last, then the
+/// activation of `fk_activate`. Vectorisation is across output columns only, and
+/// edge tiles run the same per-element chain, so an element's bits do not depend
+/// on the number of rows, its row index, its position in a register tile, the
+/// row/column ranges a caller splits the work into, or the thread count.
+///
+/// Single-threaded: to use several threads, call it concurrently on disjoint
+/// row or column ranges of the same `y` (for one row, split the columns), or use
+/// `fk_gemm_parallel` (fk_parallel.h). Complexity: 2·rows·cols·in flops; register
+/// tiles of 6 rows × 64 columns (AVX-512) reach about 105 GFLOP/s per thread for
+/// rows ≥ 64 on a Zen 4 core whose FMA peak is 117 GFLOP/s; one row is bound by
+/// streaming the weight. Traps (message on stderr, abort) on a
+/// broken contract: negative or inconsistent sizes, ranges outside [0, out].
+void fk_gemm(const float *x, ptrdiff_t ldx,
+             const float *packed, ptrdiff_t in, ptrdiff_t out,
+             const float *bias, fk_activation act,
+             float *y, ptrdiff_t ldy,
+             ptrdiff_t row_begin, ptrdiff_t row_end,
+             ptrdiff_t col_begin, ptrdiff_t col_end);
+
+/// `fk_gemm` straight from a PyTorch-layout weight, without packing: the same
+/// arguments and the same bits, element for element, as fk_gemm with
+/// packed = fk_gemm_pack_oi(w), because every element runs the same fma chain.
+///
+/// - `w`: (out × in) row-major with row stride `ldw` ≥ in (e.g. a memory-mapped
+///   .npz member), any alignment.
+///
+/// Reads 16 × 16 blocks of w and transposes them in registers, once per pass of up
+/// to 4 rows × 16 output columns (AVX-512). For one row (an agent step) it reads
+/// the weight once — no packing pass, no packed copy — at about 10–13 GFLOP/s
+/// (20–26 GB/s of weight) per thread on Zen 4, bound by the transposes and the
+/// single fma chain per column; packing (5–14 GB/s) and then `fk_gemm` (35–45
+/// GFLOP/s for one row) pays when a weight is used more than about twice. For many
+/// rows (about 50 GFLOP/s at 8–64 rows) pack and use fk_gemm (about 110).
+void fk_gemm_unpacked(const float *x, ptrdiff_t ldx,
+                      const float *w, ptrdiff_t ldw, ptrdiff_t in, ptrdiff_t out,
+                      const float *bias, fk_activation act,
+                      float *y, ptrdiff_t ldy,
+                      ptrdiff_t row_begin, ptrdiff_t row_end,
+                      ptrdiff_t col_begin, ptrdiff_t col_end);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,102 @@
+// Private declarations shared by the FusionKernels sources: contract checks and
+// the per-instruction-set implementations behind each public function.
+#ifndef FK_INTERNAL_H
+#define FK_INTERNAL_H
+
+// Every multiply-add that should be fused is written as one explicitly; the
+// compiler must never fuse anything else, or paths and tiles would round differently.
+#pragma STDC FP_CONTRACT OFF
+#if defined(__FAST_MATH__)
+#error "FusionKernels must not be built with -ffast-math: results would depend on the compiler's reassociation"
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "../include/FusionKernels.h"
+
+/// *p for a float that may sit at any byte address (memory-mapped members of a
+/// .npz can be misaligned; a plain dereference would be undefined behaviour).
+static inline __attribute__((always_inline)) float fk_loadf(const float *p) {
+    float v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/// Asks for the cache line holding base + offset floats to be brought towards L2.
+/// The address is computed as an integer: it may lie past the end of the caller's
+/// array (a prefetch never faults), where pointer arithmetic would be undefined.
+static inline __attribute__((always_inline)) void fk_prefetch(const float *base, ptrdiff_t offset) {
+    __builtin_prefetch((const void *)((uintptr_t)base + (uintptr_t)(offset * (ptrdiff_t)sizeof(float))), 0, 2);
+}
+
+/// *p = v for a float at any byte address.
+static inline __attribute__((always_inline)) void fk_storef(float *p, float v) {
+    memcpy(p, &v, sizeof v);
+}
+
+/// Prints "FusionKernels: <function>: <formatted message>" to stderr and aborts.
+/// Used for broken caller contracts (the caller's bug, never bad input data).
+__attribute__((noreturn, format(printf, 2, 3)))
+void fk_fail(const char *function, const char *format, ...);
+
+/// The arguments of one `fk_gemm` or `fk_gemm_unpacked` call, already checked.
+typedef struct fk_gemm_args {
+    const float *x;
+    ptrdiff_t ldx;
+    const float *packed;  // the packed weight, or for fk_gemm_unpacked the (out × in) weight
+    ptrdiff_t ldw;        // fk_gemm_unpacked: row stride of the weight
+    ptrdiff_t in, out;
+    const float *bias;
+    fk_activation act;
+    float *y;
+    ptrdiff_t ldy;
+    ptrdiff_t row_begin, row_end, col_begin, col_end;
+} fk_gemm_args;
+
+/// Declares the implementations of one instruction-set variant `sfx`.
+#define FK_DECLARE_ISA(sfx)                                                            \
+    void fk_gemm_##sfx(const fk_gemm_args *args);                                      \
+    void fk_gemm_unpacked_##sfx(const fk_gemm_args *args);                             \
+    void fk_pack_oi_panels_##sfx(const float *w, ptrdiff_t ldw, ptrdiff_t out,         \
+                                 ptrdiff_t in, float *packed, ptrdiff_t p_begin,       \
+                                 ptrdiff_t p_end);                                     \
+    void fk_activate_##sfx(fk_activation act, const float *x, float *y, ptrdiff_t n);  \
+    void fk_exp_##sfx(const float *x, float *y, ptrdiff_t n);                          \
+    void fk_erf_##sfx(const float *x, float *y, ptrdiff_t n);                          \
+    void fk_layer_norm_##sfx(const float *x, ptrdiff_t ldx, float *y, ptrdiff_t ldy,   \
+                             ptrdiff_t rows, ptrdiff_t n, const float *gamma,          \
+                             const float *beta, float eps);                            \
+    void fk_softmax_##sfx(const float *x, float *y, ptrdiff_t n_valid, ptrdiff_t n);   \
+    void fk_add_##sfx(const float *a, const float *b, float *y, ptrdiff_t n);          \
+    void fk_bias_add_##sfx(float *y, ptrdiff_t ldy, ptrdiff_t rows, ptrdiff_t n,       \
+                           const float *bias);                                         \
+    void fk_attn_scores_##sfx(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin,      \
+                              ptrdiff_t t_end, ptrdiff_t dim, const float *u,          \
+                              ptrdiff_t ldu, ptrdiff_t heads, float *s, ptrdiff_t lds);\
+    void fk_attn_weighted_sum_##sfx(const float *img, ptrdiff_t ldi,                   \
+                                    ptrdiff_t t_begin, ptrdiff_t t_end, ptrdiff_t dim, \
+                                    const float *p, ptrdiff_t ldp, ptrdiff_t heads,    \
+                                    float *z, ptrdiff_t ldz, ptrdiff_t j_begin,        \
+                                    ptrdiff_t j_end);                                  \
+    void fk_attn_chunk_##sfx(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin,       \
+                             ptrdiff_t t_end, ptrdiff_t dim, const float *u,           \
+                             ptrdiff_t ldu, ptrdiff_t heads, float *p, ptrdiff_t ldp,  \
+                             float *m, float *l, float *z, ptrdiff_t ldz);             \
+    void fk_attn_merge_scales_##sfx(ptrdiff_t chunks, ptrdiff_t heads, const float *m, \
+                                    const float *l, float *scale);                     \
+    void fk_attn_merge_sum_##sfx(ptrdiff_t chunks, ptrdiff_t heads,                    \
+                                 const float *scale, const float *zc,                  \
+                                 ptrdiff_t chunk_stride, ptrdiff_t ldzc, float *z,     \
+                                 ptrdiff_t ldz, ptrdiff_t j_begin, ptrdiff_t j_end);
+
+FK_DECLARE_ISA(scalar)
+FK_DECLARE_ISA(avx2)
+FK_DECLARE_ISA(avx512)
+
+/// Picks the variant of `name` for the current CPU level.
+#define FK_DISPATCH(name)                                                  \
+    (fk_cpu_level_current() == FK_CPU_AVX512 ? name##_avx512               \
+     : fk_cpu_level_current() == FK_CPU_AVX2 ? name##_avx2 : name##_scalar)
+
+#endif

@@ -1,0 +1,115 @@
+import FusionKernels
+import Testing
+
+/// Context for the pool tests: counts per task and the worker that ran it.
+final class TaskLog {
+    var runs: [Int32]
+    var workers: [Int32]
+    init(tasks: Int) {
+        runs = [Int32](repeating: 0, count: tasks)
+        workers = [Int32](repeating: -1, count: tasks)
+    }
+}
+
+/// One column range of a pool-split GEMM.
+struct SplitGEMM {
+    let x: UnsafePointer<Float>, packed: UnsafePointer<Float>, bias: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    let rows: Int, input: Int, output: Int, parts: Int
+}
+
+extension KernelsSuite {
+    @Suite struct PoolTests {
+        @Test("every task runs exactly once, on a worker in range, over many loops", arguments: [1, 2, 3, 4])
+        func runsEveryTask(threads: Int32) throws {
+            let pool = try #require(fk_pool_create(threads))
+            defer { fk_pool_destroy(pool) }
+            #expect(fk_pool_threads(pool) == threads)
+            for loop in 0..<500 {
+                let tasks = 1 + loop % 17
+                let log = TaskLog(tasks: tasks)
+                withExtendedLifetime(log) {
+                    fk_pool_run(pool, tasks, { ctx, task, worker in
+                        let log = Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue()
+                        log.runs[task] += 1
+                        log.workers[task] = worker
+                    }, Unmanaged.passUnretained(log).toOpaque())
+                }
+                #expect(log.runs.allSatisfy { $0 == 1 }, "loop \(loop): runs \(log.runs)")
+                #expect(log.workers.allSatisfy { $0 >= 0 && $0 < threads }, "loop \(loop): workers \(log.workers)")
+            }
+        }
+
+        @Test("loops that alternate functions and contexts never run a task of the wrong loop")
+        func alternatingLoops() throws {
+            let pool = try #require(fk_pool_create(2))
+            defer { fk_pool_destroy(pool) }
+            let logs = [TaskLog(tasks: 64), TaskLog(tasks: 64)]
+            let addOne: fk_task_fn = { ctx, task, _ in
+                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().runs[task] += 1
+            }
+            let addHundred: fk_task_fn = { ctx, task, _ in
+                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().runs[task] += 100
+            }
+            withExtendedLifetime(logs) {
+                for loop in 0..<2000 {
+                    let tasks = 1 + loop % 64
+                    fk_pool_run(pool, tasks, loop % 3 == 0 ? addHundred : addOne,
+                                Unmanaged.passUnretained(logs[loop % 2]).toOpaque())
+                }
+            }
+            // Expected totals per log and task, from the same schedule run sequentially.
+            var want = [[Int32](repeating: 0, count: 64), [Int32](repeating: 0, count: 64)]
+            for loop in 0..<2000 {
+                for task in 0..<(1 + loop % 64) { want[loop % 2][task] += loop % 3 == 0 ? 100 : 1 }
+            }
+            #expect(logs[0].runs == want[0] && logs[1].runs == want[1])
+        }
+
+        @Test("a NULL pool runs tasks in order on the caller")
+        func nullPool() {
+            let log = TaskLog(tasks: 5)
+            withExtendedLifetime(log) {
+                fk_pool_run(nil, 5, { ctx, task, worker in
+                    let log = Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue()
+                    log.runs[task] = Int32(log.runs.filter { $0 != 0 }.count + 1)
+                    log.workers[task] = worker
+                }, Unmanaged.passUnretained(log).toOpaque())
+            }
+            #expect(log.runs == [1, 2, 3, 4, 5] && log.workers.allSatisfy { $0 == 0 })
+            #expect(fk_cpu_count() >= 1)
+        }
+
+        @Test("a GEMM split over threads by columns equals the single-threaded one bit for bit")
+        func threadedGEMM() throws {
+            let (rows, input, output) = (1, 768, 3072)
+            let linear = PackedLinear(input: input, output: output, seed: 51)
+            let x = randomFloats(rows * input, seed: 52)
+            let single = linear.apply(x, rows: rows, activation: FK_ACT_NONE)
+            let pool = try #require(fk_pool_create(2))
+            defer { fk_pool_destroy(pool) }
+            for parts in [2, 3, 7] {
+                var y = [Float](repeating: .nan, count: rows * output)
+                x.withUnsafeBufferPointer { xp in
+                    linear.packed.withUnsafeBufferPointer { pp in
+                        linear.bias!.withUnsafeBufferPointer { bp in
+                            y.withUnsafeMutableBufferPointer { yp in
+                                var job = SplitGEMM(x: xp.baseAddress!, packed: pp.baseAddress!, bias: bp.baseAddress!,
+                                                    y: yp.baseAddress!, rows: rows, input: input, output: output, parts: parts)
+                                fk_pool_run(pool, parts, { ctx, task, _ in
+                                    let j = ctx!.assumingMemoryBound(to: SplitGEMM.self).pointee
+                                    // Uneven column cuts that ignore the 16-column panels.
+                                    let c0 = j.output * task / j.parts, c1 = j.output * (task + 1) / j.parts
+                                    fk_gemm(j.x, j.input, j.packed, j.input, j.output, j.bias, FK_ACT_NONE,
+                                            j.y, j.output, 0, j.rows, c0, c1)
+                                }, &job)
+                            }
+                        }
+                    }
+                }
+                let d = firstBitDifference(y, single)
+                #expect(d == nil, "\(parts) parts differ at \(d?.index ?? -1)")
+            }
+        }
+    }
+}

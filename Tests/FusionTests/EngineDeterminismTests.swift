@@ -1,0 +1,113 @@
+import Testing
+@testable import Fusion
+
+/// The engine's determinism contract (issue 4): a sample's output is bit-identical across thread
+/// counts, batch compositions, padding, runs, and between per-step row t and plain mode on frames 0…t.
+@Suite struct EngineDeterminismTests {
+    static let config = EngineFixtures.config(heads: 4, headDim: 12, img: 53, normFirst: false, finalNorm: true)
+
+    static func model() throws -> FusionModel { try ModelFactory.model(config, seed: 3) }
+
+    /// B = 7 ragged samples, P = 2, T = 70 (up to 140 tokens: three attention chunks).
+    static func batch() -> EngineFixtures.Batch {
+        EngineFixtures.batch(
+            config, batch: 7, frames: 70, tokensPerFrame: 2, textLengths: [4, 1, 2, 3, 4, 4, 2],
+            imageLengths: [70, 1, 33, 64, 65, 2, 50], seed: 11)
+    }
+
+    @Test func sameBitsForOneTwoAndThreeThreads() throws {
+        let model = try Self.model()
+        let batch = Self.batch()
+        for perStep in [false, true] {
+            let results = try [1, 2, 3].map { try EngineFixtures.engine(FusionEngine(model: model, threads: $0), batch, perStep: perStep) }
+            for result in results.dropFirst() {
+                #expect(EngineFixtures.sameBits(results[0].output.values, result.output.values),
+                        "output: \(EngineFixtures.firstDifference(results[0].output.values, result.output.values))")
+                #expect(EngineFixtures.sameBits(results[0].attention!.values, result.attention!.values))
+            }
+        }
+    }
+
+    @Test func readingWeightsInPlaceAndPackedGiveTheSameBits() throws {
+        // A fresh engine runs a one-sample call on unpacked weights (only the key heads and the
+        // vision projector get packed); the second call packs the rest. Same bits both times.
+        let model = try Self.model()
+        let engine = FusionEngine(model: model, threads: 2)
+        let one = Self.batch().sample(1)
+        let first = try EngineFixtures.engine(engine, one)
+        let packedAfterFirst = engine.weights.packedCount
+        let second = try EngineFixtures.engine(engine, one)
+        #expect(packedAfterFirst < engine.weights.matrices.count)
+        // Everything plan A uses is packed now (not the transposed vision projector of plan B′).
+        #expect(engine.weights.packedCount == engine.weights.matrices.count - 1)
+        #expect(EngineFixtures.sameBits(first.output.values, second.output.values),
+                "\(EngineFixtures.firstDifference(first.output.values, second.output.values))")
+        #expect(EngineFixtures.sameBits(first.attention!.values, second.attention!.values))
+    }
+
+    @Test func sameBitsBetweenRuns() throws {
+        let engine = FusionEngine(model: try Self.model(), threads: 2)
+        let first = try EngineFixtures.engine(engine, Self.batch())
+        let second = try EngineFixtures.engine(engine, Self.batch())
+        #expect(EngineFixtures.sameBits(first.output.values, second.output.values))
+        #expect(EngineFixtures.sameBits(first.attention!.values, second.attention!.values))
+    }
+
+    @Test func aSampleAloneMatchesItsRowAtTheStartMiddleAndEndOfABatch() throws {
+        let model = try Self.model()
+        let engine = FusionEngine(model: model, threads: 2)
+        let batch = Self.batch()
+        let whole = try EngineFixtures.engine(engine, batch, attention: false)
+        let d = Self.config.projDim
+        for b in [0, 3, 6] {
+            let alone = try EngineFixtures.engine(engine, batch.sample(b), attention: false)
+            let row = Array(whole.output.values[(b * d)..<((b + 1) * d)])
+            #expect(EngineFixtures.sameBits(alone.output.values, row),
+                    "sample \(b): \(EngineFixtures.firstDifference(alone.output.values, row))")
+        }
+    }
+
+    @Test func paddingFramesChangeNothing() throws {
+        // Sample 2 (33 valid frames) with its padding cut to 33 frames, and with 70 frames of padding
+        // filled with huge values: the same bits.
+        let model = try Self.model()
+        let engine = FusionEngine(model: model, threads: 2)
+        var padded = Self.batch().sample(2)
+        let tight = Self.batch().sample(2, frames: 33)
+        let perFrame = 2 * Self.config.imgLatentDim
+        for i in (33 * perFrame)..<padded.images.count {
+            padded.images.values[i] = 1e30
+        }
+        let a = try EngineFixtures.engine(engine, padded)
+        let b = try EngineFixtures.engine(engine, tight)
+        #expect(EngineFixtures.sameBits(a.output.values, b.output.values))
+        // The maps differ only by the zero tail of the longer token axis.
+        let heads = Self.config.nHeads * Self.config.nBlocks
+        for row in 0..<heads {
+            let long = Array(a.attention!.values[(row * 140)..<(row * 140 + 66)])
+            let short = Array(b.attention!.values[(row * 66)..<((row + 1) * 66)])
+            #expect(EngineFixtures.sameBits(long, short))
+            #expect(a.attention!.values[(row * 140 + 66)..<((row + 1) * 140)].allSatisfy { $0 == 0 })
+        }
+    }
+
+    @Test func perStepRowTEqualsPlainModeOnFramesZeroToT() throws {
+        let model = try Self.model()
+        let engine = FusionEngine(model: model, threads: 2)
+        let batch = Self.batch()
+        let steps = try EngineFixtures.engine(engine, batch, perStep: true, attention: false)
+        let d = Self.config.projDim
+        let frames = 70
+        for b in [0, 2, 4] {
+            let length = batch.imageLengths![b]
+            for t in Set([0, 1, 31, 32, 63, length - 1]) where t < length {
+                let plain = try EngineFixtures.engine(engine, batch.sample(b, frames: t + 1), attention: false)
+                let row = Array(steps.output.values[((b * frames + t) * d)..<((b * frames + t + 1) * d)])
+                #expect(EngineFixtures.sameBits(plain.output.values, row),
+                        "sample \(b) step \(t): \(EngineFixtures.firstDifference(plain.output.values, row))")
+            }
+            // Rows past the sample's length are exactly zero.
+            #expect(steps.output.values[((b * frames + length) * d)..<((b + 1) * frames * d)].allSatisfy { $0 == 0 })
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Testing
+@testable import Fusion
+
+/// The planner and its cost model.
+@Suite struct PlanningTests {
+    static let engine: FusionEngine = {
+        let config = EngineFixtures.config(heads: 2, headDim: 8)
+        return FusionEngine(model: try! ModelFactory.model(config), threads: 2)
+    }()
+
+    @Test func workloadCountsTokensAndQueries() {
+        let plain = FusionWorkload(imageLengths: [3, 1, 4], frames: 4, tokensPerFrame: 2, perStep: false)
+        #expect(plain.validTokens == 16 && plain.queries == 3 && plain.attendedTokens == 16)
+        let steps = FusionWorkload(imageLengths: [3, 1, 4], frames: 4, tokensPerFrame: 2, perStep: true)
+        // Σ_b Σ_{t<len} (t+1)·P = 2·(6 + 1 + 10)
+        #expect(steps.validTokens == 16 && steps.queries == 8 && steps.attendedTokens == 34)
+    }
+
+    @Test func costModelMatchesHandCountsForPlanA() {
+        // Default sizes, B = 1, T = 64: q₀ + X + N·(Q, r, Wvv, out, FFN GEMMs + attention).
+        let config = FusionConfig()
+        let model = CostModel(config: config, machine: MachineModel(gemmFlopsPerThread: 1e11, bandwidth: 1e10, threads: 2))
+        let w = FusionWorkload(imageLengths: [64], frames: 64, tokensPerFrame: 1, perStep: false)
+        let d = 768.0, img = 2048.0, txt = 768.0, ffn = 3072.0, heads = 8.0
+        let expected = 2 * txt * d + 2 * 64 * img * d + 4 * (2 * (4 * d * d + 2 * d * ffn) + 4 * 64 * heads * d)
+        #expect(model.estimate(.xFormed, workload: w).flops == expected)
+    }
+
+    @Test func planAIsCheaperThanTheReferenceOrderInPlainMode() {
+        let model = CostModel(config: FusionConfig(), machine: .current(threads: 2))
+        let workloads = [
+            FusionWorkload(imageLengths: [64], frames: 64, tokensPerFrame: 1, perStep: false),
+            FusionWorkload(imageLengths: Array(repeating: 128, count: 256), frames: 128, tokensPerFrame: 1, perStep: false),
+            FusionWorkload(imageLengths: Array(repeating: 1024, count: 4), frames: 1024, tokensPerFrame: 4, perStep: false),
+            FusionWorkload(imageLengths: Array(repeating: 128, count: 8), frames: 128, tokensPerFrame: 1, perStep: true),
+        ]
+        for w in workloads where !w.perStep {
+            let a = model.estimate(.xFormed, workload: w)
+            let reference = model.estimate(.reference, workload: w)
+            #expect(a.flops < reference.flops, "B=\(w.batch): plan A \(a.flops) vs reference \(reference.flops)")
+            #expect(a.seconds < reference.seconds)
+        }
+        // Per-step mode (W4): every query pays r_h and Wvv·z (4d² per block) where the reference forms
+        // K and V once per sample, and attention costs H times more: plan A needs about 9% more FLOPs.
+        let stepsA = model.estimate(.xFormed, workload: workloads[3]).flops
+        let stepsReference = model.estimate(.reference, workload: workloads[3]).flops
+        #expect(stepsA > stepsReference && stepsA < 1.1 * stepsReference, "\(stepsA) vs \(stepsReference)")
+        // Long plain histories: the projector-absorbed plan needs fewer FLOPs (X is never formed) ...
+        let long = workloads[2]
+        #expect(model.estimate(.projectorAbsorbed, workload: long).flops < model.estimate(.xFormed, workload: long).flops)
+        // ... but not in per-step mode, where every query re-reads raw images in every block.
+        let steps = workloads[3]
+        #expect(model.estimate(.projectorAbsorbed, workload: steps).flops > model.estimate(.xFormed, workload: steps).flops)
+    }
+
+    @Test func automaticAlwaysChoosesPlanAAndSaysWhy() {
+        let long = FusionWorkload(imageLengths: Array(repeating: 1024, count: 4), frames: 1024, tokensPerFrame: 4, perStep: false)
+        let plan = Self.engine.plan(for: long, choice: .automatic)
+        #expect(plan.kind == .xFormed)
+        #expect(plan.estimates.map(\.kind) == FusionPlanKind.allCases)
+        #expect(plan.explanation.contains("plan: A: X formed, K and V absorbed -- chosen because"))
+        #expect(plan.explanation.contains("workload: B=4 T=1024 P=4 plain, 16384 valid tokens, 4 queries"))
+        #expect(plan.explanation.contains("* x-formed"))
+        #expect(plan.explanation.contains("note: B': projector absorbed is predicted faster here"))
+        #expect(Self.engine.plan(for: long, choice: .reference).kind == .reference)
+        #expect(Self.engine.plan(for: long, choice: .projectorAbsorbed).kind == .projectorAbsorbed)
+        // Per-step mode: B′ is refused (plan A runs) and the explanation says why.
+        let steps = FusionWorkload(imageLengths: [5, 3], frames: 5, tokensPerFrame: 1, perStep: true)
+        let stepsPlan = Self.engine.plan(for: steps, choice: .projectorAbsorbed)
+        #expect(stepsPlan.kind == .xFormed)
+        #expect(stepsPlan.explanation.contains("was requested but applies to plain mode only"))
+    }
+}

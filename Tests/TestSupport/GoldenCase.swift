@@ -1,0 +1,50 @@
+import Foundation
+
+/// One golden case's `fixtures/golden/<case>/case.json` (format: fixtures/golden/README.md), shared
+/// by the library tests and the command-line tests.
+public struct GoldenCase: Decodable, Sendable, CustomStringConvertible {
+    public struct Inputs: Decodable, Sendable {
+        public let text: String
+        public let images: String
+        public let text_lengths: String?
+        public let text_mask: String?
+        public let image_lengths: String?
+    }
+    public struct Expected: Decodable, Sendable {
+        public let output: String
+        public let attention: String?
+    }
+    public let `case`: String
+    public let weights: String
+    public let prefix: String?
+    public let config_file: String?
+    public let inputs: Inputs
+    public let per_step: Bool
+    public let expected: Expected
+    public let batch: String?
+
+    public var description: String { self.case }
+
+    /// fixtures/golden.
+    public static let root = fixturesURL("golden")
+
+    /// The case's folder.
+    public var directory: URL { Self.root.appendingPathComponent(self.case) }
+
+    /// A file of the case, as a path.
+    public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// Reads `fixtures/golden/<name>/case.json`.
+    public static func load(_ name: String) throws -> GoldenCase {
+        let data = try Data(contentsOf: root.appendingPathComponent(name).appendingPathComponent("case.json"))
+        return try JSONDecoder().decode(GoldenCase.self, from: data)
+    }
+
+    /// The names of every folder under fixtures/golden that holds a case.json, sorted.
+    public static let names: [String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        return names.filter {
+            FileManager.default.fileExists(atPath: root.appendingPathComponent($0).appendingPathComponent("case.json").path)
+        }.sorted()
+    }()
+}
