@@ -71,7 +71,7 @@ import Glibc
     /// A FIFO as --out that nobody reads: an error after FUSECTL_FIFO_WAIT seconds, never a hang.
     @Test func aFIFOOutputWithoutAReader() throws {
         let w = try TinyWorkspace()
-        defer { w.folder.cleanUp() }
+        defer { w.folder.remove() }
         let fifo = w.folder.path("out.fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
         let started = Date()
