@@ -26,7 +26,31 @@ shift $(( $# < 2 ? $# : 2 ))
 out=.build/fuzz
 mkdir -p "$out/modules" "$out/lib"
 
-flags=(-sanitize=fuzzer,address -O -g -parse-as-library -I Sources/CZlib -I "$out/modules")
+flags=(-sanitize=fuzzer,address -O -g -parse-as-library -I Sources/CZlib -I "$out/modules" -I "$out/modules/FusionKernels")
+
+# build_c_library NAME: Sources/NAME's C files (snapshot) -> $out/lib/libNAME.a plus a module map over its
+# include/ folder (what SwiftPM generates for a C target); skipped when unchanged
+build_c_library() {
+    local name=$1 snapshot="$out/src/$1"
+    rm -rf "$snapshot" && mkdir -p "$snapshot"
+    cp -R "Sources/$name/." "$snapshot/"
+    local sum
+    sum=$(find "$snapshot" -type f -print0 | sort -z | xargs -0 cat | sha1sum | cut -d' ' -f1)
+    if [ -f "$out/lib/lib$name.a" ] && [ "$(cat "$out/lib/$name.sum" 2>/dev/null)" = "$sum" ]; then return; fi
+    echo "building $name (C, fuzzer-no-link, address)" >&2
+    rm -rf "$out/obj/$name" && mkdir -p "$out/obj/$name" "$out/modules/$name"
+    local file objects=()
+    while IFS= read -r -d '' file; do
+        local object="$out/obj/$name/$(echo "${file#$snapshot/}" | tr / _).o"
+        clang -O2 -g -fsanitize=fuzzer-no-link,address -I "$snapshot/include" -c "$file" -o "$object" \
+            2>> "$out/build-$name.log" || { cat "$out/build-$name.log"; exit 1; }
+        objects+=("$object")
+    done < <(find "$snapshot" -name '*.c' -print0)
+    rm -f "$out/lib/lib$name.a" && ar rcs "$out/lib/lib$name.a" "${objects[@]}"
+    printf 'module %s {\n    umbrella header "%s"\n    export *\n}\n' "$name" "$root/$snapshot/include/$name.h" \
+        > "$out/modules/$name/module.modulemap"
+    echo "$sum" > "$out/lib/$name.sum"
+}
 
 # build_library NAME: Sources/NAME (snapshot) -> $out/lib/libNAME.a and its module; skipped when unchanged
 build_library() {
@@ -48,9 +72,10 @@ build_target() {
     local name=$1 libraries=(-lNpyIO) shared=(scripts/fuzz/targets/Exercise.swift)
     build_library NpyIO
     case $name in
-        weights) build_library Fusion; libraries=(-lFusion -lNpyIO)
+        weights) build_c_library FusionKernels; build_library Fusion; libraries=(-lFusion -lFusionKernels -lNpyIO -lm)
                  shared+=(scripts/fuzz/targets/FuzzModel.swift) ;;
-        inputs) build_library Fusion; build_library FusionJobs; libraries=(-lFusionJobs -lFusion -lNpyIO)
+        inputs) build_c_library FusionKernels; build_library Fusion; build_library FusionJobs
+                libraries=(-lFusionJobs -lFusion -lFusionKernels -lNpyIO -lm)
                 shared+=(scripts/fuzz/targets/FuzzModel.swift) ;;
     esac
     mkdir -p "$out/$name"
