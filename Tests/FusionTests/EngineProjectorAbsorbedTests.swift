@@ -13,26 +13,11 @@ import TestSupport
         let golden = try GoldenCase.load(caseName)
         guard !golden.per_step else { return }
         let model = try GoldenFixtures.model(golden)
-        let inputs = try FusionInputs(
-            text: try GoldenFixtures.array(golden, golden.inputs.text)!,
-            images: try GoldenFixtures.array(golden, golden.inputs.images)!,
-            textLengths: try GoldenFixtures.array(golden, golden.inputs.text_lengths)?.intElements(),
-            textMask: try GoldenFixtures.array(golden, golden.inputs.text_mask),
-            imageLengths: try GoldenFixtures.array(golden, golden.inputs.image_lengths)?.intElements(),
-            model: model)
+        let inputs = try GoldenFixtures.inputs(golden, model: model)
         let run = try FusionEngine(model: model, threads: 2).fuse(
             inputs, options: FusionOptions(attention: golden.expected.attention != nil, plan: .projectorAbsorbed))
         #expect(run.plan.kind == .projectorAbsorbed)
-        let expected = try GoldenFixtures.array(golden, golden.expected.output)!
-        let error = maxAbsError(run.result.output.values, try expected.float64Elements())
-        var line = "plan B' golden \(caseName): output max abs error \(error.error)"
-        #expect(error.error <= 1e-4, "\(caseName): output max abs error \(error.error) at \(error.index)")
-        if let expectedAttention = try GoldenFixtures.array(golden, golden.expected.attention) {
-            let attentionError = maxAbsError(try #require(run.result.attention).values, try expectedAttention.float64Elements())
-            line += ", attention \(attentionError.error)"
-            #expect(attentionError.error <= 1e-5, "\(caseName): attention max abs error \(attentionError.error)")
-        }
-        print(line)
+        try GoldenFixtures.expectMatches(run.result, golden, label: "plan B' golden")
     }
 
     @Test(arguments: [(1, 13, false), (3, 11, true), (8, 9, false), (17, 4, true)])

@@ -32,6 +32,38 @@ enum GoldenFixtures {
     static func array(_ golden: GoldenCase, _ file: String?) throws -> NpyArray? {
         try file.map { try NpyFile.read(path: directory(golden.case) + "/" + $0) }
     }
+
+    /// The case's inputs (separate files), checked against `model`.
+    static func inputs(_ golden: GoldenCase, model: FusionModel) throws -> FusionInputs {
+        try FusionInputs(
+            text: try array(golden, golden.inputs.text)!,
+            images: try array(golden, golden.inputs.images)!,
+            textLengths: try array(golden, golden.inputs.text_lengths)?.intElements(),
+            textMask: try array(golden, golden.inputs.text_mask),
+            imageLengths: try array(golden, golden.inputs.image_lengths)?.intElements(),
+            model: model)
+    }
+
+    /// Expects `result` within SPEC's budgets of the case's PyTorch outputs (output ≤ 1e-4, attention
+    /// ≤ 1e-5, max abs error) and prints the observed errors after `label`.
+    static func expectMatches(_ result: FusionResult, _ golden: GoldenCase, label: String,
+                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let expectedOutput = try array(golden, golden.expected.output)!
+        #expect(result.output.shape == expectedOutput.shape, sourceLocation: sourceLocation)
+        let outputError = maxAbsError(result.output.values, try expectedOutput.float64Elements())
+        var line = "\(label) \(golden.case): output max abs error \(outputError.error) at \(outputError.index)"
+        #expect(outputError.error <= 1e-4, "\(golden.case): output max abs error \(outputError.error) at flat index \(outputError.index)",
+                sourceLocation: sourceLocation)
+        if let expectedAttention = try array(golden, golden.expected.attention) {
+            let attention = try #require(result.attention, sourceLocation: sourceLocation)
+            #expect(attention.shape == expectedAttention.shape, sourceLocation: sourceLocation)
+            let attentionError = maxAbsError(attention.values, try expectedAttention.float64Elements())
+            line += ", attention max abs error \(attentionError.error) at \(attentionError.index)"
+            #expect(attentionError.error <= 1e-5, "\(golden.case): attention max abs error \(attentionError.error) at flat index \(attentionError.index)",
+                    sourceLocation: sourceLocation)
+        }
+        print(line)
+    }
 }
 
 @Suite struct GoldenTests {
@@ -43,30 +75,11 @@ enum GoldenFixtures {
     func matchesPyTorch(caseName: String) throws {
         let golden = try GoldenCase.load(caseName)
         let model = try GoldenFixtures.model(golden)
-        let inputs = try FusionInputs(
-            text: try GoldenFixtures.array(golden, golden.inputs.text)!,
-            images: try GoldenFixtures.array(golden, golden.inputs.images)!,
-            textLengths: try GoldenFixtures.array(golden, golden.inputs.text_lengths)?.intElements(),
-            textMask: try GoldenFixtures.array(golden, golden.inputs.text_mask),
-            imageLengths: try GoldenFixtures.array(golden, golden.inputs.image_lengths)?.intElements(),
-            model: model)
+        let inputs = try GoldenFixtures.inputs(golden, model: model)
         try inputs.checkFinite()
         let result = try model.fuseReference(
             inputs, options: FusionOptions(perStep: golden.per_step, attention: golden.expected.attention != nil))
-
-        let expectedOutput = try GoldenFixtures.array(golden, golden.expected.output)!
-        #expect(result.output.shape == expectedOutput.shape)
-        let outputError = maxAbsError(result.output.values, try expectedOutput.float64Elements())
-        var line = "golden \(caseName): output max abs error \(outputError.error) at \(outputError.index)"
-        #expect(outputError.error <= 1e-4, "\(caseName): output max abs error \(outputError.error) at flat index \(outputError.index)")
-        if let expectedAttention = try GoldenFixtures.array(golden, golden.expected.attention) {
-            let attention = try #require(result.attention)
-            #expect(attention.shape == expectedAttention.shape)
-            let attentionError = maxAbsError(attention.values, try expectedAttention.float64Elements())
-            line += ", attention max abs error \(attentionError.error) at \(attentionError.index)"
-            #expect(attentionError.error <= 1e-5, "\(caseName): attention max abs error \(attentionError.error) at flat index \(attentionError.index)")
-        }
-        print(line)
+        try GoldenFixtures.expectMatches(result, golden, label: "golden")
     }
 
     @Test func bundleMembersGiveTheSameResultAsSeparateFiles() throws {
@@ -80,13 +93,7 @@ enum GoldenFixtures {
             text: bundle.array(named: "text"), images: bundle.array(named: "images"),
             textLengths: try optional("text_lengths")?.intElements(), textMask: try optional("text_mask"),
             imageLengths: try optional("image_lengths")?.intElements(), model: model)
-        let fromFiles = try FusionInputs(
-            text: try GoldenFixtures.array(golden, golden.inputs.text)!,
-            images: try GoldenFixtures.array(golden, golden.inputs.images)!,
-            textLengths: try GoldenFixtures.array(golden, golden.inputs.text_lengths)?.intElements(),
-            textMask: try GoldenFixtures.array(golden, golden.inputs.text_mask),
-            imageLengths: try GoldenFixtures.array(golden, golden.inputs.image_lengths)?.intElements(),
-            model: model)
+        let fromFiles = try GoldenFixtures.inputs(golden, model: model)
         let options = FusionOptions(attention: true)
         #expect(try model.fuseReference(fromBundle, options: options) == model.fuseReference(fromFiles, options: options))
     }
