@@ -82,23 +82,42 @@ public final class OutputFile {
         let slash = target.lastIndex(of: "/")
         let folder = slash.map { String(target[...$0]) } ?? ""
         let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
-        var template = Array("\(folder).\(name).tmp-XXXXXX".utf8CString)
-        // Creating and registering the file is one step for the interrupt handler: no signal between.
-        let (descriptor, slot) = TemporaryFileRegistry.withInterruptsDeferred { () -> (Int32, Int?) in
-            let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard descriptor >= 0 else { return (descriptor, nil) }
-            return (descriptor, TemporaryFileRegistry.register(String(cString: template)))
-        }
+        let (descriptor, slot, temporary, code) = Self.createTemporaryFile(prefix: "\(folder).\(name).tmp-")
         fd = descriptor
         if fd < 0 {
-            throw NpyError(file: path, message: "cannot create a temporary file in \(folder.isEmpty ? "the current folder" : "'\(folder)'"): \(FileDescriptorIO.errnoText())")
+            throw NpyError(file: path, message: "cannot create a temporary file in \(folder.isEmpty ? "the current folder" : "'\(folder)'"): \(FileDescriptorIO.errnoText(code))")
         }
-        temporaryPath = String(cString: template)
+        temporaryPath = temporary
         registrySlot = slot
     }
 
     deinit {
         if !finished { abandon() }
+    }
+
+    /// Creates `prefix` + 6 random letters or digits (mode 0600, O_EXCL), registered for the interrupt
+    /// handler *before* it exists: a signal delivered to any thread at any point then finds every
+    /// temporary file that exists (unlinking a registered name not yet created is harmless). mkstemp
+    /// could not do this: its file exists before its name is known, and blocking the signals on the
+    /// writing thread does not stop another thread (a worker) from taking them in that window.
+    ///
+    /// - Returns: the descriptor (-1 on failure), the registry slot, the path, and errno on failure.
+    private static func createTemporaryFile(prefix: String) -> (Int32, Int?, String, Int32) {
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<100 {
+            let path = prefix + String((0..<6).map { _ in letters.randomElement(using: &generator)! })
+            let (descriptor, slot, code) = TemporaryFileRegistry.withInterruptsDeferred { () -> (Int32, Int?, Int32) in
+                let slot = TemporaryFileRegistry.register(path)
+                let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                let code = errno
+                if descriptor < 0, let slot { TemporaryFileRegistry.unregister(slot) }
+                return (descriptor, descriptor < 0 ? nil : slot, code)
+            }
+            if descriptor >= 0 { return (descriptor, slot, path, 0) }
+            if code != EEXIST { return (-1, nil, path, code) }
+        }
+        return (-1, nil, prefix, EEXIST)
     }
 
     /// Appends `bytes`. Throws `NpyError` naming the path on any write error (ENOSPC, EPIPE, …).
