@@ -56,9 +56,9 @@ public struct OutputFiles: Sendable, Equatable {
 import Glibc
 #endif
 
-/// Removes `path` if it names a regular file (never a device, FIFO or folder). Errors are ignored:
-/// this only cleans up after another failure that is being reported.
-func removeRegularFile(_ path: String) {
+/// Removes `path` if it names a regular file (never a device, FIFO or folder, never "-"). Errors are
+/// ignored: this only cleans up after another failure that is being reported.
+public func removeRegularFile(_ path: String) {
     var status = stat()
     guard path != "-", lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return }
     unlink(path)

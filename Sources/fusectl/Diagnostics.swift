@@ -17,14 +17,6 @@ func failure(_ command: String, _ error: any Error, exitCode: Int32 = 1) -> Exit
     return ExitCode(exitCode)
 }
 
-/// Removes `path` if it names a regular file (never a device, FIFO or folder); errors are ignored because
-/// this only cleans up after another failure that is being reported.
-func removeFileIfRegular(_ path: String) {
-    var status = stat()
-    guard path != "-", lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return }
-    unlink(path)
-}
-
 /// A number for a person: four significant digits.
 func formatValue(_ value: Double) -> String {
     String(format: "%.4g", value)

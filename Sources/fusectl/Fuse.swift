@@ -148,7 +148,7 @@ struct Fuse: ParsableCommand {
             do {
                 try OutputFiles(output: out!, attention: attention, dtype: outDtype.dtype).write(result)
             } catch {
-                if let attentionPng { removeFileIfRegular(attentionPng) }
+                if let attentionPng { removeRegularFile(attentionPng) }
                 throw error
             }
             if report { printReport(result, tokensPerFrame: batch.tokensPerFrame) }

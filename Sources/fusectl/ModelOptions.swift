@@ -20,10 +20,6 @@ struct ModelOptions: ParsableArguments {
 
     /// Opens the weights and checks every tensor against the configuration.
     func loadModel() throws -> FusionModel {
-        try Self.load(weights: weights, prefix: prefix, config: config)
-    }
-
-    static func load(weights: String, prefix: String?, config: String?) throws -> FusionModel {
         let archive = try NpzArchive(path: weights)
         let configJSON = try config.map { try readText(path: $0) }
         return try FusionModel.load(from: archive, prefix: prefix, configJSON: configJSON,

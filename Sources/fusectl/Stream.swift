@@ -28,14 +28,8 @@ struct Stream: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The weights .npz.", valueName: "file"))
-    var weights: String
-
-    @Option(help: ArgumentHelp("A key prefix to strip from every weight (e.g. 'policy.fusion.').", valueName: "prefix"))
-    var prefix: String?
-
-    @Option(help: ArgumentHelp("A JSON configuration replacing the weights file's 'config' member.", valueName: "file"))
-    var config: String?
+    @OptionGroup(title: "Model")
+    var model: ModelOptions
 
     @Option(help: ArgumentHelp("The instruction: (L, txt_latent_dim) token latents or (txt_latent_dim) pooled.", valueName: "file"))
     var text: String
@@ -51,16 +45,16 @@ struct Stream: ParsableCommand {
 
     func validate() throws {
         if let window, window < 1 { throw ValidationError("--window must be at least 1.") }
-        if [weights, text, textMask, config].contains("-") {
+        if [model.weights, text, textMask, model.config].contains("-") {
             throw ValidationError("Standard input carries the frames; give --weights, --text, --text-mask and --config as files.")
         }
     }
 
     func run() throws {
         do {
-            let model = try ModelOptions.load(weights: weights, prefix: prefix, config: config)
+            let fusionModel = try model.loadModel()
             let session = try FusionSession(
-                model: model, text: try NpyFile.read(path: text),
+                model: fusionModel, text: try NpyFile.read(path: text),
                 textMask: try textMask.map { try NpyFile.read(path: $0) }, maxFrames: window)
             let reader = NpyStreamReader(fileDescriptor: 0, origin: "<stdin>")
             while let array = try reader.next() {
