@@ -32,6 +32,17 @@ import Testing
         }
     }
 
+    @Test func frameWindowKeepsTheLastFramesInOrderAcrossCompactions() {
+        var window = FrameWindow()
+        for t in 0..<25 {
+            window.append([Float(t), Float(t) + 0.5], limit: 4)
+            let kept = window.withKeptValues { Array($0) }
+            let first = max(0, t - 3)
+            #expect(window.count == t - first + 1, "step \(t)")
+            #expect(kept == (first...t).flatMap { [Float($0), Float($0) + 0.5] }, "step \(t)")
+        }
+    }
+
     @Test func resetStartsANewEpisode() throws {
         let model = try ModelFactory.model()
         let text = ModelFactory.normal([3, 20], seed: 4)

@@ -9,7 +9,8 @@
 /// is then plain fusion of the last `maxFrames` frames. `reset()` starts a new episode with the same
 /// instruction.
 ///
-/// Memory is bounded by the window: maxFrames · P · d floats of X rows. Not thread-safe.
+/// Memory is bounded by the window: at most 2 · maxFrames · P · d floats of X rows (see
+/// `FrameWindow`). Not thread-safe.
 public final class FusionSession {
     public let engine: FusionEngine
     public var model: FusionModel { engine.model }
@@ -100,7 +101,7 @@ public final class FusionSession {
         rows.append(projected, limit: maxFrames)
         step += 1
         let tokens = rows.count * p
-        let result = rows.values.withUnsafeBufferPointer { x in
+        let result = rows.withKeptValues { x in
             pooledText.withUnsafeBufferPointer { text in
                 engine.fuseProjected(text: text.baseAddress!, x: x.baseAddress!, tokens: tokens, attention: attention)
             }
@@ -110,19 +111,36 @@ public final class FusionSession {
     }
 }
 
-/// The kept frames' rows, oldest first, as one flat array.
+/// The kept frames' rows, oldest first, contiguous in memory.
+///
+/// Appending is amortised O(frame size): frames that fall out of the window are only skipped until
+/// the dead prefix is as large as the kept part, then dropped in one move. So the storage holds at
+/// most twice the window, and a step never moves the whole window.
 struct FrameWindow {
-    private(set) var values: [Float] = []
+    private var storage: [Float] = []
+    /// Floats at the front of `storage` that belong to frames no longer kept.
+    private var dead = 0
+    /// Frames kept.
     private(set) var count = 0
-    private var frameSize = 0
 
+    /// Appends `frame` and keeps at most `limit` frames (nil: all). Every frame has the same size.
     mutating func append(_ frame: [Float], limit: Int?) {
-        frameSize = frame.count
-        values += frame
+        storage += frame
         count += 1
         if let limit, count > limit {
-            values.removeFirst((count - limit) * frameSize)
+            dead += (count - limit) * frame.count
             count = limit
+            if dead >= storage.count - dead {
+                storage.removeFirst(dead)
+                dead = 0
+            }
+        }
+    }
+
+    /// Calls `body` with the kept frames' rows, oldest first (count · frame size floats).
+    func withKeptValues<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try storage.withUnsafeBufferPointer { all in
+            try body(UnsafeBufferPointer(rebasing: all[dead...]))
         }
     }
 }
