@@ -6,7 +6,7 @@ import Glibc
 
 /// A `fusectl` child started with posix_spawn and reaped with wait4, so that a fault test can act on it
 /// while it runs (write a FIFO, truncate an input, send a signal) and read its peak RSS afterwards.
-/// Standard input is /dev/null; standard output and error go to files in `folder`.
+/// Standard input is /dev/null or a file; standard output and error go to files in `folder`.
 ///
 /// Peak RSS: Linux keeps a process's high-water mark across exec, and a child spawned from this (large)
 /// test process starts with the test process's mark. With `measureMemory` the child therefore runs under
@@ -22,8 +22,8 @@ final class FaultProcess {
 
     /// Starts `fusectl arguments…`; `stdoutPath` replaces the captured stdout file (e.g. a pipe's
     /// /dev/fd path is not used: pass a FIFO path to connect stdout to a reader).
-    init(_ arguments: [String], folder: TemporaryFolder, stdoutPath: String? = nil, environment: [String: String] = [:],
-         measureMemory: Bool = false) throws {
+    init(_ arguments: [String], folder: TemporaryFolder, stdinPath: String = "/dev/null", stdoutPath: String? = nil,
+         environment: [String: String] = [:], measureMemory: Bool = false) throws {
         let tag = UUID().uuidString.prefix(8)
         let useTime = measureMemory && FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
         timePath = useTime ? folder.path("time-\(tag)") : nil
@@ -32,7 +32,7 @@ final class FaultProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, self.stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         // A clean signal state: Foundation's test threads may block or ignore some signals.
@@ -117,9 +117,10 @@ final class FaultProcess {
     }
 
     /// Runs `fusectl arguments…` to the end.
-    static func run(_ arguments: [String], folder: TemporaryFolder, environment: [String: String] = [:],
-                    measureMemory: Bool = false) throws -> FaultOutcome {
-        try FaultProcess(arguments, folder: folder, environment: environment, measureMemory: measureMemory).wait()
+    static func run(_ arguments: [String], folder: TemporaryFolder, stdinPath: String = "/dev/null",
+                    environment: [String: String] = [:], measureMemory: Bool = false, timeout: Double = 60) throws -> FaultOutcome {
+        try FaultProcess(arguments, folder: folder, stdinPath: stdinPath, environment: environment,
+                         measureMemory: measureMemory).wait(timeout: timeout)
     }
 }
 
