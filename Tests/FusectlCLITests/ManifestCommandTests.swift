@@ -87,7 +87,8 @@ import Testing
         defer { w.folder.remove() }
         let clean = try makeJobs(w, count: 150, outFolder: "clean")
         let killed = try makeJobs(w, count: 150, outFolder: "killed")
-        #expect(try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--manifest", clean, "--quiet"]).status == 0)
+        let cleanRun = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--manifest", clean, "--quiet"])
+        #expect(cleanRun.status == 0, "\(cleanRun.stderr)")
 
         let process = Process()
         process.executableURL = Fusectl.binaryURL

@@ -66,6 +66,35 @@ extension KernelsSuite {
             #expect(logs[0].runs == want[0] && logs[1].runs == want[1])
         }
 
+        /// A worker that reads a loop's generation late, while the caller, having run that loop
+        /// alone, is already storing the next loop's function, context and larger task count,
+        /// must claim nothing. Before the pool closed finished loops, such a worker could claim
+        /// index `tasks` of the exhausted word with the new count and run one of the next loop's
+        /// tasks twice (or after its loop had returned). The race needs a worker to wake at the
+        /// wrong moment, so this is a stress test: task counts grow loop to loop and the gaps
+        /// between loops (0–49 µs) are about a worker's wake-up time. With the old protocol this
+        /// test failed in 3 of 6 runs on the 2-core development machine.
+        @Test("late workers claim nothing from a finished loop (stress: growing task counts, short gaps)")
+        func lateWorkersClaimNothing() throws {
+            let pool = try #require(fk_pool_create(4))
+            defer { fk_pool_destroy(pool) }
+            let clock = ContinuousClock()
+            var wrongLoops: [Int] = []
+            for loop in 0..<40_000 {
+                let tasks = 2 + loop % 62
+                let log = TaskLog(tasks: 64)
+                withExtendedLifetime(log) {
+                    fk_pool_run(pool, tasks, { ctx, task, _ in
+                        Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().runs[task] += 1
+                    }, Unmanaged.passUnretained(log).toOpaque())
+                }
+                if !log.runs.indices.allSatisfy({ log.runs[$0] == ($0 < tasks ? 1 : 0) }) { wrongLoops.append(loop) }
+                let until = clock.now + .microseconds(loop * 7919 % 50)
+                while clock.now < until {}
+            }
+            #expect(wrongLoops.isEmpty, "loops whose tasks did not run exactly once: \(wrongLoops.prefix(10))")
+        }
+
         @Test("a NULL pool runs tasks in order on the caller")
         func nullPool() {
             let log = TaskLog(tasks: 5)
