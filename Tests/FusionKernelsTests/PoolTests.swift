@@ -1,14 +1,31 @@
 import FusionKernels
 import Testing
 
-/// Context for the pool tests: counts per task and the worker that ran it.
+/// Context for the pool tests: per task, a run count and the worker that ran it last. Tasks
+/// write only their own elements, through raw memory: several threads modifying one Swift
+/// array property would be an access race of the test itself (ThreadSanitizer reports it).
 final class TaskLog {
-    var runs: [Int32]
-    var workers: [Int32]
+    let count: Int
+    private let runCounts: UnsafeMutablePointer<Int32>
+    private let workerIDs: UnsafeMutablePointer<Int32>
     init(tasks: Int) {
-        runs = [Int32](repeating: 0, count: tasks)
-        workers = [Int32](repeating: -1, count: tasks)
+        count = tasks
+        runCounts = .allocate(capacity: tasks)
+        runCounts.initialize(repeating: 0, count: tasks)
+        workerIDs = .allocate(capacity: tasks)
+        workerIDs.initialize(repeating: -1, count: tasks)
     }
+    deinit {
+        runCounts.deallocate()
+        workerIDs.deallocate()
+    }
+    /// Adds `amount` to task's run count and records `worker`.
+    func record(_ task: Int, worker: Int32, amount: Int32 = 1) {
+        runCounts[task] += amount
+        workerIDs[task] = worker
+    }
+    var runs: [Int32] { Array(UnsafeBufferPointer(start: runCounts, count: count)) }
+    var workers: [Int32] { Array(UnsafeBufferPointer(start: workerIDs, count: count)) }
 }
 
 /// One column range of a pool-split GEMM.
@@ -30,9 +47,7 @@ extension KernelsSuite {
                 let log = TaskLog(tasks: tasks)
                 withExtendedLifetime(log) {
                     fk_pool_run(pool, tasks, { ctx, task, worker in
-                        let log = Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue()
-                        log.runs[task] += 1
-                        log.workers[task] = worker
+                        Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().record(task, worker: worker)
                     }, Unmanaged.passUnretained(log).toOpaque())
                 }
                 #expect(log.runs.allSatisfy { $0 == 1 }, "loop \(loop): runs \(log.runs)")
@@ -45,11 +60,11 @@ extension KernelsSuite {
             let pool = try #require(fk_pool_create(2))
             defer { fk_pool_destroy(pool) }
             let logs = [TaskLog(tasks: 64), TaskLog(tasks: 64)]
-            let addOne: fk_task_fn = { ctx, task, _ in
-                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().runs[task] += 1
+            let addOne: fk_task_fn = { ctx, task, worker in
+                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().record(task, worker: worker)
             }
-            let addHundred: fk_task_fn = { ctx, task, _ in
-                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().runs[task] += 100
+            let addHundred: fk_task_fn = { ctx, task, worker in
+                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().record(task, worker: worker, amount: 100)
             }
             withExtendedLifetime(logs) {
                 for loop in 0..<2000 {
@@ -84,11 +99,12 @@ extension KernelsSuite {
                 let tasks = 2 + loop % 62
                 let log = TaskLog(tasks: 64)
                 withExtendedLifetime(log) {
-                    fk_pool_run(pool, tasks, { ctx, task, _ in
-                        Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().runs[task] += 1
+                    fk_pool_run(pool, tasks, { ctx, task, worker in
+                        Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().record(task, worker: worker)
                     }, Unmanaged.passUnretained(log).toOpaque())
                 }
-                if !log.runs.indices.allSatisfy({ log.runs[$0] == ($0 < tasks ? 1 : 0) }) { wrongLoops.append(loop) }
+                let runs = log.runs
+                if !runs.indices.allSatisfy({ runs[$0] == ($0 < tasks ? 1 : 0) }) { wrongLoops.append(loop) }
                 let until = clock.now + .microseconds(loop * 7919 % 50)
                 while clock.now < until {}
             }
@@ -100,9 +116,9 @@ extension KernelsSuite {
             let log = TaskLog(tasks: 5)
             withExtendedLifetime(log) {
                 fk_pool_run(nil, 5, { ctx, task, worker in
+                    // Sequential on the caller: the n-th task to run records n.
                     let log = Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue()
-                    log.runs[task] = Int32(log.runs.filter { $0 != 0 }.count + 1)
-                    log.workers[task] = worker
+                    log.record(task, worker: worker, amount: Int32(log.runs.filter { $0 != 0 }.count + 1))
                 }, Unmanaged.passUnretained(log).toOpaque())
             }
             #expect(log.runs == [1, 2, 3, 4, 5] && log.workers.allSatisfy { $0 == 0 })
