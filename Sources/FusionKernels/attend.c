@@ -59,7 +59,7 @@ static void fk_attend_scales(void *ctx, ptrdiff_t b, int worker) {
     for (ptrdiff_t t = 0; t < s->tokens; t++) {
         const float *scale = L->scale + (t / j->chunk) * j->heads;
         for (ptrdiff_t h = 0; h < j->heads; h++)
-            fk_storef(s->weights + t * j->heads + h, fk_loadf(L->p + t * j->heads + h) * fk_loadf(scale + h));
+            s->weights[t * j->heads + h] = L->p[t * j->heads + h] * scale[h];
     }
 }
 
@@ -83,10 +83,18 @@ static void fk_attend_check(const char *function, const fk_attn_sample *samples,
     if (heads < 1 || heads > FK_ATTN_MAX_HEADS)
         fk_fail(function, "heads = %td is outside [1, %d]", heads, FK_ATTN_MAX_HEADS);
     if (chunk < 1) fk_fail(function, "chunk = %td must be at least 1", chunk);
-    for (ptrdiff_t b = 0; b < count; b++)
-        if (samples[b].tokens < 1)
+    for (ptrdiff_t b = 0; b < count; b++) {
+        const fk_attn_sample *s = &samples[b];
+        if (s->tokens < 1)
             fk_fail(function, "sample %td has %td valid tokens; attention needs at least one", b,
-                    samples[b].tokens);
+                    s->tokens);
+        const char *names[4] = {"img", "u", "z", "weights"};
+        const void *pointers[4] = {s->img, s->u, s->z, s->weights};
+        for (int i = 0; i < 4; i++)
+            if ((uintptr_t)pointers[i] % _Alignof(float) != 0)
+                fk_fail(function, "sample %td: %s = %p is not %zu-byte aligned: every float pointer must be",
+                        b, names[i], pointers[i], _Alignof(float));
+    }
 }
 
 ptrdiff_t fk_attend_scratch_count(const fk_attn_sample *samples, ptrdiff_t count, ptrdiff_t dim,
@@ -105,6 +113,7 @@ void fk_attend(fk_pool *pool, const fk_attn_sample *samples, ptrdiff_t count, pt
     if (ldi < dim || ldu < dim || ldz < dim)
         fk_fail(__func__, "strides ldi = %td, ldu = %td, ldz = %td must be at least dim = %td", ldi,
                 ldu, ldz, dim);
+    FK_CHECK_ALIGNED(scratch);
     if (count == 0) return;
     fk_attn_layout *layout = malloc((size_t)count * sizeof *layout);
     if (layout == NULL) fk_fail(__func__, "cannot allocate the layout of %td samples", count);

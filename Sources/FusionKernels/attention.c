@@ -20,6 +20,9 @@ static void fk_check_tokens(const char *function, ptrdiff_t t_begin, ptrdiff_t t
 void fk_attn_scores(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, ptrdiff_t t_end,
                     ptrdiff_t dim, const float *u, ptrdiff_t ldu, ptrdiff_t heads, float *s,
                     ptrdiff_t lds) {
+    FK_CHECK_ALIGNED(img);
+    FK_CHECK_ALIGNED(u);
+    FK_CHECK_ALIGNED(s);
     fk_check_tokens(__func__, t_begin, t_end, dim, ldi);
     fk_check_heads(__func__, heads);
     if (ldu < dim || lds < heads)
@@ -31,6 +34,9 @@ void fk_attn_scores(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, ptrdiff_
 void fk_attn_weighted_sum(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, ptrdiff_t t_end,
                           ptrdiff_t dim, const float *p, ptrdiff_t ldp, ptrdiff_t heads, float *z,
                           ptrdiff_t ldz, ptrdiff_t j_begin, ptrdiff_t j_end) {
+    FK_CHECK_ALIGNED(img);
+    FK_CHECK_ALIGNED(p);
+    FK_CHECK_ALIGNED(z);
     fk_check_tokens(__func__, t_begin, t_end, dim, ldi);
     fk_check_heads(__func__, heads);
     if (ldp < heads || ldz < dim)
@@ -45,6 +51,12 @@ void fk_attn_weighted_sum(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, pt
 void fk_attn_chunk(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, ptrdiff_t t_end,
                    ptrdiff_t dim, const float *u, ptrdiff_t ldu, ptrdiff_t heads, float *p,
                    ptrdiff_t ldp, float *m, float *l, float *z, ptrdiff_t ldz) {
+    FK_CHECK_ALIGNED(img);
+    FK_CHECK_ALIGNED(u);
+    FK_CHECK_ALIGNED(p);
+    FK_CHECK_ALIGNED(m);
+    FK_CHECK_ALIGNED(l);
+    FK_CHECK_ALIGNED(z);
     fk_check_tokens(__func__, t_begin, t_end, dim, ldi);
     fk_check_heads(__func__, heads);
     if (t_end == t_begin)
@@ -57,6 +69,9 @@ void fk_attn_chunk(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, ptrdiff_t
 
 void fk_attn_merge_scales(ptrdiff_t chunks, ptrdiff_t heads, const float *m, const float *l,
                           float *scale) {
+    FK_CHECK_ALIGNED(m);
+    FK_CHECK_ALIGNED(l);
+    FK_CHECK_ALIGNED(scale);
     fk_check_heads(__func__, heads);
     if (chunks < 1) fk_fail(__func__, "chunks = %td must be at least 1", chunks);
     FK_DISPATCH(fk_attn_merge_scales)(chunks, heads, m, l, scale);
@@ -65,6 +80,9 @@ void fk_attn_merge_scales(ptrdiff_t chunks, ptrdiff_t heads, const float *m, con
 void fk_attn_merge_sum(ptrdiff_t chunks, ptrdiff_t heads, ptrdiff_t dim, const float *scale,
                        const float *zc, ptrdiff_t chunk_stride, ptrdiff_t ldzc, float *z,
                        ptrdiff_t ldz, ptrdiff_t j_begin, ptrdiff_t j_end) {
+    FK_CHECK_ALIGNED(scale);
+    FK_CHECK_ALIGNED(zc);
+    FK_CHECK_ALIGNED(z);
     fk_check_heads(__func__, heads);
     if (chunks < 1) fk_fail(__func__, "chunks = %td must be at least 1", chunks);
     if (dim < 1 || ldzc < dim || ldz < dim)

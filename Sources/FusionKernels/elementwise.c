@@ -3,11 +3,16 @@
 #include "internal/fk_internal.h"
 
 void fk_add(const float *a, const float *b, float *y, ptrdiff_t n) {
+    FK_CHECK_ALIGNED(a);
+    FK_CHECK_ALIGNED(b);
+    FK_CHECK_ALIGNED(y);
     if (n < 0) fk_fail(__func__, "n = %td is negative", n);
     FK_DISPATCH(fk_add)(a, b, y, n);
 }
 
 void fk_bias_add(float *y, ptrdiff_t ldy, ptrdiff_t rows, ptrdiff_t n, const float *bias) {
+    FK_CHECK_ALIGNED(y);
+    FK_CHECK_ALIGNED(bias);
     if (rows < 0 || n < 0 || ldy < n)
         fk_fail(__func__, "rows = %td, n = %td must not be negative and ldy = %td at least n", rows,
                 n, ldy);

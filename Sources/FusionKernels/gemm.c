@@ -5,6 +5,10 @@
 void fk_gemm(const float *x, ptrdiff_t ldx, const float *packed, ptrdiff_t in, ptrdiff_t out,
              const float *bias, fk_activation act, float *y, ptrdiff_t ldy,
              ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t col_begin, ptrdiff_t col_end) {
+    FK_CHECK_ALIGNED(x);
+    FK_CHECK_ALIGNED(packed);
+    FK_CHECK_ALIGNED(bias);
+    FK_CHECK_ALIGNED(y);
     if (in < 1 || out < 1)
         fk_fail(__func__, "in = %td and out = %td must both be at least 1", in, out);
     if (ldx < in || ldy < out)
@@ -30,6 +34,10 @@ void fk_gemm_unpacked(const float *x, ptrdiff_t ldx, const float *w, ptrdiff_t l
                       ptrdiff_t out, const float *bias, fk_activation act, float *y, ptrdiff_t ldy,
                       ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t col_begin,
                       ptrdiff_t col_end) {
+    FK_CHECK_ALIGNED(x);
+    FK_CHECK_ALIGNED(w);
+    FK_CHECK_ALIGNED(bias);
+    FK_CHECK_ALIGNED(y);
     if (in < 1 || out < 1)
         fk_fail(__func__, "in = %td and out = %td must both be at least 1", in, out);
     if (ldx < in || ldw < in || ldy < out)

@@ -11,6 +11,8 @@ ptrdiff_t fk_gemm_packed_count(ptrdiff_t in, ptrdiff_t out) {
 
 void fk_gemm_pack_oi_panels(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in,
                             float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end) {
+    FK_CHECK_ALIGNED(w);
+    FK_CHECK_ALIGNED(packed);
     if (ldw < in)
         fk_fail(__func__, "row stride ldw = %td is below in = %td", ldw, in);
     const ptrdiff_t panels = fk_gemm_packed_count(in, out) / (16 * in);
@@ -25,6 +27,8 @@ void fk_gemm_pack_oi(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in,
 
 void fk_gemm_pack_io_panels(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out,
                             float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end) {
+    FK_CHECK_ALIGNED(b);
+    FK_CHECK_ALIGNED(packed);
     if (ldb < out)
         fk_fail(__func__, "row stride ldb = %td is below out = %td", ldb, out);
     const ptrdiff_t panels = fk_gemm_packed_count(in, out) / (16 * in);
@@ -35,7 +39,7 @@ void fk_gemm_pack_io_panels(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff
         for (ptrdiff_t k = 0; k < in; k++) {
             float *dst = packed + (p * in + k) * 16;
             const float *src = b + k * ldb + p * 16;
-            for (ptrdiff_t c = 0; c < cols; c++) dst[c] = fk_loadf(src + c);
+            for (ptrdiff_t c = 0; c < cols; c++) dst[c] = src[c];
             for (ptrdiff_t c = cols; c < 16; c++) dst[c] = 0.0f;
         }
     }

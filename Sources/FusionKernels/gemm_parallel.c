@@ -44,6 +44,10 @@ static void fk_gemm_grid(fk_pool *pool, const float *x, ptrdiff_t ldx, const flo
 void fk_gemm_parallel(fk_pool *pool, const float *x, ptrdiff_t ldx, const float *packed,
                       ptrdiff_t in, ptrdiff_t out, const float *bias, fk_activation act, float *y,
                       ptrdiff_t ldy, ptrdiff_t rows) {
+    FK_CHECK_ALIGNED(x);
+    FK_CHECK_ALIGNED(packed);
+    FK_CHECK_ALIGNED(bias);
+    FK_CHECK_ALIGNED(y);
     if (rows < 0) fk_fail(__func__, "rows = %td is negative", rows);
     if (out < 1) fk_fail(__func__, "out = %td must be at least 1", out);
     if (rows == 0) return;
@@ -53,6 +57,10 @@ void fk_gemm_parallel(fk_pool *pool, const float *x, ptrdiff_t ldx, const float 
 void fk_gemm_unpacked_parallel(fk_pool *pool, const float *x, ptrdiff_t ldx, const float *w,
                                ptrdiff_t ldw, ptrdiff_t in, ptrdiff_t out, const float *bias,
                                fk_activation act, float *y, ptrdiff_t ldy, ptrdiff_t rows) {
+    FK_CHECK_ALIGNED(x);
+    FK_CHECK_ALIGNED(w);
+    FK_CHECK_ALIGNED(bias);
+    FK_CHECK_ALIGNED(y);
     if (rows < 0) fk_fail(__func__, "rows = %td is negative", rows);
     if (out < 1 || ldw < 1) fk_fail(__func__, "out = %td and ldw = %td must be at least 1", out, ldw);
     if (rows == 0) return;
@@ -85,12 +93,16 @@ static void fk_pack_parallel(fk_pool *pool, fk_pack_job *job) {
 
 void fk_gemm_pack_oi_parallel(fk_pool *pool, const float *w, ptrdiff_t ldw, ptrdiff_t out,
                               ptrdiff_t in, float *packed) {
+    FK_CHECK_ALIGNED(w);
+    FK_CHECK_ALIGNED(packed);
     fk_pack_job job = {w, packed, ldw, in, out, 0, 0};
     fk_pack_parallel(pool, &job);
 }
 
 void fk_gemm_pack_io_parallel(fk_pool *pool, const float *b, ptrdiff_t ldb, ptrdiff_t in,
                               ptrdiff_t out, float *packed) {
+    FK_CHECK_ALIGNED(b);
+    FK_CHECK_ALIGNED(packed);
     fk_pack_job job = {b, packed, ldb, in, out, 0, 1};
     fk_pack_parallel(pool, &job);
 }

@@ -6,8 +6,14 @@
 // only succeeds while the word still belongs to the loop it read fn/ctx/tasks for, and
 // counts finished tasks in `done`. The caller returns once done == tasks: it never waits
 // for a worker that was too late to claim anything, which matters when other processes
-// keep the workers off the CPUs. A late worker's CAS fails on the next loop's word, so it
-// cannot run a task with a previous loop's fn or ctx.
+// keep the workers off the CPUs. When all tasks are done the caller closes the loop (task
+// index 0xFFFFFFFF) before it stores the next loop's fn, ctx and tasks (release; workers
+// load them with acquire before the word they claim from). So a worker that read the
+// generation late, and then loaded values of a later loop, also finds its loop closed or
+// gone and claims nothing: it never runs a task of one loop with another's fn, ctx or
+// count, and never after fk_pool_run has returned. (Without the close, such a worker could
+// claim index tasks_old of the exhausted old word with the next loop's larger count, just
+// before that loop is published, and run it twice, or after its caller had returned.)
 #include "internal/fk_internal.h"
 
 #include <pthread.h>
@@ -47,9 +53,9 @@ static inline void fk_cpu_relax(void) {
 
 /// Claims and runs tasks of loop `gen` until none are left or the loop is over.
 static void fk_pool_work(fk_pool *pool, uint64_t gen, int id) {
-    fk_task_fn fn = atomic_load_explicit(&pool->fn, memory_order_relaxed);
-    void *ctx = atomic_load_explicit(&pool->ctx, memory_order_relaxed);
-    const uint64_t tasks = (uint64_t)atomic_load_explicit(&pool->tasks, memory_order_relaxed);
+    fk_task_fn fn = atomic_load_explicit(&pool->fn, memory_order_acquire);
+    void *ctx = atomic_load_explicit(&pool->ctx, memory_order_acquire);
+    const uint64_t tasks = (uint64_t)atomic_load_explicit(&pool->tasks, memory_order_acquire);
     uint64_t word = atomic_load_explicit(&pool->claim, memory_order_acquire);
     for (;;) {
         if ((word >> 32) != gen || (word & 0xFFFFFFFFu) >= tasks) return;
@@ -141,9 +147,9 @@ void fk_pool_run(fk_pool *pool, ptrdiff_t tasks, fk_task_fn fn, void *ctx) {
     }
     pthread_mutex_lock(&pool->run_lock);
     const uint64_t gen = (atomic_load_explicit(&pool->claim, memory_order_relaxed) >> 32) + 1;
-    atomic_store_explicit(&pool->fn, fn, memory_order_relaxed);
-    atomic_store_explicit(&pool->ctx, ctx, memory_order_relaxed);
-    atomic_store_explicit(&pool->tasks, tasks, memory_order_relaxed);
+    atomic_store_explicit(&pool->fn, fn, memory_order_release);
+    atomic_store_explicit(&pool->ctx, ctx, memory_order_release);
+    atomic_store_explicit(&pool->tasks, tasks, memory_order_release);
     atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
     pthread_mutex_lock(&pool->mutex);
     atomic_store_explicit(&pool->claim, gen << 32, memory_order_release);
@@ -154,6 +160,9 @@ void fk_pool_run(fk_pool *pool, ptrdiff_t tasks, fk_task_fn fn, void *ctx) {
         if (spin < 100000) fk_cpu_relax();
         else sched_yield();
     }
+    // Every task is claimed (index = tasks); close the loop so that no late worker can claim
+    // from this word once the next loop's fn, ctx and tasks are stored.
+    atomic_store_explicit(&pool->claim, (gen << 32) | 0xFFFFFFFFu, memory_order_relaxed);
     pthread_mutex_unlock(&pool->run_lock);
 }
 

@@ -1,14 +1,31 @@
 import FusionKernels
 import Testing
 
-/// Context for the pool tests: counts per task and the worker that ran it.
+/// Context for the pool tests: per task, a run count and the worker that ran it last. Tasks
+/// write only their own elements, through raw memory: several threads modifying one Swift
+/// array property would be an access race of the test itself (ThreadSanitizer reports it).
 final class TaskLog {
-    var runs: [Int32]
-    var workers: [Int32]
+    let count: Int
+    private let runCounts: UnsafeMutablePointer<Int32>
+    private let workerIDs: UnsafeMutablePointer<Int32>
     init(tasks: Int) {
-        runs = [Int32](repeating: 0, count: tasks)
-        workers = [Int32](repeating: -1, count: tasks)
+        count = tasks
+        runCounts = .allocate(capacity: tasks)
+        runCounts.initialize(repeating: 0, count: tasks)
+        workerIDs = .allocate(capacity: tasks)
+        workerIDs.initialize(repeating: -1, count: tasks)
     }
+    deinit {
+        runCounts.deallocate()
+        workerIDs.deallocate()
+    }
+    /// Adds `amount` to task's run count and records `worker`.
+    func record(_ task: Int, worker: Int32, amount: Int32 = 1) {
+        runCounts[task] += amount
+        workerIDs[task] = worker
+    }
+    var runs: [Int32] { Array(UnsafeBufferPointer(start: runCounts, count: count)) }
+    var workers: [Int32] { Array(UnsafeBufferPointer(start: workerIDs, count: count)) }
 }
 
 /// One column range of a pool-split GEMM.
@@ -30,9 +47,7 @@ extension KernelsSuite {
                 let log = TaskLog(tasks: tasks)
                 withExtendedLifetime(log) {
                     fk_pool_run(pool, tasks, { ctx, task, worker in
-                        let log = Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue()
-                        log.runs[task] += 1
-                        log.workers[task] = worker
+                        Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().record(task, worker: worker)
                     }, Unmanaged.passUnretained(log).toOpaque())
                 }
                 #expect(log.runs.allSatisfy { $0 == 1 }, "loop \(loop): runs \(log.runs)")
@@ -45,11 +60,11 @@ extension KernelsSuite {
             let pool = try #require(fk_pool_create(2))
             defer { fk_pool_destroy(pool) }
             let logs = [TaskLog(tasks: 64), TaskLog(tasks: 64)]
-            let addOne: fk_task_fn = { ctx, task, _ in
-                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().runs[task] += 1
+            let addOne: fk_task_fn = { ctx, task, worker in
+                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().record(task, worker: worker)
             }
-            let addHundred: fk_task_fn = { ctx, task, _ in
-                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().runs[task] += 100
+            let addHundred: fk_task_fn = { ctx, task, worker in
+                Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().record(task, worker: worker, amount: 100)
             }
             withExtendedLifetime(logs) {
                 for loop in 0..<2000 {
@@ -66,14 +81,44 @@ extension KernelsSuite {
             #expect(logs[0].runs == want[0] && logs[1].runs == want[1])
         }
 
+        /// A worker that reads a loop's generation late, while the caller, having run that loop
+        /// alone, is already storing the next loop's function, context and larger task count,
+        /// must claim nothing. Before the pool closed finished loops, such a worker could claim
+        /// index `tasks` of the exhausted word with the new count and run one of the next loop's
+        /// tasks twice (or after its loop had returned). The race needs a worker to wake at the
+        /// wrong moment, so this is a stress test: task counts grow loop to loop and the gaps
+        /// between loops (0–49 µs) are about a worker's wake-up time. With the old protocol this
+        /// test failed in 3 of 6 runs on the 2-core development machine.
+        @Test("late workers claim nothing from a finished loop (stress: growing task counts, short gaps)")
+        func lateWorkersClaimNothing() throws {
+            let pool = try #require(fk_pool_create(4))
+            defer { fk_pool_destroy(pool) }
+            let clock = ContinuousClock()
+            var wrongLoops: [Int] = []
+            for loop in 0..<40_000 {
+                let tasks = 2 + loop % 62
+                let log = TaskLog(tasks: 64)
+                withExtendedLifetime(log) {
+                    fk_pool_run(pool, tasks, { ctx, task, worker in
+                        Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue().record(task, worker: worker)
+                    }, Unmanaged.passUnretained(log).toOpaque())
+                }
+                let runs = log.runs
+                if !runs.indices.allSatisfy({ runs[$0] == ($0 < tasks ? 1 : 0) }) { wrongLoops.append(loop) }
+                let until = clock.now + .microseconds(loop * 7919 % 50)
+                while clock.now < until {}
+            }
+            #expect(wrongLoops.isEmpty, "loops whose tasks did not run exactly once: \(wrongLoops.prefix(10))")
+        }
+
         @Test("a NULL pool runs tasks in order on the caller")
         func nullPool() {
             let log = TaskLog(tasks: 5)
             withExtendedLifetime(log) {
                 fk_pool_run(nil, 5, { ctx, task, worker in
+                    // Sequential on the caller: the n-th task to run records n.
                     let log = Unmanaged<TaskLog>.fromOpaque(ctx!).takeUnretainedValue()
-                    log.runs[task] = Int32(log.runs.filter { $0 != 0 }.count + 1)
-                    log.workers[task] = worker
+                    log.record(task, worker: worker, amount: Int32(log.runs.filter { $0 != 0 }.count + 1))
                 }, Unmanaged.passUnretained(log).toOpaque())
             }
             #expect(log.runs == [1, 2, 3, 4, 5] && log.workers.allSatisfy { $0 == 0 })

@@ -133,7 +133,7 @@ FK_V16_INLINE void FK_FN(wsum_tile_body)(const float *img, ptrdiff_t ldi, ptrdif
         if (prefetch)
             for (int v = 0; v < nv; v++) fk_prefetch(img, t * ldi + 16 * v + prefetch);
         for (int h = 0; h < nh; h++) {
-            v16 a = v16_set1(fk_loadf(p + t * ldp + h));
+            v16 a = v16_set1(p[t * ldp + h]);
             for (int v = 0; v < nv; v++) acc[h][v] = v16_fma(a, xv[v], acc[h][v]);
         }
     }
@@ -291,7 +291,7 @@ void FK_FN(fk_attn_merge_sum)(ptrdiff_t chunks, ptrdiff_t heads, const float *sc
             for (ptrdiff_t c = 0; c < chunks; c++) {
                 const float *src = zc + c * chunk_stride + h * ldzc + j;
                 v16 x = full ? v16_load(src) : v16_load_m(src, jm);
-                acc = v16_fma(v16_set1(fk_loadf(scale + c * heads + h)), x, acc);
+                acc = v16_fma(v16_set1(scale[c * heads + h]), x, acc);
             }
             if (full) v16_store(z + h * ldz + j, acc);
             else v16_store_m(z + h * ldz + j, acc, jm);

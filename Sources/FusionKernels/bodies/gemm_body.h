@@ -23,7 +23,7 @@ FK_V16_INLINE void FK_FN(gemm_tile_body)(const float *x, ptrdiff_t ldx, const fl
         v16 bv[FK_GEMM_NV];
         for (int v = 0; v < nv; v++) bv[v] = v16_load(b + v * pstride + 16 * k);
         for (int i = 0; i < mr; i++) {
-            v16 a = v16_set1(fk_loadf(x + i * ldx + k));
+            v16 a = v16_set1(x[i * ldx + k]);
             for (int v = 0; v < nv; v++) acc[i][v] = v16_fma(a, bv[v], acc[i][v]);
         }
     }

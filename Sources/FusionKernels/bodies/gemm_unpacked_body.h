@@ -49,7 +49,7 @@ FK_V16_INLINE void FK_FN(unpacked_pass)(const fk_gemm_args *g, ptrdiff_t p0, ptr
         }
         for (int kk = 0; kk < 16; kk++)
             for (int i = 0; i < nr; i++) {
-                const v16 a = v16_set1(fk_loadf(g->x + (r0 + i) * g->ldx + k0 + kk));
+                const v16 a = v16_set1(g->x[(r0 + i) * g->ldx + k0 + kk]);
                 for (int q = 0; q < np; q++) acc[i][q] = v16_fma(a, b[q][kk], acc[i][q]);
             }
     }
@@ -63,7 +63,7 @@ FK_V16_INLINE void FK_FN(unpacked_pass)(const fk_gemm_args *g, ptrdiff_t p0, ptr
         }
         for (ptrdiff_t kk = 0; kk < kc; kk++)
             for (int i = 0; i < nr; i++) {
-                const v16 a = v16_set1(fk_loadf(g->x + (r0 + i) * g->ldx + k0 + kk));
+                const v16 a = v16_set1(g->x[(r0 + i) * g->ldx + k0 + kk]);
                 for (int q = 0; q < np; q++) acc[i][q] = v16_fma(a, b[q][kk], acc[i][q]);
             }
     }

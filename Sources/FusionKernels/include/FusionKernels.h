@@ -12,10 +12,15 @@
 ///   callers split outputs across threads by calling a kernel on disjoint ranges;
 /// - every output element is computed by one fixed sequence of float operations
 ///   that depends only on its own inputs, never on the ranges, batch shape,
-///   thread count or alignment (the determinism contract; see each header);
-/// - no alignment is assumed for any pointer;
-/// - a broken caller contract (negative sizes, ranges out of bounds) prints the
-///   offending numbers to stderr and aborts.
+///   thread count or the addresses of the buffers (the determinism contract; see
+///   each header);
+/// - every float pointer is aligned for a float (4 bytes), as every Swift
+///   `UnsafePointer<Float>` is; nothing more is assumed (no 16- or 64-byte
+///   alignment). Floats at an address that is not a multiple of 4, as in most
+///   stored members of a .npz written by numpy, are copied to aligned memory by
+///   the caller first (NpyIO's `withFloat32Elements` does);
+/// - a broken caller contract (negative sizes, ranges out of bounds, a misaligned
+///   float pointer) prints the offending numbers to stderr and aborts.
 #include "fk_cpu.h"
 #include "fk_activation.h"
 #include "fk_gemm.h"

@@ -13,8 +13,8 @@ extern "C" {
 /// Attention scores of several heads against a tall, skinny token matrix:
 /// s (T × H) = I (T × dim) · Uᵀ, for tokens t in [t_begin, t_end).
 ///
-/// - `img`: token t at img + t·ldi, `dim` floats each (ldi ≥ dim); any
-///   alignment (rows may come straight from a memory-mapped .npy).
+/// - `img`: token t at img + t·ldi, `dim` floats each (ldi ≥ dim); rows may come
+///   straight from a memory-mapped .npy (its data is 64-byte aligned in the file).
 /// - `u`: head h's vector at u + h·ldu, `dim` floats (ldu ≥ dim); 1 ≤ heads ≤ 16.
 ///   Fold the 1/√dh scale into `u`.
 /// - `s`: s[t·lds + h] (lds ≥ heads); only rows [t_begin, t_end) are written.

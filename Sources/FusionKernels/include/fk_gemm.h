@@ -17,7 +17,7 @@ ptrdiff_t fk_gemm_packed_count(ptrdiff_t in, ptrdiff_t out);
 /// - `w`: (out × in), row-major with row stride `ldw` ≥ in floats; element
 ///   (o, k) at w[o·ldw + k].
 /// - `packed`: fk_gemm_packed_count(in, out) floats, preferably 64-byte aligned
-///   (unaligned works, slower). Layout: panels of 16 output columns,
+///   (4-byte alignment works, slower). Layout: panels of 16 output columns,
 ///   packed[(p·in + k)·16 + c] = w[(16p + c)·ldw + k], zero for 16p + c ≥ out.
 ///
 /// Done once at load, but on the critical path of a one-sample run: the AVX-512 path
@@ -41,7 +41,7 @@ void fk_gemm_pack_io_panels(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff
 
 /// Y = act(X·Wᵀ + bias) on a block of rows and output columns.
 ///
-/// - `x`: row r at x + r·ldx, `in` floats each (ldx ≥ in), any alignment.
+/// - `x`: row r at x + r·ldx, `in` floats each (ldx ≥ in).
 /// - `packed`: from `fk_gemm_pack_oi`/`fk_gemm_pack_io` with the same in/out.
 /// - `bias`: `out` floats or NULL (no bias).
 /// - `y`: row r at y + r·ldy (ldy ≥ out); only rows [row_begin, row_end) and
@@ -75,8 +75,8 @@ void fk_gemm(const float *x, ptrdiff_t ldx,
 /// arguments and the same bits, element for element, as fk_gemm with
 /// packed = fk_gemm_pack_oi(w), because every element runs the same fma chain.
 ///
-/// - `w`: (out × in) row-major with row stride `ldw` ≥ in (e.g. a memory-mapped
-///   .npz member), any alignment.
+/// - `w`: (out × in) row-major with row stride `ldw` ≥ in (e.g. the model's tensor,
+///   read in place).
 ///
 /// Reads 16 × 16 blocks of w and transposes them in registers, once per pass of up
 /// to 4 rows × 16 output columns (AVX-512). For one row (an agent step) it reads

@@ -42,7 +42,7 @@ void fk_gemm_pack_io_parallel(fk_pool *pool, const float *b, ptrdiff_t ldb, ptrd
 
 /// One sample of a batched attention call (see `fk_attend`).
 typedef struct fk_attn_sample {
-    /// Token 0 of the sample; token t at img + t·ldi (any alignment, e.g. a memory map).
+    /// Token 0 of the sample; token t at img + t·ldi (e.g. in a memory map).
     const float *img;
     /// Valid tokens, ≥ 1. Tokens at index ≥ tokens (padding) are never read.
     ptrdiff_t tokens;

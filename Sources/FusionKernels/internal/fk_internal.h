@@ -15,15 +15,6 @@
 #include <string.h>
 #include "../include/FusionKernels.h"
 
-/// *p for a float that may sit at any byte address (memory-mapped members of a
-/// .npz can be misaligned; a plain dereference would be undefined behaviour).
-static inline __attribute__((always_inline)) float fk_loadf(const float *p) {
-    float v;
-    // Through an integer: the copy then carries no claim that p is 4-byte aligned.
-    memcpy(&v, (const void *)(uintptr_t)p, sizeof v);
-    return v;
-}
-
 /// Asks for the cache line holding base + offset floats to be brought towards L2.
 /// The address is computed as an integer: it may lie past the end of the caller's
 /// array (a prefetch never faults), where pointer arithmetic would be undefined.
@@ -31,15 +22,21 @@ static inline __attribute__((always_inline)) void fk_prefetch(const float *base,
     __builtin_prefetch((const void *)((uintptr_t)base + (uintptr_t)(offset * (ptrdiff_t)sizeof(float))), 0, 2);
 }
 
-/// *p = v for a float at any byte address.
-static inline __attribute__((always_inline)) void fk_storef(float *p, float v) {
-    memcpy((void *)(uintptr_t)p, &v, sizeof v);
-}
-
 /// Prints "FusionKernels: <function>: <formatted message>" to stderr and aborts.
 /// Used for broken caller contracts (the caller's bug, never bad input data).
 __attribute__((noreturn, format(printf, 2, 3)))
 void fk_fail(const char *function, const char *format, ...);
+
+/// Fails unless `p` (called `name` in the message) is NULL or aligned for a float, as
+/// every float pointer handed to a public function must be (see FusionKernels.h).
+static inline void fk_check_aligned(const char *function, const char *name, const void *p) {
+    if ((uintptr_t)p % _Alignof(float) != 0)
+        fk_fail(function, "%s = %p is not %zu-byte aligned: every float pointer must be", name, p,
+                _Alignof(float));
+}
+
+/// fk_check_aligned for a pointer argument, named as written.
+#define FK_CHECK_ALIGNED(p) fk_check_aligned(__func__, #p, (const void *)(p))
 
 /// The arguments of one `fk_gemm` or `fk_gemm_unpacked` call, already checked.
 typedef struct fk_gemm_args {

@@ -22,8 +22,8 @@ typedef struct { uint32_t bits; } v16m;
 
 FK_V16_INLINE v16 v16_zero(void) { v16 r; for (int i = 0; i < 16; i++) r.v[i] = 0.0f; return r; }
 FK_V16_INLINE v16 v16_set1(float a) { v16 r; for (int i = 0; i < 16; i++) r.v[i] = a; return r; }
-FK_V16_INLINE v16 v16_load(const float *p) { v16 r; memcpy(r.v, (const void *)(uintptr_t)p, sizeof r.v); return r; }
-FK_V16_INLINE void v16_store(float *p, v16 v) { memcpy((void *)(uintptr_t)p, v.v, sizeof v.v); }
+FK_V16_INLINE v16 v16_load(const float *p) { v16 r; memcpy(r.v, p, sizeof r.v); return r; }
+FK_V16_INLINE void v16_store(float *p, v16 v) { memcpy(p, v.v, sizeof v.v); }
 
 FK_V16_INLINE v16m v16m_range(ptrdiff_t lo, ptrdiff_t hi) {
     if (lo < 0) lo = 0;
@@ -35,12 +35,12 @@ FK_V16_INLINE v16m v16m_range(ptrdiff_t lo, ptrdiff_t hi) {
 FK_V16_INLINE v16m v16m_first(ptrdiff_t n) { return v16m_range(0, n); }
 FK_V16_INLINE v16 v16_load_m(const float *p, v16m m) {
     v16 r;
-    for (int i = 0; i < 16; i++) r.v[i] = ((m.bits >> i) & 1u) ? fk_loadf(p + i) : 0.0f;
+    for (int i = 0; i < 16; i++) r.v[i] = ((m.bits >> i) & 1u) ? p[i] : 0.0f;
     return r;
 }
 FK_V16_INLINE void v16_store_m(float *p, v16 v, v16m m) {
     for (int i = 0; i < 16; i++)
-        if ((m.bits >> i) & 1u) fk_storef(p + i, v.v[i]);
+        if ((m.bits >> i) & 1u) p[i] = v.v[i];
 }
 
 #define FK_V16_LANES(name, expr)                                  \
