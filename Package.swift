@@ -24,7 +24,15 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["libz-dev"])]
         ),
-        .target(name: "NpyIO", dependencies: ["CZlib"]),
+        // libdeflate from Debian's libdeflate-dev: its CRC-32 (PCLMULQDQ, > 10 GB/s on one core, about
+        // 2.5× zlib's), which checks every stored .npz member on load.
+        .systemLibrary(
+            name: "CDeflate",
+            path: "Sources/CDeflate",
+            pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]
+        ),
+        .target(name: "NpyIO", dependencies: ["CZlib", "CDeflate"]),
         // Compute kernels in C: one source per op, each compiled for AVX-512, AVX2+FMA and
         // portable scalar code through function-level target attributes, chosen at run time.
         // Optimised even in debug builds so that tests of the fast path run at useful speed.
@@ -46,7 +54,7 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["NpyIO"], path: "Tests/TestSupport"),
-        .testTarget(name: "NpyIOTests", dependencies: ["NpyIO", "TestSupport"]),
+        .testTarget(name: "NpyIOTests", dependencies: ["NpyIO", "TestSupport", "CZlib"]),
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "NpyIO", "TestSupport"]),
         .testTarget(name: "FusionKernelsTests", dependencies: ["FusionKernels"]),
         .testTarget(name: "FusectlCLITests", dependencies: ["NpyIO", "TestSupport"]),

@@ -54,7 +54,7 @@ public struct NpzWriter {
             let header = NpyFile.header(for: array)
             try header.withUnsafeBytes { headerBytes in
                 try array.withUnsafeRawBytes { dataBytes in
-                    let crc = Zlib.crc32(dataBytes, continuing: Zlib.crc32(headerBytes))
+                    let crc = CRC32.checksum(dataBytes, continuing: CRC32.checksum(headerBytes))
                     let size = headerBytes.count + dataBytes.count
                     switch compression {
                     case .stored:
