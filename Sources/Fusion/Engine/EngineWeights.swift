@@ -163,7 +163,7 @@ final class EngineWeights: @unchecked Sendable {
         arena = AlignedFloats(count: total)
         arena.withPointer { base in
             for (tensor, first, slot) in vectors {
-                tensor.values.withUnsafeBufferPointer { values in
+                tensor.withUnsafeBufferPointer { values in
                     (base + slot.offset).update(from: values.baseAddress! + first, count: slot.count)
                 }
             }
@@ -271,7 +271,7 @@ final class EngineWeights: @unchecked Sendable {
             if index == tensors.count {
                 return try body(collected)
             }
-            return try tensors[index].values.withUnsafeBufferPointer { values in
+            return try tensors[index].withUnsafeBufferPointer { values in
                 try nest(index + 1, collected + [values.baseAddress!])
             }
         }
