@@ -1,3 +1,4 @@
+import CRCFold
 import CZlib
 import Testing
 @testable import NpyIO
@@ -31,6 +32,29 @@ import Testing
                 #expect(slice.withUnsafeBytes { CRC32.checksum($0) } == Self.zlibCRC(slice), "length \(length), shift \(shift)")
             }
         }
+    }
+
+    /// The AVX-512 folding path on its own (when this CPU has it): every length across the 256- and
+    /// 64-byte steps, unaligned starts, a running CRC to continue, and a buffer of several MiB.
+    @Test(.enabled(if: crc_fold_uses_vpclmulqdq() != 0, "no AVX-512 VPCLMULQDQ on this CPU"))
+    func foldingAgreesWithZlib() {
+        let data = Self.bytes(5_000)
+        data.withUnsafeBytes { all in
+            for length in 0...2_200 {
+                for shift in [0, 1, 7] {
+                    let piece = UnsafeRawBufferPointer(rebasing: all[shift..<shift + length])
+                    let expected = Self.zlibCRC(Array(piece))
+                    #expect(crc_fold_crc32_vpclmulqdq(0, piece.baseAddress, piece.count) == expected, "length \(length), shift \(shift)")
+                    let start = UnsafeRawBufferPointer(rebasing: piece[..<(length / 3)])
+                    let rest = UnsafeRawBufferPointer(rebasing: piece[(length / 3)...])
+                    let continued = crc_fold_crc32_vpclmulqdq(crc_fold_crc32_vpclmulqdq(0, start.baseAddress, start.count),
+                                                              rest.baseAddress, rest.count)
+                    #expect(continued == expected, "length \(length), shift \(shift), continued")
+                }
+            }
+        }
+        let big = Self.bytes(5 << 20 | 77)
+        #expect(big.withUnsafeBytes { crc_fold_crc32_vpclmulqdq(0, $0.baseAddress, $0.count) } == Self.zlibCRC(big))
     }
 
     @Test func combineJoinsTwoPieces() {

@@ -202,7 +202,6 @@ final class EngineWeights: @unchecked Sendable {
         var toPack: [Int] = []
         let usePacked: [Bool] = indices.map { index in
             uses[index] += 1
-            let matrix = matrices[index]
             if !packed[index] && (rows >= Self.packRows || uses[index] >= 2) {
                 packed[index] = true
                 toPack.append(index)
