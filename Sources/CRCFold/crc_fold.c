@@ -11,7 +11,7 @@
 // and takes single 64-byte blocks, and with distance 128 reduces the register to one 128-bit
 // value v. The CRC of v as 16 message bytes from the zero state is then the CRC of everything
 // taken; the last bytes (fewer than 64) go through libdeflate.
-#include "crc_fold.h"
+#include "CRCFold.h"
 
 #include <libdeflate.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-#ifndef CRC_FOLD_H
-#define CRC_FOLD_H
+#ifndef CRCFOLD_H
+#define CRCFOLD_H
 
 #include <stddef.h>
 #include <stdint.h>
