@@ -13,18 +13,17 @@ import NpyIO
 /// ``withUnsafeBufferPointer(_:)``, which never copies; ``values`` hands out a `[Float]`, which copies
 /// unless the tensor is exactly one whole array, and writing through it makes the tensor own a copy.
 public struct Tensor: Sendable {
-    /// Where the elements live.
-    private enum Storage: Sendable {
-        /// A Swift array, of which the tensor is a window.
-        case floats([Float])
-        /// An array whose bytes are little-endian float32 in C order at a 4-byte aligned address
-        /// (`NpyArray.isFloat32InPlace`), read in place.
-        case inPlace(NpyArray)
-    }
-
     /// Extents, outermost first. `[]` is a scalar.
     public var shape: [Int]
-    private var storage: Storage
+    /// The array whose bytes are the elements, read in place (little-endian float32 in C order at a
+    /// 4-byte aligned address, `NpyArray.isFloat32InPlace`); nil when `floats` holds them.
+    ///
+    /// Two stored properties rather than an enum with two payloads: such an enum keeps its case in
+    /// the spare bits of the references it holds, which hides them from LeakSanitizer's pointer
+    /// scan (it reported a model's in-place weights as leaked).
+    private var inPlace: NpyArray?
+    /// The Swift array the tensor is a window of, when `inPlace` is nil (empty otherwise).
+    private var floats: [Float]
     /// Index in the storage of the tensor's element 0.
     private var first: Int
     /// The number of elements (product of `shape`).
@@ -37,7 +36,8 @@ public struct Tensor: Sendable {
             values.count == elementCount(shape),
             "Tensor: \(values.count) values do not fill shape \(shapeText(shape))")
         self.shape = shape
-        self.storage = .floats(values)
+        self.inPlace = nil
+        self.floats = values
         self.first = 0
         self.count = values.count
     }
@@ -64,31 +64,28 @@ public struct Tensor: Sendable {
         first = 0
         count = array.count
         if array.isFloat32InPlace {
-            storage = .inPlace(array)
+            inPlace = array
+            floats = []
         } else {
-            storage = .floats(try array.float32Elements())
+            inPlace = nil
+            floats = try array.float32Elements()
         }
     }
 
     /// True when the elements are read in place from an `NpyArray` (such as a memory-mapped archive
     /// member) rather than held in a Swift array.
-    public var isReadInPlace: Bool {
-        if case .inPlace = storage { return true }
-        return false
-    }
+    public var isReadInPlace: Bool { inPlace != nil }
 
     /// Calls `body` with the elements in row-major order; no copy. The buffer is valid only inside
     /// `body` and must not escape it.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        switch storage {
-        case .floats(let floats):
-            return try floats.withUnsafeBufferPointer { all in
+        if let inPlace {
+            return try inPlace.withFloat32InPlace { all in
                 try body(UnsafeBufferPointer(rebasing: all[first..<(first + count)]))
             }
-        case .inPlace(let array):
-            return try array.withFloat32InPlace { all in
-                try body(UnsafeBufferPointer(rebasing: all[first..<(first + count)]))
-            }
+        }
+        return try floats.withUnsafeBufferPointer { all in
+            try body(UnsafeBufferPointer(rebasing: all[first..<(first + count)]))
         }
     }
 
@@ -101,30 +98,32 @@ public struct Tensor: Sendable {
     /// and never touch the `NpyArray` or another tensor sharing the storage.
     public var values: [Float] {
         get {
-            if case .floats(let floats) = storage, first == 0, floats.count == count {
+            if inPlace == nil, first == 0, floats.count == count {
                 return floats
             }
             return withUnsafeBufferPointer { Array($0) }
         }
         set {
-            storage = .floats(newValue)
+            inPlace = nil
+            floats = newValue
             first = 0
             count = newValue.count
         }
         _modify {
-            var floats: [Float]
-            if case .floats(let whole) = storage, first == 0, whole.count == count {
-                floats = whole
-                storage = .floats([])  // drop the second reference, so the array is unique
+            var owned: [Float]
+            if inPlace == nil, first == 0, floats.count == count {
+                owned = floats
+                floats = []  // drop the second reference, so the array is unique
             } else {
-                floats = withUnsafeBufferPointer { Array($0) }
+                owned = withUnsafeBufferPointer { Array($0) }
             }
             defer {
-                storage = .floats(floats)
+                inPlace = nil
+                floats = owned
                 first = 0
-                count = floats.count
+                count = owned.count
             }
-            yield &floats
+            yield &owned
         }
     }
 
