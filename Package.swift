@@ -24,8 +24,8 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["libz-dev"])]
         ),
-        // libdeflate from Debian's libdeflate-dev: its CRC-32 (PCLMULQDQ, > 10 GB/s on one core, about
-        // 2.5× zlib's), which checks every stored .npz member on load.
+        // libdeflate from Debian's libdeflate-dev: its CRC-32 (PCLMULQDQ, about 10 GB/s on one core,
+        // 2.5× zlib's) is CRCFold's fallback and handles its short buffers and tails.
         .systemLibrary(
             name: "CDeflate",
             path: "Sources/CDeflate",
