@@ -55,20 +55,20 @@ class Fusectl:
 
 
 def build_release(log=print) -> tuple[Optional[Path], str]:
-    """Runs `swift build -c release --product fusectl` at the repository root.
+    """Runs `swift build -c release --static-swift-stdlib --product fusectl` at the repository root.
 
     Returns (binary path, "") on success, else (None, why).
     """
     swift = shutil.which("swift")
     if swift is None:
         return None, "swift is not on PATH"
-    log("bench: swift build -c release --product fusectl (incremental)")
+    log("bench: swift build -c release --static-swift-stdlib --product fusectl (incremental)")
     done = subprocess.run(
-        [swift, "build", "-c", "release", "--product", "fusectl"], cwd=ROOT, capture_output=True, text=True
+        [swift, "build", "-c", "release", "--static-swift-stdlib", "--product", "fusectl"], cwd=ROOT, capture_output=True, text=True
     )
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        return None, f"`swift build -c release --product fusectl` failed (exit {done.returncode}):\n{tail}"
+        return None, f"`swift build -c release --static-swift-stdlib --product fusectl` failed (exit {done.returncode}):\n{tail}"
     where = subprocess.run(
         [swift, "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True
     )

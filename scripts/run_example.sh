@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-swift build -c release --product fusectl
+swift build -c release --static-swift-stdlib --product fusectl
 bin=.build/release/fusectl
 out=examples/out
 mkdir -p "$out"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs what building fusectl needs on a fresh Debian machine (run as root): zlib's headers.
+# Installs what building fusectl needs on a fresh Debian machine (run as root): zlib's and libdeflate's
+# headers.
 # Swift itself and the Swift package mirrors come with the machine. Safe to run again.
 set -euo pipefail
 need=()
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(libz-dev)
+dpkg -s libdeflate-dev >/dev/null 2>&1 || need+=(libdeflate-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]}" >&2

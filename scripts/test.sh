@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-swift build -c release --product fusectl
+# --static-swift-stdlib: the Swift runtime and Foundation linked in, no dynamic binding at start-up
+# (about 4 ms of a one-step run; README "Performance").
+swift build -c release --static-swift-stdlib --product fusectl
 export FUSECTL_BIN="$PWD/.build/release/fusectl"
 swift test "$@"

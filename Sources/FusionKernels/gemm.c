@@ -1,5 +1,5 @@
-// fk_gemm and fk_gemm_unpacked: contract checks and dispatch (the kernels are
-// bodies/gemm_body.h and bodies/gemm_unpacked_body.h).
+// fk_gemm, fk_gemm_unpacked and fk_gemm_io: contract checks and dispatch (the kernels are
+// bodies/gemm_body.h, bodies/gemm_unpacked_body.h and bodies/gemm_io_body.h).
 #include "internal/fk_internal.h"
 
 void fk_gemm(const float *x, ptrdiff_t ldx, const float *packed, ptrdiff_t in, ptrdiff_t out,
@@ -57,4 +57,28 @@ void fk_gemm_unpacked(const float *x, ptrdiff_t ldx, const float *w, ptrdiff_t l
     const fk_gemm_args args = {x, ldx, w, ldw, in, out, bias, act, y, ldy,
                                row_begin, row_end, col_begin, col_end};
     FK_DISPATCH(fk_gemm_unpacked)(&args);
+}
+
+void fk_gemm_io(const float *x, ptrdiff_t ldx, const float *b, ptrdiff_t ldb, float scale, ptrdiff_t in,
+                ptrdiff_t out, const float *bias, fk_activation act, float *y, ptrdiff_t ldy,
+                ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t col_begin, ptrdiff_t col_end) {
+    if (in < 1 || out < 1)
+        fk_fail(__func__, "in = %td and out = %td must both be at least 1", in, out);
+    if (ldx < in || ldb < out || ldy < out)
+        fk_fail(__func__, "row strides ldx = %td (need >= in = %td), ldb = %td and ldy = %td (need >= out = %td)",
+                ldx, in, ldb, ldy, out);
+    if (row_begin < 0 || row_end < row_begin)
+        fk_fail(__func__, "row range [%td, %td) is not a range of non-negative indices", row_begin,
+                row_end);
+    if (col_begin < 0 || col_end < col_begin || col_end > out)
+        fk_fail(__func__, "column range [%td, %td) is not inside [0, out = %td)", col_begin, col_end,
+                out);
+    if ((unsigned)act > FK_ACT_GELU_TANH) fk_fail(__func__, "unknown activation %d", (int)act);
+    if (row_begin == row_end || col_begin == col_end) return;
+    if (x == NULL || b == NULL || y == NULL)
+        fk_fail(__func__, "x, b and y must not be NULL (x = %p, b = %p, y = %p)", (const void *)x,
+                (const void *)b, (void *)y);
+    const fk_gemm_io_args args = {x, ldx, b, ldb, scale, in, out, bias, act, y, ldy,
+                                  row_begin, row_end, col_begin, col_end};
+    FK_DISPATCH(fk_gemm_io)(&args);
 }

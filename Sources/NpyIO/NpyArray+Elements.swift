@@ -67,6 +67,18 @@ extension NpyArray {
         return try body(UnsafeBufferPointer(start: scratch, count: range.count))
     }
 
+    /// Calls `body` with all elements as float32 read in place from the stored bytes (no copy, no
+    /// check of the dtype per call). The pointer must not escape `body`.
+    ///
+    /// - Precondition: `isFloat32InPlace` (traps naming the origin otherwise).
+    public func withFloat32InPlace<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        precondition(isFloat32InPlace, "withFloat32InPlace: \(self) is not little-endian float32 in C order at a 4-byte aligned address")
+        return try region.withBytes { bytes in
+            guard let base = bytes.baseAddress, count > 0 else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+            return try body(UnsafeBufferPointer(start: base.bindMemory(to: Float.self, capacity: count), count: count))
+        }
+    }
+
     /// All elements in C order as float64 (exact for every real dtype except int64/uint64 beyond 2^53).
     ///
     /// - Throws: `NpyError` naming the origin for complex, unicode and bytes arrays.

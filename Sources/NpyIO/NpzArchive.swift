@@ -2,7 +2,8 @@
 ///
 /// Opening maps the file and reads only the zip directory; members are decoded on `array(named:)`:
 /// - stored members are zero-copy slices of the map (their data is usually unaligned; conversions
-///   handle that without undefined behaviour), CRC-32 checked on first access;
+///   handle that without undefined behaviour), CRC-32 checked on first access (on all cores for
+///   members of a MiB or more);
 /// - deflated members are inflated with zlib into a buffer of exactly the declared size; a stream
 ///   that would produce more is cut off with an error (zip bomb), and the CRC-32 is checked. Each
 ///   call inflates again, so keep the returned array rather than asking twice.
@@ -113,7 +114,7 @@ public final class NpzArchive: @unchecked Sendable {
     }
 
     private func checkCRC(of region: ByteRegion, entry: ZipEntry, context: ErrorContext) throws {
-        let crc = region.withBytes { Zlib.crc32($0) }
+        let crc = region.withBytes { CRC32.parallelChecksum($0) }
         guard crc == entry.crc32 else {
             throw context.error("CRC-32 mismatch: the central directory says 0x\(hex8(entry.crc32)), the data has 0x\(hex8(crc))")
         }

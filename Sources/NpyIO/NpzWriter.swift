@@ -7,12 +7,21 @@ public struct NpzWriter {
 
     /// How every member is written.
     public var compression: Compression
+    /// Stored members' array data starts at a file offset that is a multiple of this (1 to 32768
+    /// bytes): a readable `mmap` of the archive then holds each array at an address aligned to it,
+    /// so that float32 arrays can be read in place. 1 writes exactly the bytes of `np.savez`; larger
+    /// values pad the local headers with a zipalign extra field (id 0xD935), which zip readers,
+    /// numpy's included, skip. Deflated members are not aligned (they are inflated into a buffer).
+    public var alignment: Int
     private var members: [(name: String, array: NpyArray)] = []
     private var nameSet: Set<String> = []
 
     /// An empty archive; members are added with `add(_:_:)`.
-    public init(compression: Compression = .stored) {
+    /// - Precondition: `alignment` is in 1…32768 (traps otherwise).
+    public init(compression: Compression = .stored, alignment: Int = 1) {
+        precondition((1...32768).contains(alignment), "NpzWriter: alignment \(alignment) is not in 1...32768")
         self.compression = compression
+        self.alignment = alignment
     }
 
     /// Names added so far, in order.
@@ -54,11 +63,12 @@ public struct NpzWriter {
             let header = NpyFile.header(for: array)
             try header.withUnsafeBytes { headerBytes in
                 try array.withUnsafeRawBytes { dataBytes in
-                    let crc = Zlib.crc32(dataBytes, continuing: Zlib.crc32(headerBytes))
+                    let crc = CRC32.checksum(dataBytes, continuing: CRC32.checksum(headerBytes))
                     let size = headerBytes.count + dataBytes.count
                     switch compression {
                     case .stored:
-                        try zip.addMember(name: name + ".npy", method: 0, crc: crc, uncompressedSize: size, data: [headerBytes, dataBytes])
+                        try zip.addMember(name: name + ".npy", method: 0, crc: crc, uncompressedSize: size, data: [headerBytes, dataBytes],
+                                          align: alignment > 1 ? (alignment, headerBytes.count) : nil)
                     case .deflated:
                         let packed = Zlib.deflate([headerBytes, dataBytes])
                         try packed.withUnsafeBytes { packedBytes in

@@ -10,7 +10,9 @@ struct Init: ParsableCommand {
             The tensors follow the PyTorch reference's initialisation (Linear: kaiming-uniform, attention \
             input projection: xavier-uniform, biases as PyTorch sets them, LayerNorm: ones and zeros), drawn \
             from fusectl's own seeded generator: the same seed always gives the same file, though not the \
-            numbers PyTorch's generator would draw. The configuration is stored as the 'config' member.
+            numbers PyTorch's generator would draw. The configuration is stored as the 'config' member. \
+            Stored members start at 64-byte aligned offsets (zip extra-field padding that numpy ignores), so \
+            that 'fuse' reads float32 weights in place from the file's memory map instead of copying them.
 
             Example:
               echo '{"proj_dim": 256, "n_blocks": 2}' > small.json
@@ -37,7 +39,8 @@ struct Init: ParsableCommand {
         do {
             let configuration = try config.map { try FusionConfig.decode(json: try readText(path: $0), origin: $0) }
                 ?? FusionConfig.decode(json: "{}", origin: "defaults")
-            var writer = NpzWriter(compression: compressed ? .deflated : .stored)
+            // Stored members 64-byte aligned: `fuse` then reads float32 weights in place from the map.
+            var writer = NpzWriter(compression: compressed ? .deflated : .stored, alignment: 64)
             for (key, tensor) in WeightInitializer.stateDict(config: configuration, seed: seed) {
                 writer.add(key, try NpyArray(float32: tensor.values, shape: tensor.shape).converted(to: dtype.dtype))
             }

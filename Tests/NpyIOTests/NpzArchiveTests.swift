@@ -76,6 +76,24 @@ func archiveError(_ bytes: [UInt8], member: String) -> String? {
         #expect(inflatedMessage.hasPrefix("w.npz member 'weights': CRC-32 mismatch: the central directory says 0x12345678, the inflated data has 0x"), "\(inflatedMessage)")
     }
 
+    /// A member large enough to be checked on several threads: a flipped byte in its last piece is
+    /// caught, and the CRC the message reports is the one-pass CRC (zlib's) of the damaged data.
+    @Test func crcMismatchInALargeMemberCheckedInPieces() throws {
+        let count = 3 * CRC32.parallelThreshold / 4 + 1001
+        var writer = NpzWriter()
+        writer.add("big", NpyArray(float32: (0..<count).map { Float($0 % 977) }, shape: [count]))
+        var bytes = try writer.encode()
+        let local = findSignature(ZipDirectory.localSignature, in: bytes)
+        let dataStart = local + 30 + "big.npy".utf8.count
+        let memberSize = 128 + 4 * count
+        #expect(memberSize > CRC32.parallelThreshold * 2)
+        #expect(try NpzArchive(bytes: bytes, origin: "w.npz").array(named: "big").float32Elements()[count - 1] == Float((count - 1) % 977))
+        bytes[dataStart + memberSize - 3] ^= 0x01
+        let damaged = CRC32Tests.zlibCRC(Array(bytes[dataStart..<dataStart + memberSize]))
+        #expect(archiveError(bytes, member: "big")
+                == "w.npz member 'big': CRC-32 mismatch: the central directory says 0x\(hex8(crcOf(bytes, local))), the data has 0x\(hex8(damaged))")
+    }
+
     @Test func localHeaderMustAgreeWithTheCentralDirectory() throws {
         var bytes = try Self.sampleArchive(.stored)
         let local = findSignature(ZipDirectory.localSignature, in: bytes)
@@ -140,7 +158,7 @@ func archiveError(_ bytes: [UInt8], member: String) -> String? {
         let dataStart = local + 30 + 5
         bytes[dataStart] = UInt8(ascii: "#")
         // keep the CRC right so that the magic check is what fails
-        let crc = bytes[dataStart..<dataStart + 132].withUnsafeBytes { Zlib.crc32($0) }
+        let crc = bytes[dataStart..<dataStart + 132].withUnsafeBytes { CRC32.checksum($0) }
         putLE32(crc, into: &bytes, at: local + 14)
         putLE32(crc, into: &bytes, at: findSignature(ZipDirectory.centralSignature, in: bytes) + 16)
         #expect(archiveError(bytes, member: "a") == "w.npz member 'a' at byte 0: the member is not a .npy array: expected the magic \\x93NUMPY, found '#NUMPY'")

@@ -62,6 +62,87 @@ import TestSupport
         #expect(output == "f32 True\nf16 True\ni64 True\nmask True\nbe True\nconfig True\nempty True\n")
     }
 
+    /// File offset of each stored member's array data (after its version 1.0 .npy header), found by
+    /// walking the local headers as a streaming zip reader would.
+    static func dataOffsets(_ bytes: [UInt8]) -> [String: Int] {
+        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+        func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
+        var offsets: [String: Int] = [:]
+        var at = 0
+        while u32(at) == Int(ZipDirectory.localSignature) {
+            let nameLength = u16(at + 26), extraLength = u16(at + 28), size = u32(at + 18)
+            let name = String(decoding: bytes[(at + 30)..<(at + 30 + nameLength)], as: UTF8.self)
+            let start = at + 30 + nameLength + extraLength
+            offsets[name] = start + 10 + u16(start + 8)
+            at = start + size
+        }
+        return offsets
+    }
+
+    @Test(arguments: [1, 4, 64, 4096])
+    func alignedMembersStartAtMultiplesOfTheAlignment(alignment: Int) throws {
+        var writer = try Self.sampleWriter(.stored)
+        writer.alignment = alignment
+        let bytes = try writer.encode()
+        let archive = try NpzArchive(bytes: bytes, origin: "w.npz")
+        let offsets = Self.dataOffsets(bytes)
+        #expect(offsets.count == 7)
+        for (name, offset) in offsets {
+            #expect(offset % alignment == 0, "member \(name) at offset \(offset)")
+        }
+        let plain = try NpzArchive(bytes: try Self.sampleWriter(.stored).encode(), origin: "w.npz")
+        for name in archive.memberNames {
+            let stored = try archive.array(named: name), unaligned = try plain.array(named: name)
+            #expect(stored.bytes == unaligned.bytes && stored.shape == unaligned.shape && stored.dtype == unaligned.dtype
+                    && stored.isFortranOrder == unaligned.isFortranOrder, "member \(name)")
+        }
+        if alignment >= 4 {
+            #expect(try archive.array(named: "f32").isFloat32InPlace)  // the archive's copy is 64-byte aligned
+        }
+        if alignment == 1 {
+            #expect(bytes == (try Self.sampleWriter(.stored).encode()))  // exactly np.savez's layout
+        }
+    }
+
+    @Test(.enabled(if: PythonNumpy.isAvailable, "python3 with numpy is not available"))
+    func numpyLoadsAnAlignedArchive() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.path("w.npz")
+        var writer = try Self.sampleWriter(.stored)
+        writer.alignment = 64
+        try writer.write(to: path)
+        let output = try PythonNumpy.run(Self.numpyCheck, arguments: [path])
+        let plain = folder.path("plain.npz")
+        try Self.sampleWriter(.stored).write(to: plain)
+        #expect(output == (try PythonNumpy.run(Self.numpyCheck, arguments: [plain])))
+        // The padding is in the local headers only; every member's array data (after its version 1.0
+        // .npy header) starts at a multiple of 64 in the file.
+        let script = """
+        import sys, struct, zipfile
+        raw = open(sys.argv[1], 'rb').read()
+        z = zipfile.ZipFile(sys.argv[1])
+        assert z.testzip() is None
+        for i in z.infolist():
+            h = i.header_offset
+            name_length, extra_length = struct.unpack('<HH', raw[h + 26:h + 30])
+            start = h + 30 + name_length + extra_length
+            assert raw[start:start + 8] == b'\\x93NUMPY\\x01\\x00'
+            header_length, = struct.unpack('<H', raw[start + 8:start + 10])
+            print(i.filename, (start + 10 + header_length) % 64, len(i.extra), extra_length > 0)
+        """
+        #expect(try PythonNumpy.run(script, arguments: [path]) == """
+        f32.npy 0 0 True
+        f16.npy 0 0 True
+        i64.npy 0 0 True
+        mask.npy 0 0 True
+        be.npy 0 0 True
+        config.npy 0 0 True
+        empty.npy 0 0 True
+
+        """)
+    }
+
     @Test func readsBackEveryMember() throws {
         let bytes = try Self.sampleWriter(.stored).encode()
         let archive = try NpzArchive(bytes: bytes, origin: "w.npz")

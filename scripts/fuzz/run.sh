@@ -26,7 +26,8 @@ shift $(( $# < 2 ? $# : 2 ))
 out=.build/fuzz
 mkdir -p "$out/modules" "$out/lib"
 
-flags=(-sanitize=fuzzer,address -O -g -parse-as-library -I Sources/CZlib -I "$out/modules" -I "$out/modules/FusionKernels")
+flags=(-sanitize=fuzzer,address -O -g -parse-as-library -I Sources/CZlib -I "$out/modules" -I "$out/modules/FusionKernels"
+       -I "$out/modules/CRCFold")
 
 # build_c_library NAME: Sources/NAME's C files (snapshot) -> $out/lib/libNAME.a plus a module map over its
 # include/ folder (what SwiftPM generates for a C target); skipped when unchanged
@@ -69,19 +70,20 @@ build_library() {
 
 # build_target NAME: scripts/fuzz/targets/NAME.swift plus the shared files -> $out/NAME/fuzz
 build_target() {
-    local name=$1 libraries=(-lNpyIO) shared=(scripts/fuzz/targets/Exercise.swift)
+    local name=$1 libraries=(-lNpyIO -lCRCFold) shared=(scripts/fuzz/targets/Exercise.swift)
+    build_c_library CRCFold
     build_library NpyIO
     case $name in
-        weights) build_c_library FusionKernels; build_library Fusion; libraries=(-lFusion -lFusionKernels -lNpyIO -lm)
+        weights) build_c_library FusionKernels; build_library Fusion; libraries=(-lFusion -lFusionKernels -lNpyIO -lCRCFold -lm)
                  shared+=(scripts/fuzz/targets/FuzzModel.swift) ;;
         inputs) build_c_library FusionKernels; build_library Fusion; build_library FusionJobs
-                libraries=(-lFusionJobs -lFusion -lFusionKernels -lNpyIO -lm)
+                libraries=(-lFusionJobs -lFusion -lFusionKernels -lNpyIO -lCRCFold -lm)
                 shared+=(scripts/fuzz/targets/FuzzModel.swift) ;;
     esac
     mkdir -p "$out/$name"
     rm -rf "$out/$name/src" && mkdir -p "$out/$name/src"
     cp "scripts/fuzz/targets/$name.swift" "${shared[@]}" "$out/$name/src/"
-    swiftc "${flags[@]}" -module-name "fuzz_$name" "$out/$name/src/"*.swift -L "$out/lib" "${libraries[@]}" -lz \
+    swiftc "${flags[@]}" -module-name "fuzz_$name" "$out/$name/src/"*.swift -L "$out/lib" "${libraries[@]}" -ldeflate -lz \
         -o "$out/$name/fuzz" 2> "$out/$name/build.log" || { cat "$out/$name/build.log"; exit 1; }
 }
 

@@ -9,11 +9,13 @@ struct WeightMatrix {
     /// First element of the matrix in that tensor, and its row stride.
     let firstElement: Int
     let stride: Int
-    /// false: an nn.Linear weight (outputs × inputs); true: an (inputs × outputs) matrix (the
-    /// absorbed key heads), which only the packed kernel can use.
+    /// false: an nn.Linear weight (outputs × inputs), read in place by `fk_gemm_unpacked`; true: an
+    /// (inputs × outputs) matrix (the absorbed key heads, plan B′'s Wvᵀ), read by `fk_gemm_io`.
     let transposed: Bool
-    /// A factor the packed copy is multiplied by (1/√dh for the key heads, 1 otherwise).
-    let packedScale: Float
+    /// A factor every element is multiplied by (one rounded float multiply) before use: 1/√dh for
+    /// the key heads, 1 otherwise. The packed copy stores the products; `fk_gemm_io` forms them on
+    /// the fly, with the same bits.
+    let scale: Float
     /// in (k) and out (o) of the GEMM `y = x·Wᵀ`.
     let inputs: Int
     let outputs: Int
@@ -33,7 +35,7 @@ struct BlockWeights {
     /// Wq (d × d) and bq, for `Q = Wq·x + bq`.
     let query: Int
     let queryBias: VectorSlot?
-    /// Per head h, `Wk_h/√dh` (rows h·dh..<(h+1)·dh of Wk, scaled when packed) as a (dh → d) map:
+    /// Per head h, `Wk_h/√dh` (rows h·dh..<(h+1)·dh of Wk, scaled on use or when packed) as a (dh → d) map:
     /// `r_h = (Wk_h/√dh)ᵀ·Q_h`, the attention scale folded into the weight.
     let keyHeads: [Int]
     /// Wvv (d × d) and bv: head h's output columns h·dh..<(h+1)·dh are `Wvv_h·z_h + bv_h`.
@@ -54,15 +56,17 @@ struct BlockWeights {
 
 /// Every weight of a ``FusionModel`` as the engine uses it: biases and LayerNorm vectors copied
 /// into one 64-byte aligned arena, and each matrix either read in place from the model's tensors
-/// (`fk_gemm_unpacked`, transposing 16 × 16 blocks in registers) or from a packed copy in the arena
-/// (`fk_gemm_pack_oi` panels for `fk_gemm`). Both give the same bits.
+/// (which are themselves usually read in place from the weights file's memory map) or from a
+/// packed copy in the arena (`fk_gemm_pack_oi`/`fk_gemm_pack_io` panels for `fk_gemm`). In place,
+/// an nn.Linear weight goes through `fk_gemm_unpacked` (transposing 16 × 16 blocks in registers)
+/// and a transposed matrix (the absorbed key heads, scaled by 1/√dh on the fly) through
+/// `fk_gemm_io`. All give the same bits.
 ///
 /// Packing is lazy: a matrix is packed the first time a GEMM with at least ``packRows`` rows needs
 /// it, or on its second use (packing costs about two unpacked one-row passes, and a packed one-row
-/// GEMM is about twice as fast). So a one-sample run reads each weight once and packs nothing,
-/// while batches and repeated calls pack once. The absorbed key heads are always packed (their
-/// transposed layout has no unpacked kernel); they are a twelfth of the default model.
-/// The arena's packed region is reserved up front but only touched as matrices are packed.
+/// GEMM is about twice as fast). So a one-sample run reads each weight once and packs only the
+/// vision projector (its GEMM has one row per image token), while batches and repeated calls pack
+/// once. The arena's packed region is reserved up front but only touched as matrices are packed.
 final class EngineWeights: @unchecked Sendable {
     /// Rows from which a GEMM packs its weight first.
     static let packRows = 8
@@ -107,7 +111,7 @@ final class EngineWeights: @unchecked Sendable {
             let inputs = weight.shape[1]
             let rows = rows ?? 0..<weight.shape[0]
             matrices.append(WeightMatrix(
-                tensor: tensor, firstElement: rows.lowerBound * inputs, stride: inputs, transposed: false, packedScale: 1,
+                tensor: tensor, firstElement: rows.lowerBound * inputs, stride: inputs, transposed: false, scale: 1,
                 inputs: inputs, outputs: rows.count, packedOffset: take(fk_gemm_packed_count(inputs, rows.count))))
             return matrices.count - 1
         }
@@ -122,7 +126,7 @@ final class EngineWeights: @unchecked Sendable {
         vision = matrix(source(model.visionProjection.weight))
         let img = config.imgLatentDim
         matrices.append(WeightMatrix(
-            tensor: matrices[vision].tensor, firstElement: 0, stride: img, transposed: true, packedScale: 1,
+            tensor: matrices[vision].tensor, firstElement: 0, stride: img, transposed: true, scale: 1,
             inputs: d, outputs: img, packedOffset: take(fk_gemm_packed_count(d, img))))
         visionTransposed = matrices.count - 1
         var blocks: [BlockWeights] = []
@@ -132,9 +136,10 @@ final class EngineWeights: @unchecked Sendable {
             let inBias = attention.inProjBias
             let keyHeads = (0..<heads).map { h -> Int in
                 // Rows d + h·dh ..< d + (h+1)·dh of in_proj_weight form Wk_h (dh × d): the (dh → d)
-                // map x ↦ x·Wk_h/√dh, packed with fk_gemm_pack_io (in = dh, out = d), then scaled.
+                // map x ↦ x·Wk_h/√dh: read by fk_gemm_io (in = dh, out = d, scaled on the fly) or packed
+                // with fk_gemm_pack_io, then scaled.
                 matrices.append(WeightMatrix(
-                    tensor: inProj, firstElement: (d + h * dh) * d, stride: d, transposed: true, packedScale: keyScale,
+                    tensor: inProj, firstElement: (d + h * dh) * d, stride: d, transposed: true, scale: keyScale,
                     inputs: dh, outputs: d, packedOffset: take(fk_gemm_packed_count(dh, d))))
                 return matrices.count - 1
             }
@@ -163,7 +168,7 @@ final class EngineWeights: @unchecked Sendable {
         arena = AlignedFloats(count: total)
         arena.withPointer { base in
             for (tensor, first, slot) in vectors {
-                tensor.values.withUnsafeBufferPointer { values in
+                tensor.withUnsafeBufferPointer { values in
                     (base + slot.offset).update(from: values.baseAddress! + first, count: slot.count)
                 }
             }
@@ -197,8 +202,7 @@ final class EngineWeights: @unchecked Sendable {
         var toPack: [Int] = []
         let usePacked: [Bool] = indices.map { index in
             uses[index] += 1
-            let matrix = matrices[index]
-            if !packed[index] && (matrix.transposed || rows >= Self.packRows || uses[index] >= 2) {
+            if !packed[index] && (rows >= Self.packRows || uses[index] >= 2) {
                 packed[index] = true
                 toPack.append(index)
             }
@@ -222,10 +226,10 @@ final class EngineWeights: @unchecked Sendable {
                     fk_gemm_pack_io_panels(
                         source, m.stride, m.inputs, m.outputs, arenaBase + m.packedOffset,
                         panels.lowerBound, panels.upperBound)
-                    if m.packedScale != 1 {
+                    if m.scale != 1 {
                         let first = arenaBase + m.packedOffset + panels.lowerBound * m.inputs * 16
                         for i in 0..<(panels.count * m.inputs * 16) {
-                            first[i] *= m.packedScale
+                            first[i] *= m.scale
                         }
                     }
                 } else {
@@ -249,9 +253,13 @@ final class EngineWeights: @unchecked Sendable {
         packing.seconds += prepared.seconds
         return zip(indices, prepared.usePacked).map { index, usePacked in
             let m = matrices[index]
-            return usePacked
-                ? .packed(arena + m.packedOffset)
-                : .unpacked(tensorBases[m.tensor] + m.firstElement, ldw: m.stride)
+            if usePacked {
+                return .packed(arena + m.packedOffset)
+            }
+            let source = tensorBases[m.tensor] + m.firstElement
+            return m.transposed
+                ? .unpackedTransposed(source, ldb: m.stride, scale: m.scale)
+                : .unpacked(source, ldw: m.stride)
         }
     }
 
@@ -271,7 +279,7 @@ final class EngineWeights: @unchecked Sendable {
             if index == tensors.count {
                 return try body(collected)
             }
-            return try tensors[index].values.withUnsafeBufferPointer { values in
+            return try tensors[index].withUnsafeBufferPointer { values in
                 try nest(index + 1, collected + [values.baseAddress!])
             }
         }

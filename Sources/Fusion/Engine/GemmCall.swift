@@ -1,12 +1,16 @@
 import FusionKernels
 
-/// The weight operand of a ``GemmCall``: a packed copy (`fk_gemm`) or an nn.Linear weight read in
-/// place (`fk_gemm_unpacked`); both give the same bits.
+/// The weight operand of a ``GemmCall``: a packed copy (`fk_gemm`), an nn.Linear weight read in
+/// place (`fk_gemm_unpacked`) or an (inputs × outputs) matrix read in place (`fk_gemm_io`); all
+/// give the same bits.
 enum GemmWeight {
     /// `fk_gemm_pack_oi` / `fk_gemm_pack_io` layout.
     case packed(UnsafePointer<Float>)
     /// (outputs × inputs) row-major with row stride `ldw`.
     case unpacked(UnsafePointer<Float>, ldw: Int)
+    /// (inputs × outputs) row-major with row stride `ldb`, each element multiplied by `scale`
+    /// (rounded once) before use, as the packed copy of such a matrix is.
+    case unpackedTransposed(UnsafePointer<Float>, ldb: Int, scale: Float)
 }
 
 /// One GEMM over a block of rows and columns: `y[r][o] = act(Σ_k x[r][k]·W[o][k] + bias[o])`
@@ -41,6 +45,10 @@ struct GemmCall {
         case .unpacked(let w, let ldw):
             fk_gemm_unpacked(
                 x, ldx, w, ldw, inputs, outputs, bias, activation, y, ldy,
+                rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound)
+        case .unpackedTransposed(let b, let ldb, let scale):
+            fk_gemm_io(
+                x, ldx, b, ldb, scale, inputs, outputs, bias, activation, y, ldy,
                 rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound)
         }
     }

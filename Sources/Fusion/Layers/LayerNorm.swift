@@ -24,8 +24,8 @@ public struct LayerNorm: Sendable, Equatable {
         precondition(x.count == weight.count, "LayerNorm: input length \(x.count), expected \(weight.count)")
         var y = [Float](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { input in
-            weight.values.withUnsafeBufferPointer { w in
-                bias.values.withUnsafeBufferPointer { b in
+            weight.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { b in
                     y.withUnsafeMutableBufferPointer { output in
                         layerNormalize(input, weight: w, bias: b, eps: eps, output: output)
                     }

@@ -32,9 +32,9 @@ public struct Linear: Sendable, Equatable {
         var y = [Float](repeating: 0, count: outFeatures)
         x.withUnsafeBufferPointer { input in
             y.withUnsafeMutableBufferPointer { output in
-                weight.values.withUnsafeBufferPointer { w in
+                weight.withUnsafeBufferPointer { w in
                     if let bias {
-                        bias.values.withUnsafeBufferPointer { b in
+                        bias.withUnsafeBufferPointer { b in
                             matrixVector(
                                 weight: w, rows: outFeatures, cols: inFeatures, input: input, bias: b,
                                 output: output)

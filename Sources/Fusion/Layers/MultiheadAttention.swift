@@ -42,11 +42,12 @@ public struct MultiheadAttention: Sendable, Equatable {
     /// dh = d/H.
     public var headDim: Int { embedDim / heads }
 
-    /// One third of the input projection as a `Linear`: part 0 = query, 1 = key, 2 = value.
+    /// One third of the input projection as a `Linear` sharing its storage (no copy): part 0 = query,
+    /// 1 = key, 2 = value.
     static func projection(_ part: Int, weight inProjWeight: Tensor, bias inProjBias: Tensor?, d: Int) -> Linear {
         let rows = (part * d)..<((part + 1) * d)
-        let weight = Tensor(shape: [d, d], values: Array(inProjWeight.values[(rows.lowerBound * d)..<(rows.upperBound * d)]))
-        let bias = inProjBias.map { Tensor(shape: [d], values: Array($0.values[rows])) }
+        let weight = inProjWeight.rows(rows)
+        let bias = inProjBias.map { $0.rows(rows) }
         return Linear(weight: weight, bias: bias)
     }
 

@@ -11,7 +11,10 @@ extension FusionModel {
     ///     tensor key must start with it. The configuration member may be `config` or `prefix + "config"`.
     ///   - configJSON: configuration JSON that replaces the `config` member (which may then be absent).
     ///   - configOrigin: names `configJSON` in error messages (e.g. the `--config` file's path).
-    /// - Returns: the model, every tensor converted once to float32 (members may be float16/32/64).
+    /// - Returns: the model. Little-endian float32 members at 4-byte aligned addresses (every member
+    ///   of an archive `fusectl init` writes) are read in place from the archive's memory map, which
+    ///   the model keeps alive; other members (float16/float64, big-endian, Fortran order, unaligned,
+    ///   as `np.savez` usually places them) are converted once to float32 (see `Tensor.init(_:)`).
     /// - Throws: ``FusionError/missingConfig(origin:)`` without any configuration; the configuration's
     ///   decoding errors (origin: the member's origin or `configOrigin`);
     ///   ``FusionError/unexpectedWeight(key:reason:)`` for a key without the prefix or a second,
@@ -64,7 +67,7 @@ extension FusionModel {
                 throw FusionError.unreadableWeight(
                     key: prefix + key, detail: "expected a float16, float32 or float64 array, found \(member.dtype)")
             }
-            tensors[key] = Tensor(shape: member.shape, values: try member.float32Elements())
+            tensors[key] = try Tensor(member)
         }
         return try FusionModel(config: config, tensors: tensors)
     }

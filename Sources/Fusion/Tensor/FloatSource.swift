@@ -38,14 +38,14 @@ extension FloatSource {
 }
 
 extension Tensor: FloatSource {
-    /// Calls `body` with `values[range]`; no copy.
+    /// Calls `body` with elements `range`; no copy.
     public func withElements<R>(
         in range: Range<Int>, _ body: (UnsafeBufferPointer<Float>) throws -> R
     ) throws -> R {
         precondition(
-            range.lowerBound >= 0 && range.upperBound <= values.count,
-            "Tensor.withElements: range \(range) outside 0..<\(values.count)")
-        return try values.withUnsafeBufferPointer { all in
+            range.lowerBound >= 0 && range.upperBound <= count,
+            "Tensor.withElements: range \(range) outside 0..<\(count)")
+        return try withUnsafeBufferPointer { all in
             try body(UnsafeBufferPointer(rebasing: all[range]))
         }
     }

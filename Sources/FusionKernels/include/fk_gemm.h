@@ -92,6 +92,26 @@ void fk_gemm_unpacked(const float *x, ptrdiff_t ldx,
                       ptrdiff_t row_begin, ptrdiff_t row_end,
                       ptrdiff_t col_begin, ptrdiff_t col_end);
 
+/// `fk_gemm` straight from an (in × out) row-major matrix B scaled by `scale`,
+/// without packing: Y = act(X·(scale·B) + bias), the same bits, element for
+/// element, as fk_gemm with packed = fk_gemm_pack_io(B) whose every element was
+/// then multiplied by `scale` (one rounded float multiply; none when scale is 1).
+///
+/// - `b`: element (k, o) at b[k·ldb + o], ldb ≥ out, any alignment; only columns
+///   [col_begin, col_end) are read.
+/// - every output element: acc = +0; for k = 0, 1, …, in−1:
+///   acc = fma(x[r][k], fl(scale·B[k][o]), acc); y[r][o] = act(acc + bias[o]).
+///
+/// Row k of B holds 16 consecutive outputs per vector load, so this layout needs
+/// no transpose: one row reads B once at memory speed. Other arguments, ranges,
+/// threading and traps as `fk_gemm`.
+void fk_gemm_io(const float *x, ptrdiff_t ldx,
+                const float *b, ptrdiff_t ldb, float scale, ptrdiff_t in, ptrdiff_t out,
+                const float *bias, fk_activation act,
+                float *y, ptrdiff_t ldy,
+                ptrdiff_t row_begin, ptrdiff_t row_end,
+                ptrdiff_t col_begin, ptrdiff_t col_end);
+
 #ifdef __cplusplus
 }
 #endif

@@ -52,9 +52,25 @@ typedef struct fk_gemm_args {
     ptrdiff_t row_begin, row_end, col_begin, col_end;
 } fk_gemm_args;
 
+/// The arguments of one `fk_gemm_io` call, already checked.
+typedef struct fk_gemm_io_args {
+    const float *x;
+    ptrdiff_t ldx;
+    const float *b;  // (in × out), element (k, o) at b[k·ldb + o]
+    ptrdiff_t ldb;
+    float scale;
+    ptrdiff_t in, out;
+    const float *bias;
+    fk_activation act;
+    float *y;
+    ptrdiff_t ldy;
+    ptrdiff_t row_begin, row_end, col_begin, col_end;
+} fk_gemm_io_args;
+
 /// Declares the implementations of one instruction-set variant `sfx`.
 #define FK_DECLARE_ISA(sfx)                                                            \
     void fk_gemm_##sfx(const fk_gemm_args *args);                                      \
+    void fk_gemm_io_##sfx(const fk_gemm_io_args *args);                                \
     void fk_gemm_unpacked_##sfx(const fk_gemm_args *args);                             \
     void fk_pack_oi_panels_##sfx(const float *w, ptrdiff_t ldw, ptrdiff_t out,         \
                                  ptrdiff_t in, float *packed, ptrdiff_t p_begin,       \

@@ -144,3 +144,5 @@ FK_V16_INLINE void v16_transpose16(v16 r[16]) {
 #define FK_WSUM_NV 2
 #define FK_UNPACKED_ROWS 2   // rows per unpacked-GEMM pass
 #define FK_UNPACKED_PANELS 2 // 16-column panels per unpacked-GEMM pass
+#define FK_IO_ROWS 2         // rows per fk_gemm_io pass
+#define FK_IO_PANELS 2       // 16-column panels per fk_gemm_io pass

@@ -105,3 +105,5 @@ FK_V16_INLINE void v16_transpose16(v16 r[16]) {
 #define FK_WSUM_NV 3      // 16-column vectors per weighted-sum tile
 #define FK_UNPACKED_ROWS 4   // rows per unpacked-GEMM pass
 #define FK_UNPACKED_PANELS 1 // 16-column panels per unpacked-GEMM pass
+#define FK_IO_ROWS 4         // rows per fk_gemm_io pass
+#define FK_IO_PANELS 4       // 16-column panels per fk_gemm_io pass

@@ -8,6 +8,7 @@
 #include "../internal/v16_math.h"
 #include "../bodies/gemm_body.h"
 #include "../bodies/gemm_unpacked_body.h"
+#include "../bodies/gemm_io_body.h"
 #include "../bodies/attention_body.h"
 #include "../bodies/layer_norm_body.h"
 #include "../bodies/activation_body.h"

@@ -11,7 +11,7 @@ enum ElementKernels {
 
     /// Runs `body` over `0..<count` split into contiguous ranges, in parallel when large.
     static func forEachChunk(count: Int, _ body: (Range<Int>) -> Void) {
-        let cores = max(1, Int(sysconfCores()))
+        let cores = onlineCores
         guard count >= 2 * parallelGrain, cores > 1 else {
             body(0..<count)
             return
@@ -184,13 +184,14 @@ enum ElementKernels {
         }
     }
 
-    private static func sysconfCores() -> Int {
+    /// Online processors (at least 1), read once.
+    static let onlineCores: Int = {
         #if canImport(Glibc)
-        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #else
-        return Int(sysconf(_SC_NPROCESSORS_ONLN))
+        return max(1, Int(sysconf(_SC_NPROCESSORS_ONLN)))
         #endif
-    }
+    }()
 }
 
 #if canImport(Glibc)

@@ -36,13 +36,31 @@ struct ZipWriter {
     private static func le64(_ value: Int) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: UInt64(value) >> ($0 * 8)) } }
     private static func clamp32(_ value: Int) -> UInt32 { value >= 0xFFFF_FFFF ? 0xFFFF_FFFF : UInt32(value) }
 
+    /// The extra-field id zipalign uses for alignment padding (Android's `ZipAlign`): the field holds
+    /// the alignment as a little-endian UInt16, then zero bytes. Readers skip unknown extra fields.
+    static let alignmentExtraID = 0xD935
+
     /// Adds one member whose (already compressed, for method 8) data is `data`.
-    mutating func addMember(name: String, method: UInt16, crc: UInt32, uncompressedSize: Int, data: [UnsafeRawBufferPointer]) throws {
+    ///
+    /// - Parameter align: when given, the local header gets an alignment extra field (only there; the
+    ///   central directory's entry has none, as with zipalign) sized so that byte `after` of the
+    ///   member's data lies at a file offset that is a multiple of `multiple` (1…32768).
+    mutating func addMember(name: String, method: UInt16, crc: UInt32, uncompressedSize: Int, data: [UnsafeRawBufferPointer],
+                            align: (multiple: Int, after: Int)? = nil) throws {
         let compressedSize = data.reduce(0) { $0 + $1.count }
         let nameBytes = Array(name.utf8)
         let needsZip64 = compressedSize >= 0xFFFF_FFFF || uncompressedSize >= 0xFFFF_FFFF
         let flags = nameBytes.allSatisfy { $0 < 0x80 } ? 0 : 0x0800
-        let extra = needsZip64 ? ZipWriter.le16(1) + ZipWriter.le16(16) + ZipWriter.le64(uncompressedSize) + ZipWriter.le64(compressedSize) : []
+        var extra = needsZip64 ? ZipWriter.le16(1) + ZipWriter.le16(16) + ZipWriter.le64(uncompressedSize) + ZipWriter.le64(compressedSize) : []
+        if let align {
+            precondition((1...32768).contains(align.multiple) && align.after >= 0,
+                         "ZipWriter: alignment \(align.multiple) after \(align.after) bytes")
+            let unpadded = offset + 30 + nameBytes.count + extra.count + align.after
+            var padding = (align.multiple - unpadded % align.multiple) % align.multiple
+            while padding < 6 { padding += align.multiple }  // the field's own 4-byte head and UInt16
+            extra += ZipWriter.le16(ZipWriter.alignmentExtraID) + ZipWriter.le16(padding - 4) + ZipWriter.le16(align.multiple)
+            extra += [UInt8](repeating: 0, count: padding - 6)
+        }
         var header = ZipWriter.le32(ZipDirectory.localSignature)
         header += ZipWriter.le16(needsZip64 ? 45 : 20) + ZipWriter.le16(flags) + ZipWriter.le16(Int(method))
         header += ZipWriter.le16(0) + ZipWriter.le16(0x21)  // 00:00, 1980-01-01

@@ -1,13 +1,7 @@
 import CZlib
 
-/// Thin wrappers over zlib: CRC-32, raw inflate bounded by a declared size, raw deflate.
+/// Thin wrappers over zlib: raw inflate bounded by a declared size, raw deflate (CRC-32 is ``CRC32``).
 enum Zlib {
-    /// CRC-32 (the zip polynomial) of `bytes`, continuing from `crc` (0 to start).
-    static func crc32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
-        return UInt32(truncatingIfNeeded: crc32_z(UInt(crc), base.assumingMemoryBound(to: Bytef.self), z_size_t(bytes.count)))
-    }
-
     /// Why an inflate stopped early or went too far.
     enum InflateProblem: Error, Equatable {
         /// The stream would produce more than the declared size (a bomb or a wrong size).
@@ -47,7 +41,7 @@ enum Zlib {
                 stream.avail_out = UInt32(outChunk)
                 status = CZlib.inflate(&stream, Z_NO_FLUSH)
                 let produced = outChunk - Int(stream.avail_out)
-                crc = crc32(UnsafeRawBufferPointer(start: output.baseAddress! + outOffset, count: produced), continuing: crc)
+                crc = CRC32.checksum(UnsafeRawBufferPointer(start: output.baseAddress! + outOffset, count: produced), continuing: crc)
                 outOffset += produced
             } else {
                 // The declared size is reached: probe whether the stream has one more byte.
