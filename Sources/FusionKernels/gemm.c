@@ -62,6 +62,10 @@ void fk_gemm_unpacked(const float *x, ptrdiff_t ldx, const float *w, ptrdiff_t l
 void fk_gemm_io(const float *x, ptrdiff_t ldx, const float *b, ptrdiff_t ldb, float scale, ptrdiff_t in,
                 ptrdiff_t out, const float *bias, fk_activation act, float *y, ptrdiff_t ldy,
                 ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t col_begin, ptrdiff_t col_end) {
+    FK_CHECK_ALIGNED(x);
+    FK_CHECK_ALIGNED(b);
+    FK_CHECK_ALIGNED(bias);
+    FK_CHECK_ALIGNED(y);
     if (in < 1 || out < 1)
         fk_fail(__func__, "in = %td and out = %td must both be at least 1", in, out);
     if (ldx < in || ldb < out || ldy < out)

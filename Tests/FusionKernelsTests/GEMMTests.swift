@@ -216,12 +216,12 @@ extension KernelsSuite {
             }
         }
 
-        @Test("fk_gemm_io gives the bits of fk_gemm on the scaled pack_io copy, misaligned or not",
+        @Test("fk_gemm_io gives the bits of fk_gemm on the scaled pack_io copy, at any float-aligned address",
               arguments: [(1, 96, 768, Float(1) / Float(96).squareRoot()), (3, 37, 23, 1), (9, 50, 20, 0.37),
                           (17, 129, 70, 1), (8, 16, 16, 3), (2, 12, 100, -0.5)])
         func ioEqualsScaledPacked(rows: Int, input: Int, output: Int, scale: Float) {
-            // B (input × output) with rows padded to a stride of output + 5, stored one float past
-            // a 4-byte boundary in a byte buffer when `misaligned`.
+            // B (input × output) with rows padded to a stride of output + 5, stored one float past the
+            // byte buffer's start (4-byte aligned, not 16-byte aligned) when `offset`.
             let ldb = output + 5
             let values = randomFloats(input * output, seed: UInt64(rows * 31 + output))
             var b = [Float](repeating: .nan, count: input * ldb)
@@ -233,12 +233,12 @@ extension KernelsSuite {
             if scale != 1 {
                 for i in packed.indices { packed[i] *= scale }
             }
-            let bytes = b.withUnsafeBytes { [UInt8](repeating: 0, count: 2) + Array($0) }
+            let bytes = b.withUnsafeBytes { [UInt8](repeating: 0, count: 4) + Array($0) }
             forEachLevel { level in
                 for (act, withBias) in [(FK_ACT_NONE, false), (FK_ACT_GELU, true)] {
                     var want = [Float](repeating: .nan, count: rows * output)
                     fk_gemm(x, input, packed, input, output, withBias ? bias : nil, act, &want, output, 0, rows, 0, output)
-                    for misaligned in [false, true] {
+                    for offset in [false, true] {
                         var y = [Float](repeating: .nan, count: rows * output)
                         // Uneven row and column ranges.
                         let cut = output / 3 + 1, half = rows / 2
@@ -247,14 +247,14 @@ extension KernelsSuite {
                                 fk_gemm_io(x, input, base, ldb, scale, input, output, withBias ? bias : nil, act,
                                            &y, output, r0, r1, c0, c1)
                             }
-                            if misaligned {
-                                bytes.withUnsafeBytes { run(UnsafePointer(bitPattern: Int(bitPattern: $0.baseAddress) + 2)!) }
+                            if offset {
+                                bytes.withUnsafeBytes { run(UnsafePointer(bitPattern: Int(bitPattern: $0.baseAddress) + 4)!) }
                             } else {
                                 b.withUnsafeBufferPointer { run($0.baseAddress!) }
                             }
                         }
                         let d = firstBitDifference(y, want)
-                        #expect(d == nil, "\(name(level)) \(rows)×\(input)→\(output) scale \(scale) misaligned \(misaligned): element \(d?.index ?? -1) is \(d?.a ?? 0), packed gives \(d?.b ?? 0)")
+                        #expect(d == nil, "\(name(level)) \(rows)×\(input)→\(output) scale \(scale) offset \(offset): element \(d?.index ?? -1) is \(d?.a ?? 0), packed gives \(d?.b ?? 0)")
                     }
                 }
             }

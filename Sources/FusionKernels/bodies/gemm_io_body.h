@@ -20,7 +20,7 @@ FK_V16_INLINE void FK_FN(io_pass)(const fk_gemm_io_args *g, ptrdiff_t p0, ptrdif
             if (scaled) w[q] = v16_mul(w[q], s);
         }
         for (int i = 0; i < nr; i++) {
-            const v16 a = v16_set1(fk_loadf(g->x + (r0 + i) * g->ldx + k));
+            const v16 a = v16_set1(g->x[(r0 + i) * g->ldx + k]);
             for (int q = 0; q < np; q++) acc[i][q] = v16_fma(a, w[q], acc[i][q]);
         }
     }

@@ -97,7 +97,7 @@ void fk_gemm_unpacked(const float *x, ptrdiff_t ldx,
 /// element, as fk_gemm with packed = fk_gemm_pack_io(B) whose every element was
 /// then multiplied by `scale` (one rounded float multiply; none when scale is 1).
 ///
-/// - `b`: element (k, o) at b[k·ldb + o], ldb ≥ out, any alignment; only columns
+/// - `b`: element (k, o) at b[k·ldb + o], ldb ≥ out; only columns
 ///   [col_begin, col_end) are read.
 /// - every output element: acc = +0; for k = 0, 1, …, in−1:
 ///   acc = fma(x[r][k], fl(scale·B[k][o]), acc); y[r][o] = act(acc + bias[o]).
