@@ -42,7 +42,7 @@ import Glibc
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
         let empty = w.folder.path("empty.npy")
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        try #require(FileManager.default.createFile(atPath: empty, contents: Data()))
         expectCleanFailure(try fuse(w, text: empty), "fusectl fuse: error: \(empty): truncated: expected a .npy file, found 0 bytes", workspace: w)
         expectCleanFailure(try fuse(w, weights: empty), "fusectl fuse: error: \(empty): empty file; expected a .npz archive", workspace: w)
         expectCleanFailure(try FaultProcess.run(["inspect", empty], folder: w.folder),

@@ -41,7 +41,7 @@ import Glibc
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
         // Root ignores permission bits, so the unwritable folder is a path below a regular file (ENOTDIR).
-        FileManager.default.createFile(atPath: w.folder.path("plain"), contents: Data("x".utf8))
+        try #require(FileManager.default.createFile(atPath: w.folder.path("plain"), contents: Data("x".utf8)))
         let out = w.folder.path("plain/out.npy")
         expectCleanFailure(try FaultProcess.run(fuseArguments(w, out: out), folder: w.folder),
                            "fusectl fuse: error: \(out): cannot create a temporary file in '\(w.folder.path("plain"))/': Not a directory",
