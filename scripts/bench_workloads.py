@@ -24,6 +24,8 @@ from typing import Optional
 import numpy as np
 
 GENERATOR_VERSION = 1
+# Weights members start at multiples of this many bytes (as `fusectl init` writes them).
+WEIGHTS_ALIGN = 64
 """Bumped whenever the files a workload spec produces change; forces regeneration."""
 
 WEIGHTS_SEED = 0
@@ -216,13 +218,16 @@ def ensure_workload(w: Workload, folder: Path, log=print) -> WorkloadFiles:
 
 
 def ensure_weights(cache: Path, log=print) -> Path:
-    """<cache>/weights.npz: the default config, reference init under seed WEIGHTS_SEED, float32.
+    """<cache>/weights.npz: the default config, reference init under seed WEIGHTS_SEED, float32,
+    members 64-byte aligned as `fusectl init` writes them (so fusectl reads them in place; an
+    np.savez layout costs it a copy of the unaligned members, see README "Performance").
 
-    Reused while <cache>/weights.json records the same seed and generator version.
+    Reused while <cache>/weights.json records the same seed, layout and generator version.
     """
     path = cache / "weights.npz"
     stamp = cache / "weights.json"
-    expected = {"generator_version": GENERATOR_VERSION, "seed": WEIGHTS_SEED, "config": "defaults"}
+    expected = {"generator_version": GENERATOR_VERSION, "seed": WEIGHTS_SEED, "config": "defaults",
+                "align": WEIGHTS_ALIGN}
     try:
         if path.is_file() and json.loads(stamp.read_text()) == expected:
             return path
@@ -233,6 +238,6 @@ def ensure_weights(cache: Path, log=print) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
     log(f"bench: writing reference weights (seed {WEIGHTS_SEED}) to {path}")
-    save_weights_npz(init_model(FusionConfig(), WEIGHTS_SEED), path)
+    save_weights_npz(init_model(FusionConfig(), WEIGHTS_SEED), path, align=WEIGHTS_ALIGN)
     stamp.write_text(json.dumps(expected) + "\n")
     return path

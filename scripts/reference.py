@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import struct
 import zipfile
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -464,14 +465,30 @@ def init_model(cfg: FusionConfig, seed: int) -> FusionModel:
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def write_npz(path: Union[str, Path], members: dict[str, np.ndarray], compressed: bool = False) -> None:
+ALIGN_EXTRA_ID = 0xD935  # the extra-field id zipalign uses for padding (fusectl init uses it too)
+
+
+def write_npz(path: Union[str, Path], members: dict[str, np.ndarray], compressed: bool = False,
+              align: int = 0) -> None:
     """Writes an .npz like numpy.savez(_compressed) — member 'k' stored as 'k.npy', zip64
-    local headers — but with a fixed timestamp so that the bytes are reproducible."""
+    local headers — but with a fixed timestamp so that the bytes are reproducible.
+
+    align > 0 (stored members only): pads each member's local header with a zipalign-style
+    extra field so that its .npy bytes, and so its array data (numpy pads the .npy header to a
+    multiple of 64), start at a multiple of `align` (a divisor of 64) in the file, as `fusectl
+    init` writes them; fusectl then reads float32 members in place instead of copying them.
+    numpy reads either layout."""
+    if align and (compressed or 64 % align):
+        raise ValueError(f"write_npz: align={align} needs stored members and must divide 64")
     compression = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
     with zipfile.ZipFile(path, "w", compression=compression, allowZip64=True) as zf:
         for name, array in members.items():
             info = zipfile.ZipInfo(name + ".npy", date_time=ZIP_EPOCH)
             info.compress_type = compression
+            if align:
+                # local header: 30 bytes, the name, our extra field, then the zip64 field (20 bytes)
+                fixed = zf.fp.tell() + 30 + len(info.filename.encode("utf-8")) + 4 + 20
+                info.extra = struct.pack("<HH", ALIGN_EXTRA_ID, -fixed % align) + bytes(-fixed % align)
             with zf.open(info, "w", force_zip64=True) as f:
                 np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
 
@@ -490,12 +507,14 @@ def save_weights_npz(
     compressed: bool = False,
     config_key: str = "config",
     config_json: Optional[str] = None,
+    align: int = 0,
 ) -> None:
     """Writes model.state_dict() as an .npz, each key prefixed by `prefix`, each tensor
     converted to `dtype` (float16/32/64), plus the config member under `config_key`
     (unprefixed by default, as SPEC says) when include_config. The member holds
     `config_json` if given (e.g. a config listing only some keys), else
-    model.config.to_json(). compressed=True deflates like numpy.savez_compressed."""
+    model.config.to_json(). compressed=True deflates like numpy.savez_compressed; `align` as in
+    write_npz (64: fusectl reads the float32 members in place, as from `fusectl init`)."""
     if np.dtype(dtype) not in [np.dtype(d) for d in WEIGHT_DTYPES]:
         raise ValueError(f"save_weights_npz: dtype must be float16, float32 or float64, found {np.dtype(dtype)}")
     members: dict[str, np.ndarray] = {}
@@ -505,7 +524,7 @@ def save_weights_npz(
         if config_key in members:
             raise ValueError(f"save_weights_npz: config key {config_key!r} collides with a tensor")
         members[config_key] = np.array(config_json) if config_json is not None else config_member(model.config)
-    write_npz(path, members, compressed=compressed)
+    write_npz(path, members, compressed=compressed, align=align)
 
 
 def read_config_member(array: np.ndarray, where: str) -> FusionConfig:

@@ -200,6 +200,29 @@ class WorkloadTests(unittest.TestCase):
             self.assertFalse(np.array_equal(np.load(files.images), images))
 
 
+class AlignedWeightsTests(unittest.TestCase):
+    def test_members_start_on_the_boundary_and_numpy_reads_them(self):
+        import struct
+        import zipfile
+
+        from reference import write_npz
+
+        members = {f"w{i}": np.arange((3 + i) * 5, dtype=np.float32).reshape(3 + i, 5) for i in range(9)}
+        members["config"] = np.array('{"proj_dim": 8}')
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "w.npz"
+            write_npz(path, members, align=64)
+            raw = path.read_bytes()
+            for info in zipfile.ZipFile(path).infolist():
+                name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26:info.header_offset + 30])
+                start = info.header_offset + 30 + name_len + extra_len
+                header_len = struct.unpack("<H", raw[start + 8:start + 10])[0]
+                self.assertEqual((start % 64, (start + 10 + header_len) % 64), (0, 0), info.filename)
+            with np.load(path) as loaded:
+                for key, value in members.items():
+                    np.testing.assert_array_equal(loaded[key], value)
+
+
 class PeakTests(unittest.TestCase):
     def test_best_peak_keeps_the_best_fma_measurement(self):
         fma = lambda g: {"gflops": g, "method": f"fma {g}", "runs": {"native": [g]}}  # noqa: E731
