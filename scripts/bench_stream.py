@@ -103,6 +103,13 @@ def main() -> int:
             continue
         their = np.mean(picked) * 1e3
         print(f"| {low}..{hi} | {our:.3f} | {their:.2f} | {their / our:.1f}x |")
+    # Issue 7's target is stated for 256+ frames: every step from history length 256 on.
+    if args.frames > 256:
+        our = np.mean(ours[255:]) * 1e3
+        picked = [v for k, v in theirs.items() if k >= 255]
+        if picked:
+            their = np.mean(picked) * 1e3
+            print(f"| 256..{args.frames} (all) | {our:.3f} | {their:.2f} | {their / our:.1f}x |")
     return 0 if status == 0 and worst <= 1e-4 else 1
 
 
