@@ -2,26 +2,40 @@
 // bodies/gemm_body.h, bodies/gemm_unpacked_body.h and bodies/gemm_io_body.h).
 #include "internal/fk_internal.h"
 
+/// The checks every GEMM entry point makes before its strides: the four float pointers aligned
+/// (`weight` names the second one), both sizes at least 1. `function` names the entry point.
+static void check_gemm_operands(const char *function, const float *x, const char *weight, const float *w,
+                                const float *bias, const float *y, ptrdiff_t in, ptrdiff_t out) {
+    fk_check_aligned(function, "x", x);
+    fk_check_aligned(function, weight, w);
+    fk_check_aligned(function, "bias", bias);
+    fk_check_aligned(function, "y", y);
+    if (in < 1 || out < 1)
+        fk_fail(function, "in = %td and out = %td must both be at least 1", in, out);
+}
+
+/// The checks every GEMM entry point makes after its strides: row and column ranges, the activation.
+/// Returns whether there is anything to compute.
+static int check_gemm_ranges(const char *function, ptrdiff_t out, fk_activation act, ptrdiff_t row_begin,
+                             ptrdiff_t row_end, ptrdiff_t col_begin, ptrdiff_t col_end) {
+    if (row_begin < 0 || row_end < row_begin)
+        fk_fail(function, "row range [%td, %td) is not a range of non-negative indices", row_begin,
+                row_end);
+    if (col_begin < 0 || col_end < col_begin || col_end > out)
+        fk_fail(function, "column range [%td, %td) is not inside [0, out = %td)", col_begin, col_end,
+                out);
+    if ((unsigned)act > FK_ACT_GELU_TANH) fk_fail(function, "unknown activation %d", (int)act);
+    return row_begin != row_end && col_begin != col_end;
+}
+
 void fk_gemm(const float *x, ptrdiff_t ldx, const float *packed, ptrdiff_t in, ptrdiff_t out,
              const float *bias, fk_activation act, float *y, ptrdiff_t ldy,
              ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t col_begin, ptrdiff_t col_end) {
-    FK_CHECK_ALIGNED(x);
-    FK_CHECK_ALIGNED(packed);
-    FK_CHECK_ALIGNED(bias);
-    FK_CHECK_ALIGNED(y);
-    if (in < 1 || out < 1)
-        fk_fail(__func__, "in = %td and out = %td must both be at least 1", in, out);
+    check_gemm_operands(__func__, x, "packed", packed, bias, y, in, out);
     if (ldx < in || ldy < out)
         fk_fail(__func__, "row strides ldx = %td (need >= in = %td) and ldy = %td (need >= out = %td)",
                 ldx, in, ldy, out);
-    if (row_begin < 0 || row_end < row_begin)
-        fk_fail(__func__, "row range [%td, %td) is not a range of non-negative indices", row_begin,
-                row_end);
-    if (col_begin < 0 || col_end < col_begin || col_end > out)
-        fk_fail(__func__, "column range [%td, %td) is not inside [0, out = %td)", col_begin, col_end,
-                out);
-    if ((unsigned)act > FK_ACT_GELU_TANH) fk_fail(__func__, "unknown activation %d", (int)act);
-    if (row_begin == row_end || col_begin == col_end) return;
+    if (!check_gemm_ranges(__func__, out, act, row_begin, row_end, col_begin, col_end)) return;
     if (x == NULL || packed == NULL || y == NULL)
         fk_fail(__func__, "x, packed and y must not be NULL (x = %p, packed = %p, y = %p)",
                 (const void *)x, (const void *)packed, (void *)y);
@@ -34,23 +48,11 @@ void fk_gemm_unpacked(const float *x, ptrdiff_t ldx, const float *w, ptrdiff_t l
                       ptrdiff_t out, const float *bias, fk_activation act, float *y, ptrdiff_t ldy,
                       ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t col_begin,
                       ptrdiff_t col_end) {
-    FK_CHECK_ALIGNED(x);
-    FK_CHECK_ALIGNED(w);
-    FK_CHECK_ALIGNED(bias);
-    FK_CHECK_ALIGNED(y);
-    if (in < 1 || out < 1)
-        fk_fail(__func__, "in = %td and out = %td must both be at least 1", in, out);
+    check_gemm_operands(__func__, x, "w", w, bias, y, in, out);
     if (ldx < in || ldw < in || ldy < out)
         fk_fail(__func__, "row strides ldx = %td, ldw = %td (need >= in = %td) and ldy = %td (need >= out = %td)",
                 ldx, ldw, in, ldy, out);
-    if (row_begin < 0 || row_end < row_begin)
-        fk_fail(__func__, "row range [%td, %td) is not a range of non-negative indices", row_begin,
-                row_end);
-    if (col_begin < 0 || col_end < col_begin || col_end > out)
-        fk_fail(__func__, "column range [%td, %td) is not inside [0, out = %td)", col_begin, col_end,
-                out);
-    if ((unsigned)act > FK_ACT_GELU_TANH) fk_fail(__func__, "unknown activation %d", (int)act);
-    if (row_begin == row_end || col_begin == col_end) return;
+    if (!check_gemm_ranges(__func__, out, act, row_begin, row_end, col_begin, col_end)) return;
     if (x == NULL || w == NULL || y == NULL)
         fk_fail(__func__, "x, w and y must not be NULL (x = %p, w = %p, y = %p)", (const void *)x,
                 (const void *)w, (void *)y);
@@ -62,23 +64,11 @@ void fk_gemm_unpacked(const float *x, ptrdiff_t ldx, const float *w, ptrdiff_t l
 void fk_gemm_io(const float *x, ptrdiff_t ldx, const float *b, ptrdiff_t ldb, float scale, ptrdiff_t in,
                 ptrdiff_t out, const float *bias, fk_activation act, float *y, ptrdiff_t ldy,
                 ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t col_begin, ptrdiff_t col_end) {
-    FK_CHECK_ALIGNED(x);
-    FK_CHECK_ALIGNED(b);
-    FK_CHECK_ALIGNED(bias);
-    FK_CHECK_ALIGNED(y);
-    if (in < 1 || out < 1)
-        fk_fail(__func__, "in = %td and out = %td must both be at least 1", in, out);
+    check_gemm_operands(__func__, x, "b", b, bias, y, in, out);
     if (ldx < in || ldb < out || ldy < out)
         fk_fail(__func__, "row strides ldx = %td (need >= in = %td), ldb = %td and ldy = %td (need >= out = %td)",
                 ldx, in, ldb, ldy, out);
-    if (row_begin < 0 || row_end < row_begin)
-        fk_fail(__func__, "row range [%td, %td) is not a range of non-negative indices", row_begin,
-                row_end);
-    if (col_begin < 0 || col_end < col_begin || col_end > out)
-        fk_fail(__func__, "column range [%td, %td) is not inside [0, out = %td)", col_begin, col_end,
-                out);
-    if ((unsigned)act > FK_ACT_GELU_TANH) fk_fail(__func__, "unknown activation %d", (int)act);
-    if (row_begin == row_end || col_begin == col_end) return;
+    if (!check_gemm_ranges(__func__, out, act, row_begin, row_end, col_begin, col_end)) return;
     if (x == NULL || b == NULL || y == NULL)
         fk_fail(__func__, "x, b and y must not be NULL (x = %p, b = %p, y = %p)", (const void *)x,
                 (const void *)b, (void *)y);
