@@ -62,22 +62,20 @@ struct BlockWeights {
 /// and a transposed matrix (the absorbed key heads, scaled by 1/√dh on the fly) through
 /// `fk_gemm_io`. All give the same bits.
 ///
-/// Packing is lazy: a matrix is packed the first time a GEMM with at least ``tokenPackRows`` (the
-/// vision projector, whose GEMM has a row per image token) or ``queryPackRows`` (every other
-/// matrix: a row per query) rows needs it, or on its second use. Packing reads the weight, writes
-/// the copy and faults its pages in (≈ 45 ms for the default model's 115 MB on the 2-core Zen 4
-/// machine), while the in-place kernels pay register transposes on every row tile: measured there,
-/// a batch's query side is faster in place up to a few hundred queries (W5, 64 queries: forward
-/// 183–226 ms in place against 210–342 ms packing; W3, 4 queries: 280–304 against 324–332) and
-/// faster packed from about a thousand (W4, 1024 per-step queries: 430–501 packed against 628–648).
-/// So a one-sample run reads each weight once and packs only the vision projector, small batches
-/// read the query side in place, and large batches and repeated calls pack once. The arena's packed
-/// region is reserved up front but only touched as matrices are packed. All choices give the same bits.
+/// Packing is lazy: a matrix is packed the first time a GEMM with at least ``packRows`` rows needs
+/// it, or on its second use. Packing reads the weight, writes the copy and faults its pages in
+/// (≈ 45 ms for the default model's 115 MB on the 2-core Zen 4 machine, whose VM populates fresh
+/// pages at ≈ 2.5 GB/s), while the in-place kernels pay register transposes on every row tile.
+/// Measured there, in place wins up to a few hundred rows (W5, 64 queries: forward 183–226 ms in
+/// place against 210–342 ms packing; W1's 64-token vision projection: whole run 0.93× in
+/// `farm-bench` pairs) and packing from about a thousand (W4, 1024 per-step queries: 430–501 ms
+/// packed against 628–648 ms). So one-sample runs and small batches read the weights once in place,
+/// and large batches, long histories and repeated calls (a stream's second step) pack once. The
+/// arena's packed region is reserved up front but only touched as matrices are packed. All choices
+/// give the same bits.
 final class EngineWeights: @unchecked Sendable {
-    /// Rows from which the vision projector's GEMM packs it first.
-    static let tokenPackRows = 8
-    /// Rows from which any other matrix's GEMM packs it first.
-    static let queryPackRows = 256
+    /// Rows from which a GEMM packs its weight first.
+    static let packRows = 256
 
     let config: FusionConfig
     /// The model's tensors the matrices are read from.
@@ -210,8 +208,7 @@ final class EngineWeights: @unchecked Sendable {
         var toPack: [Int] = []
         let usePacked: [Bool] = indices.map { index in
             uses[index] += 1
-            let packRows = index == vision ? Self.tokenPackRows : Self.queryPackRows
-            if !packed[index] && (rows >= packRows || uses[index] >= 2) {
+            if !packed[index] && (rows >= Self.packRows || uses[index] >= 2) {
                 packed[index] = true
                 toPack.append(index)
             }
