@@ -32,9 +32,11 @@ extension FusionEngine {
     ///   - text: the pooled text token, txt_latent_dim floats.
     ///   - x: `tokens` ≥ 1 rows of d floats (from ``projectTokens(_:count:into:)``).
     ///   - attention: also return the weights, (N, H, tokens) in C order.
+    ///   - fixedQuery: for a caller whose `text` never changes: q₀ and the first block's key vectors,
+    ///     computed on the first call and reused after (the same bits, three weight matrices fewer to read).
     /// - Returns: d floats, and the weights when asked for.
-    func fuseProjected(text: UnsafePointer<Float>, x: UnsafePointer<Float>, tokens: Int, attention: Bool)
-        -> (output: [Float], attention: [Float]?)
+    func fuseProjected(text: UnsafePointer<Float>, x: UnsafePointer<Float>, tokens: Int, attention: Bool,
+                       fixedQuery: FixedQueryCache? = nil) -> (output: [Float], attention: [Float]?)
     {
         precondition(tokens >= 1, "fuseProjected: a query needs at least one token, got \(tokens)")
         let config = model.config
@@ -59,7 +61,8 @@ extension FusionEngine {
                                 tokenAxis: tokens, stepsPerSample: 1)
                             QueryPass(
                                 pool: pool, weights: weights, arena: arena, tensorBases: tensorBases, packing: packing,
-                                scratch: scratchBase, layout: layout, x: x, chunk: chunk, groups: groups, sink: sink
+                                scratch: scratchBase, layout: layout, x: x, fixedQuery: fixedQuery, chunk: chunk,
+                                groups: groups, sink: sink
                             ).run()
                         }
                     }

@@ -45,6 +45,10 @@ struct QueryPass {
     /// Plan B′ only: per sample of the chunk, its first image token (row stride img_latent_dim);
     /// attention then runs over the raw images and X is never formed. nil for plan A.
     var imageRows: [UnsafePointer<Float>]? = nil
+    /// A single-query pass whose text token never changes (a streaming session) keeps q₀ and the first
+    /// block's key vectors here, computed on the first call and copied on later ones: the same floats,
+    /// without reading Wt, Wq and Wk again. nil: everything is computed.
+    var fixedQuery: FixedQueryCache? = nil
     let chunk: SampleChunk
     /// Attention query groups (see ``SampleChunk/attentionGroups(chunkBudget:)``).
     let groups: [Range<Int>]
@@ -76,10 +80,15 @@ struct QueryPass {
         let queryCount = chunk.queries.count
         let q = buffer(layout.query)
         let initial = buffer(layout.normed)
-        pool.gemm(GemmCall(
-            x: buffer(layout.text), ldx: config.txtLatentDim, weight: matrix(weights.text, rows: chunk.samples.count),
-            inputs: config.txtLatentDim, outputs: d, bias: nil, y: initial, ldy: d,
-            rows: 0..<chunk.samples.count, columns: 0..<d))
+        if let fixedQuery, fixedQuery.isFilled {
+            fixedQuery.copyQuery(into: initial)
+        } else {
+            pool.gemm(GemmCall(
+                x: buffer(layout.text), ldx: config.txtLatentDim, weight: matrix(weights.text, rows: chunk.samples.count),
+                inputs: config.txtLatentDim, outputs: d, bias: nil, y: initial, ldy: d,
+                rows: 0..<chunk.samples.count, columns: 0..<d))
+            fixedQuery?.storeQuery(from: initial)
+        }
         for (index, query) in chunk.queries.enumerated() {
             (q + index * d).update(from: initial + query.sample * d, count: d)
         }
@@ -175,15 +184,21 @@ struct QueryPass {
         let headSums = buffer(layout.headSums)
         let headOutputs = buffer(layout.headOutputs)
 
-        pool.gemm(GemmCall(
-            x: input, ldx: d, weight: matrix(block.query, rows: rows), inputs: d, outputs: d,
-            bias: vector(block.queryBias), y: projectedQuery, ldy: d, rows: 0..<rows, columns: 0..<d))
-        let keyHeads = matrices(block.keyHeads, rows: rows)
-        pool.gemm((0..<heads).map { h in
-            GemmCall(
-                x: projectedQuery + h * dh, ldx: d, weight: keyHeads[h], inputs: dh, outputs: d,
-                bias: nil, y: keyVectors + h * d, ldy: heads * d, rows: 0..<rows, columns: 0..<d)
-        })
+        if index == 0, let fixedQuery, fixedQuery.isFilled {
+            // The first block's input is q₀ (or LN1(q₀)): its key vectors are the stored ones.
+            fixedQuery.copyKeyVectors(into: keyVectors)
+        } else {
+            pool.gemm(GemmCall(
+                x: input, ldx: d, weight: matrix(block.query, rows: rows), inputs: d, outputs: d,
+                bias: vector(block.queryBias), y: projectedQuery, ldy: d, rows: 0..<rows, columns: 0..<d))
+            let keyHeads = matrices(block.keyHeads, rows: rows)
+            pool.gemm((0..<heads).map { h in
+                GemmCall(
+                    x: projectedQuery + h * dh, ldx: d, weight: keyHeads[h], inputs: dh, outputs: d,
+                    bias: nil, y: keyVectors + h * d, ldy: heads * d, rows: 0..<rows, columns: 0..<d)
+            })
+            if index == 0 { fixedQuery?.storeKeyVectors(from: keyVectors) }
+        }
         if let imageRows {
             // Plan B′: u_h = Wvᵀ·r_h, attention over the raw image rows, then Wv·z_h (= a_h·X).
             let img = config.imgLatentDim
@@ -225,6 +240,40 @@ struct QueryPass {
         pool.run(tasks: ceilDiv(count, perTask)) { task, _ in
             body((task * perTask)..<min(count, (task + 1) * perTask))
         }
+    }
+}
+
+/// q₀ = Wt·text and the first block's key vectors r_h (H × d) of one fixed text token, for a pass with
+/// one query (see ``QueryPass/fixedQuery``). Filled by the first pass that uses it; both are stored
+/// together, so a filled cache always holds both.
+final class FixedQueryCache {
+    private var query: [Float]
+    private var keyVectors: [Float]
+    private var hasQuery = false
+    private(set) var isFilled = false
+
+    /// - Parameters: d (proj_dim) and H (n_heads) of the model.
+    init(d: Int, heads: Int) {
+        query = [Float](repeating: 0, count: d)
+        keyVectors = [Float](repeating: 0, count: heads * d)
+    }
+
+    func storeQuery(from source: UnsafePointer<Float>) {
+        query.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: source, count: $0.count) }
+        hasQuery = true
+    }
+
+    func storeKeyVectors(from source: UnsafePointer<Float>) {
+        keyVectors.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: source, count: $0.count) }
+        isFilled = hasQuery
+    }
+
+    func copyQuery(into target: UnsafeMutablePointer<Float>) {
+        query.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: $0.count) }
+    }
+
+    func copyKeyVectors(into target: UnsafeMutablePointer<Float>) {
+        keyVectors.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: $0.count) }
     }
 }
 

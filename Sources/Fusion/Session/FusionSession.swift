@@ -2,9 +2,11 @@
 ///
 /// `append(frame:)` projects only the new frame (X rows, kept) and runs one query over the kept X
 /// rows: a step costs one frame's projection plus attention over the kept tokens, never a
-/// re-projection of old frames. Its result is bit-identical to `FusionEngine.fuse` (plan A) in plain
-/// mode on the same frames, and so to per-step mode's row t: X rows are computed row by row and
-/// attention chunks are counted from the first kept token, exactly as there.
+/// re-projection of old frames. q₀ = Wt·text and the first block's key vectors depend only on the
+/// instruction, so they are computed on the first step and reused (the same floats). Its result is
+/// bit-identical to `FusionEngine.fuse` (plan A) in plain mode on the same frames, and so to
+/// per-step mode's row t: X rows are computed row by row and attention chunks are counted from the
+/// first kept token, exactly as there.
 /// With `maxFrames` only the most recent frames are kept, like an agent's context limit: the result
 /// is then plain fusion of the last `maxFrames` frames. `reset()` starts a new episode with the same
 /// instruction.
@@ -24,6 +26,8 @@ public final class FusionSession {
     private var tokensPerFrame: Int?
     /// Frames appended since the episode began (not only those kept).
     public private(set) var step = 0
+    /// q₀ and the first block's key vectors of this instruction, kept across steps and episodes.
+    private let fixedQuery: FixedQueryCache
 
     /// - Parameters:
     ///   - engine: the model's engine (share it with other work on the same model).
@@ -47,6 +51,7 @@ public final class FusionSession {
         let probe = try FusionInputs(text: batchText, images: Tensor(zeros: [1, 1, model.config.imgLatentDim]),
                                      textLengths: nil, textMask: batchMask, imageLengths: nil, model: model)
         pooledText = Array(batchText.values[probe.pooledTextRange(sample: 0)])
+        fixedQuery = FixedQueryCache(d: model.config.projDim, heads: model.config.nHeads)
     }
 
     /// A session on a fresh engine for `model` (weights are read in place; nothing to pack).
@@ -103,7 +108,8 @@ public final class FusionSession {
         let tokens = rows.count * p
         let result = rows.withKeptValues { x in
             pooledText.withUnsafeBufferPointer { text in
-                engine.fuseProjected(text: text.baseAddress!, x: x.baseAddress!, tokens: tokens, attention: attention)
+                engine.fuseProjected(text: text.baseAddress!, x: x.baseAddress!, tokens: tokens, attention: attention,
+                                     fixedQuery: fixedQuery)
             }
         }
         let maps = result.attention.map { Tensor(shape: [config.nBlocks, config.nHeads, tokens], values: $0) }
