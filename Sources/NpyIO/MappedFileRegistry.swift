@@ -22,32 +22,12 @@ import Darwin
 public enum MappedFileRegistry {
     private static let capacity = 256
     /// Per slot: first byte (0 = free), length, and the path as a C string.
-    private static let bases: UnsafeMutablePointer<UInt> = {
-        let slots = UnsafeMutablePointer<UInt>.allocate(capacity: capacity)
-        slots.initialize(repeating: 0, count: capacity)
-        return slots
-    }()
-    private static let lengths: UnsafeMutablePointer<UInt> = {
-        let slots = UnsafeMutablePointer<UInt>.allocate(capacity: capacity)
-        slots.initialize(repeating: 0, count: capacity)
-        return slots
-    }()
-    private static let paths: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
-        let slots = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
-        slots.initialize(repeating: nil, count: capacity)
-        return slots
-    }()
-    private static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
-        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        pthread_mutex_init(lock, nil)
-        return lock
-    }()
+    private static let bases = SignalSafeStorage.slots(capacity, initial: UInt(0))
+    private static let lengths = SignalSafeStorage.slots(capacity, initial: UInt(0))
+    private static let paths = SignalSafeStorage.slots(capacity, initial: UnsafeMutablePointer<CChar>?.none)
+    private static let lock = SignalSafeStorage.mutex()
     /// The SIGBUS disposition before ours, restored for faults outside our maps.
-    private static let previous: UnsafeMutablePointer<sigaction> = {
-        let previous = UnsafeMutablePointer<sigaction>.allocate(capacity: 1)
-        previous.initialize(to: sigaction())
-        return previous
-    }()
+    private static let previous = SignalSafeStorage.slots(1, initial: sigaction())
 
     /// Records the map of `length` bytes at `base` of the file `path`; returns its slot, or nil when
     /// every slot is taken.

@@ -13,16 +13,8 @@ import Darwin
 /// async-signal-safe; the slots are fixed C strings that are never freed while registered.
 public enum TemporaryFileRegistry {
     private static let capacity = 64
-    private static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
-        let slots = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
-        slots.initialize(repeating: nil, count: capacity)
-        return slots
-    }()
-    private static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
-        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        pthread_mutex_init(lock, nil)
-        return lock
-    }()
+    private static let slots = SignalSafeStorage.slots(capacity, initial: UnsafeMutablePointer<CChar>?.none)
+    private static let lock = SignalSafeStorage.mutex()
 
     /// Records `path`; returns its slot, or nil when every slot is taken (the file is then simply
     /// not cleaned up on a signal).
