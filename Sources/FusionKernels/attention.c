@@ -44,8 +44,7 @@ void fk_attn_weighted_sum(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, pt
                 ldp, heads, ldz, dim);
     if (j_begin < 0 || j_end < j_begin || j_end > dim)
         fk_fail(__func__, "column range [%td, %td) is not inside [0, dim = %td)", j_begin, j_end, dim);
-    FK_DISPATCH(fk_attn_weighted_sum)(img, ldi, t_begin, t_end, dim, p, ldp, heads, z, ldz,
-                                      j_begin, j_end);
+    FK_DISPATCH(fk_attn_weighted_sum)(img, ldi, t_begin, t_end, p, ldp, heads, z, ldz, j_begin, j_end);
 }
 
 void fk_attn_chunk(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, ptrdiff_t t_end,

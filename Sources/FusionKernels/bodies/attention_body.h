@@ -235,10 +235,9 @@ static void FK_FN(wsum_columns)(const float *img, ptrdiff_t ldi, ptrdiff_t t_beg
 }
 
 void FK_FN(fk_attn_weighted_sum)(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin,
-                                 ptrdiff_t t_end, ptrdiff_t dim, const float *p, ptrdiff_t ldp,
+                                 ptrdiff_t t_end, const float *p, ptrdiff_t ldp,
                                  ptrdiff_t heads, float *z, ptrdiff_t ldz, ptrdiff_t j_begin,
                                  ptrdiff_t j_end) {
-    (void)dim;
     FK_FN(wsum_columns)(img, ldi, t_begin, t_end, p, ldp, heads, z, ldz, j_begin, j_end, 0);
 }
 

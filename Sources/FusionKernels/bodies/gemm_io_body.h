@@ -47,12 +47,6 @@ static const FK_FN(io_pass_fn) FK_FN(io_passes)[1][2] = {{FK_FN(io_pass_1_1), FK
 FK_IO_PASS(1, 1) FK_IO_PASS(1, 2) FK_IO_PASS(2, 1) FK_IO_PASS(2, 2)
 static const FK_FN(io_pass_fn) FK_FN(io_passes)[2][2] = {
     {FK_FN(io_pass_1_1), FK_FN(io_pass_1_2)}, {FK_FN(io_pass_2_1), FK_FN(io_pass_2_2)}};
-#elif FK_IO_ROWS == 2 && FK_IO_PANELS == 4
-FK_IO_PASS(1, 1) FK_IO_PASS(1, 2) FK_IO_PASS(1, 3) FK_IO_PASS(1, 4)
-FK_IO_PASS(2, 1) FK_IO_PASS(2, 2) FK_IO_PASS(2, 3) FK_IO_PASS(2, 4)
-static const FK_FN(io_pass_fn) FK_FN(io_passes)[2][4] = {
-    {FK_FN(io_pass_1_1), FK_FN(io_pass_1_2), FK_FN(io_pass_1_3), FK_FN(io_pass_1_4)},
-    {FK_FN(io_pass_2_1), FK_FN(io_pass_2_2), FK_FN(io_pass_2_3), FK_FN(io_pass_2_4)}};
 #elif FK_IO_ROWS == 4 && FK_IO_PANELS == 4
 #define FK_IO_ROW(NR_) FK_IO_PASS(NR_, 1) FK_IO_PASS(NR_, 2) FK_IO_PASS(NR_, 3) FK_IO_PASS(NR_, 4)
 FK_IO_ROW(1) FK_IO_ROW(2) FK_IO_ROW(3) FK_IO_ROW(4)

@@ -97,16 +97,6 @@ FK_UNPACKED_PASS(1, 1) FK_UNPACKED_PASS(1, 2) FK_UNPACKED_PASS(2, 1) FK_UNPACKED
 static const FK_FN(unpacked_pass_fn) FK_FN(unpacked_passes)[2][2] = {
     {FK_FN(unpacked_pass_1_1), FK_FN(unpacked_pass_1_2)},
     {FK_FN(unpacked_pass_2_1), FK_FN(unpacked_pass_2_2)}};
-#elif FK_UNPACKED_ROWS == 4 && FK_UNPACKED_PANELS == 4
-#define FK_UNPACKED_ROW(NR_) \
-    FK_UNPACKED_PASS(NR_, 1) FK_UNPACKED_PASS(NR_, 2) FK_UNPACKED_PASS(NR_, 3) FK_UNPACKED_PASS(NR_, 4)
-FK_UNPACKED_ROW(1) FK_UNPACKED_ROW(2) FK_UNPACKED_ROW(3) FK_UNPACKED_ROW(4)
-#undef FK_UNPACKED_ROW
-#define FK_UNPACKED_FNS(NR_) {FK_FN(unpacked_pass_##NR_##_1), FK_FN(unpacked_pass_##NR_##_2), \
-                              FK_FN(unpacked_pass_##NR_##_3), FK_FN(unpacked_pass_##NR_##_4)}
-static const FK_FN(unpacked_pass_fn) FK_FN(unpacked_passes)[4][4] = {
-    FK_UNPACKED_FNS(1), FK_UNPACKED_FNS(2), FK_UNPACKED_FNS(3), FK_UNPACKED_FNS(4)};
-#undef FK_UNPACKED_FNS
 #else
 #error "unsupported FK_UNPACKED_ROWS × FK_UNPACKED_PANELS"
 #endif

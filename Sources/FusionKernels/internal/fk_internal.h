@@ -89,7 +89,7 @@ typedef struct fk_gemm_io_args {
                               ptrdiff_t t_end, ptrdiff_t dim, const float *u,          \
                               ptrdiff_t ldu, ptrdiff_t heads, float *s, ptrdiff_t lds);\
     void fk_attn_weighted_sum_##sfx(const float *img, ptrdiff_t ldi,                   \
-                                    ptrdiff_t t_begin, ptrdiff_t t_end, ptrdiff_t dim, \
+                                    ptrdiff_t t_begin, ptrdiff_t t_end,                \
                                     const float *p, ptrdiff_t ldp, ptrdiff_t heads,    \
                                     float *z, ptrdiff_t ldz, ptrdiff_t j_begin,        \
                                     ptrdiff_t j_end);                                  \
