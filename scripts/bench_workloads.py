@@ -24,9 +24,10 @@ from typing import Optional
 import numpy as np
 
 GENERATOR_VERSION = 1
-# Weights members start at multiples of this many bytes (as `fusectl init` writes them).
-WEIGHTS_ALIGN = 64
 """Bumped whenever the files a workload spec produces change; forces regeneration."""
+
+WEIGHTS_ALIGN = 64
+"""Weights members start at multiples of this many bytes (as `fusectl init` writes them)."""
 
 WEIGHTS_SEED = 0
 """torch.manual_seed for the reference initialisation of the benchmark weights."""

@@ -15,6 +15,8 @@ public enum TemporaryFileRegistry {
     private static let capacity = 64
     private static let slots = SignalSafeStorage.slots(capacity, initial: UnsafeMutablePointer<CChar>?.none)
     private static let lock = SignalSafeStorage.mutex()
+    /// The signals whose handlers clean up (and which `withInterruptsDeferred` holds back).
+    private static let interruptSignals = [SIGINT, SIGTERM, SIGHUP]
 
     /// Records `path`; returns its slot, or nil when every slot is taken (the file is then simply
     /// not cleaned up on a signal).
@@ -43,7 +45,7 @@ public enum TemporaryFileRegistry {
         _ = lock
         var handled = sigset_t()
         sigemptyset(&handled)
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
+        for sig in interruptSignals {
             signal(sig, interruptHandler)
             sigaddset(&handled, sig)
         }
@@ -58,7 +60,7 @@ public enum TemporaryFileRegistry {
     static func withInterruptsDeferred<R>(_ body: () -> R) -> R {
         var blocked = sigset_t(), previous = sigset_t()
         sigemptyset(&blocked)
-        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&blocked, sig) }
+        for sig in interruptSignals { sigaddset(&blocked, sig) }
         pthread_sigmask(SIG_BLOCK, &blocked, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         return body()

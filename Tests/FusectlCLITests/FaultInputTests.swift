@@ -12,7 +12,7 @@ import Glibc
 @Suite struct FaultInputTests {
     private func expectCleanFailure(_ outcome: FaultOutcome, _ message: String, workspace w: TinyWorkspace,
                                     sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(outcome.exitStatus == 1, "status \(String(describing: outcome.exitStatus)), signal \(String(describing: outcome.signal)): \(outcome.stderr)",
+        #expect(outcome.exitStatus == 1, "\(outcome.summary): \(outcome.stderr)",
                 sourceLocation: sourceLocation)
         #expect(outcome.stderr == message + "\n", sourceLocation: sourceLocation)
         #expect(!w.outputExists, "a failed run left out.npy behind", sourceLocation: sourceLocation)

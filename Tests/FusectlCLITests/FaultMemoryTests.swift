@@ -13,7 +13,7 @@ import Testing
         let started = Date()
         let outcome = try FaultProcess.run(arguments, folder: folder, measureMemory: true)
         let elapsed = Date().timeIntervalSince(started)
-        #expect(outcome.exitStatus == 1, "status \(String(describing: outcome.exitStatus)), signal \(String(describing: outcome.signal)): \(outcome.stderr)",
+        #expect(outcome.exitStatus == 1, "\(outcome.summary): \(outcome.stderr)",
                 sourceLocation: sourceLocation)
         #expect(outcome.stderr == message + "\n", sourceLocation: sourceLocation)
         #expect(elapsed < 10, "\(arguments[0]) took \(elapsed) s", sourceLocation: sourceLocation)

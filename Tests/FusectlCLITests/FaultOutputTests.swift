@@ -11,7 +11,7 @@ import Glibc
 @Suite struct FaultOutputTests {
     private func expectCleanFailure(_ outcome: FaultOutcome, _ message: String, folder: TemporaryFolder,
                                     sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(outcome.exitStatus == 1, "status \(String(describing: outcome.exitStatus)), signal \(String(describing: outcome.signal)): \(outcome.stderr)",
+        #expect(outcome.exitStatus == 1, "\(outcome.summary): \(outcome.stderr)",
                 sourceLocation: sourceLocation)
         #expect(outcome.stderr == message + "\n", sourceLocation: sourceLocation)
         #expect(temporaryFiles(in: folder.url.path).isEmpty, "temporary files left: \(temporaryFiles(in: folder.url.path))",
@@ -110,7 +110,7 @@ import Glibc
         let outcome = try process.wait()
         #expect(got == 10)
         #expect(Array(head.prefix(6)) == [0x93] + Array("NUMPY".utf8))
-        #expect(outcome.exitStatus == 1, "status \(String(describing: outcome.exitStatus)), signal \(String(describing: outcome.signal))")
+        #expect(outcome.exitStatus == 1, "\(outcome.summary)")
         #expect(outcome.stderr.hasPrefix("fusectl fuse: error: <stdout>: write failed: the reader closed the pipe (EPIPE) after "),
                 "\(outcome.stderr)")
         #expect(outcome.stderr.hasSuffix(" of 960000 bytes\n"), "\(outcome.stderr)")

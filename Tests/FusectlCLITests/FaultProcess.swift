@@ -141,6 +141,9 @@ struct FaultOutcome {
     var peakRSSKiB: Int
     var stdout: Data
     var stderr: String
+
+    /// How it ended, for failure messages: "status 1, signal nil".
+    var summary: String { "status \(String(describing: exitStatus)), signal \(String(describing: signal))" }
 }
 
 /// The sanitizer the binary under test was built with (scripts/sanitizers.sh sets FUSECTL_SANITIZER);

@@ -31,7 +31,7 @@ import Glibc
         kill(process.pid, signal)
         let outcome = try process.wait()
         close(writer)
-        #expect(outcome.signal == signal, "status \(String(describing: outcome.exitStatus)), signal \(String(describing: outcome.signal))")
+        #expect(outcome.signal == signal, "\(outcome.summary)")
         #expect(outcome.stderr == "fusectl: interrupted; unfinished output files were removed\n")
         #expect(!w.outputExists)
         #expect(temporaryFiles(in: w.folder.url.path).isEmpty)
@@ -51,7 +51,7 @@ import Glibc
         lengths.withUnsafeBytes { _ = write(writer, $0.baseAddress, $0.count) }
         close(writer)
         let outcome = try process.wait()
-        #expect(outcome.exitStatus == 1, "status \(String(describing: outcome.exitStatus)), signal \(String(describing: outcome.signal)): \(outcome.stderr)")
+        #expect(outcome.exitStatus == 1, "\(outcome.summary): \(outcome.stderr)")
         #expect(outcome.stderr == "fusectl: error: \(images): the file shrank while it was being read (SIGBUS in its memory map); unfinished output files were removed\n")
         #expect(!w.outputExists)
         #expect(temporaryFiles(in: w.folder.url.path).isEmpty)

@@ -4,21 +4,12 @@ import Testing
 import TestSupport
 @testable import Fusion
 
-/// Where the golden fixtures live, found from this file's path (Tests/FusionTests/ → repository root).
+/// The golden fixtures (located by TestSupport's ``GoldenCase``) as the library tests read them.
 enum GoldenFixtures {
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("fixtures/golden").path
-    }()
-
-    static func directory(_ name: String) -> String { root + "/" + name }
+    static func directory(_ name: String) -> String { GoldenCase.root.appendingPathComponent(name).path }
 
     /// Every directory under fixtures/golden holding a case.json, sorted.
-    static let cases: [String] = {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return names.filter { FileManager.default.fileExists(atPath: directory($0) + "/case.json") }.sorted()
-    }()
+    static let cases = GoldenCase.names
 
     static func model(_ golden: GoldenCase) throws -> FusionModel {
         let dir = directory(golden.case)
@@ -68,7 +59,7 @@ enum GoldenFixtures {
 
 @Suite struct GoldenTests {
     @Test func everyRequiredCaseIsPresent() {
-        #expect(GoldenFixtures.cases.count >= 30, "found \(GoldenFixtures.cases) under \(GoldenFixtures.root)")
+        #expect(GoldenFixtures.cases.count >= 30, "found \(GoldenFixtures.cases) under \(GoldenCase.root.path)")
     }
 
     @Test(arguments: GoldenFixtures.cases)

@@ -84,13 +84,14 @@ extension FusionEngine {
         let scratch = AlignedFloats(count: layout.total)
 
         var output = Tensor(zeros: [batch, steps, d])
-        var attention: Tensor? =
+        let attentionShape: [Int]? =
             options.attention
-            ? Tensor(zeros: options.perStep
+            ? (options.perStep
                 ? [batch, inputs.frames, config.nBlocks, heads, inputs.tokens]
                 : [batch, config.nBlocks, heads, inputs.tokens])
             : nil
-        var attentionValues = attention?.values ?? []
+        // One buffer, wrapped as the result's tensor at the end (no zero-filled twin to copy on write).
+        var attentionValues = [Float](repeating: 0, count: attentionShape.map(elementCount) ?? 0)
         let clock = ContinuousClock()
         let packing = PackingClock()
         try output.values.withUnsafeMutableBufferPointer { out in
@@ -131,9 +132,7 @@ extension FusionEngine {
                 }
             }
         }
-        if attention != nil {
-            attention!.values = attentionValues
-        }
+        let attention = attentionShape.map { Tensor(shape: $0, values: attentionValues) }
         timings.pack = packing.seconds
         timings.chunks = chunks.count
         return FusionResult(output: output, attention: attention)

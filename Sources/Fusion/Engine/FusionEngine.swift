@@ -27,8 +27,7 @@ public final class FusionEngine: @unchecked Sendable {
     /// An engine for `model` with `threads` threads (0 or less: all active cores). Cheap: copies
     /// the biases and LayerNorm vectors and starts the pool; packing happens on demand.
     public init(model: FusionModel, threads: Int = 0) {
-        let count = threads > 0 ? threads : max(1, ProcessInfoCores.active)
-        pool = KernelPool(threads: count)
+        pool = KernelPool(threads: FusionOptions(threads: threads).resolvedThreads)
         weights = EngineWeights(model: model)
         self.model = model
         self.threads = pool.threads

@@ -22,9 +22,9 @@ extension FusionModel {
         let h = config.nHeads
         let steps = options.perStep ? frames : 1
         var output = Tensor(zeros: [batch, steps, d])
-        var attention: Tensor? =
-            options.attention ? Tensor(zeros: options.perStep ? [batch, frames, n, h, tokens] : [batch, n, h, tokens]) : nil
-        var attentionValues = attention?.values ?? []
+        let attentionShape: [Int]? = options.attention ? (options.perStep ? [batch, frames, n, h, tokens] : [batch, n, h, tokens]) : nil
+        // One buffer, wrapped as the result's tensor at the end (no zero-filled twin to copy on write).
+        var attentionValues = [Float](repeating: 0, count: attentionShape.map(elementCount) ?? 0)
         try output.values.withUnsafeMutableBufferPointer { out in
             try attentionValues.withUnsafeMutableBufferPointer { weightsOut in
                 try forEachSample(count: batch, threads: options.resolvedThreads) { b in
@@ -56,9 +56,7 @@ extension FusionModel {
                 }
             }
         }
-        if attention != nil {
-            attention!.values = attentionValues
-        }
+        let attention = attentionShape.map { Tensor(shape: $0, values: attentionValues) }
         return FusionResult(output: output, attention: attention)
     }
 }

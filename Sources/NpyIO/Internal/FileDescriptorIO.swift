@@ -143,8 +143,7 @@ enum FileDescriptorIO {
             let got = first.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             let code = errno
             if got > 0 || (got < 0 && (code == EAGAIN || code == EWOULDBLOCK)) {
-                let flags = fcntl(fd, F_GETFL)
-                if flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 {
+                guard clearNonBlocking(fd) else {
                     throw NpyError(file: name, message: "cannot switch the FIFO to blocking reads: \(errnoText())")
                 }
                 return try readToEnd(fd, name: name, prefix: first[0..<max(got, 0)])
@@ -169,8 +168,7 @@ enum FileDescriptorIO {
         while true {
             let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
             if fd >= 0 {
-                let flags = fcntl(fd, F_GETFL)
-                if flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 {
+                guard clearNonBlocking(fd) else {
                     let text = errnoText()
                     close(fd)
                     throw NpyError(file: path, message: "cannot switch the FIFO to blocking writes: \(text)")
@@ -186,6 +184,12 @@ enum FileDescriptorIO {
             usleep(20_000)
             waited += 0.02
         }
+    }
+
+    /// Puts `fd` back into blocking mode; false (errno set) when fcntl fails.
+    private static func clearNonBlocking(_ fd: Int32) -> Bool {
+        let flags = fcntl(fd, F_GETFL)
+        return flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0
     }
 
     /// `seconds` without a trailing ".0" (60, 0.5).
