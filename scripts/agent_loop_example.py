@@ -8,7 +8,8 @@ Each step the "agent" writes its newest frame latent as .npy bytes (numpy.save) 
 fused vector back with numpy.lib.format.read_array over an object that has only a `read` method (numpy.load cannot read a
 pipe: it seeks). After
 `--steps` frames it sends "reset" and plays a second episode. With --check it compares every vector with
-`fusectl fuse` (plain mode) on the same prefix of frames, bit for bit, and exits 1 on any difference.
+`fusectl fuse --plan x-formed` (plain mode, plan A: the plan a stream session runs) on the same prefix of frames, bit for
+bit, and exits 1 on any difference.
 """
 import argparse
 import io
@@ -56,7 +57,7 @@ def fuse_prefix(args, text_file, frames, t):
         out = os.path.join(folder, "out.npy")
         np.save(images, frames[None, : t + 1])
         subprocess.run([args.fusectl, "fuse", "--weights", args.weights, "--text", text_file,
-                        "--images", images, "--out", out], check=True)
+                        "--images", images, "--out", out, "--plan", "x-formed"], check=True)
         return np.load(out)[0, 0]
 
 

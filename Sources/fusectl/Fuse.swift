@@ -66,7 +66,7 @@ struct Fuse: ParsableCommand {
     var threads: Int = 0
 
     @Option(help: ArgumentHelp(
-        "The exact plan: automatic (plan A, bit-identical across batches, padding, per-step rows and 'stream'), x-formed (the same), projector-absorbed (B', fewer FLOPs on long plain histories, different rounding) or reference.",
+        "The exact plan: automatic (chosen per sample from its own valid tokens: plan A for short histories, B' for long ones; per-step rows run A), x-formed (plan A for every sample: plain output bit-identical to per-step rows and 'stream'), projector-absorbed (B' for every plain sample) or reference.",
         valueName: "plan"))
     var plan: PlanOption = .automatic
 
@@ -157,7 +157,7 @@ struct Fuse: ParsableCommand {
                 printError(TimingsLine(
                     load_s: seconds(loaded - start), pack_s: run.timings.pack, forward_s: run.timings.forward,
                     write_s: seconds(clock.now - computed), total_s: seconds(clock.now - start),
-                    plan: run.plan.kind.rawValue, flops: run.plan.estimate(run.plan.kind)?.flops ?? 0,
+                    plan: run.plan.runName, flops: run.plan.chosen.flops,
                     threads: engine.threads, cpu: FusionEngine.cpuLevel).json)
             }
         } catch {

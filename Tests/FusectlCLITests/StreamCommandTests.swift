@@ -31,13 +31,15 @@ import Testing
         return result
     }
 
-    /// `fuse` in plain mode on frames `frames` of one episode, via files.
+    /// `fuse` in plain mode on frames `frames` of one episode, via files, with plan A for every sample
+    /// (`--plan x-formed`: the plan a stream session runs, hence the same bits).
     private func fusePrefix(_ w: TinyWorkspace, _ frames: [NpyArray]) throws -> [Float] {
         let text = try NpyFile.read(path: w.folder.path("instruction.npy"))
         try w.save("one_text.npy", try text.float32Elements(), [1, 2, 6])
         try w.save("prefix.npy", try frames.flatMap { try $0.float32Elements() }, [1, frames.count, 5])
         let outcome = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("one_text.npy"),
-                                       "--images", w.folder.path("prefix.npy"), "--out", w.folder.path("prefix_out.npy")])
+                                       "--images", w.folder.path("prefix.npy"), "--out", w.folder.path("prefix_out.npy"),
+                                       "--plan", "x-formed"])
         try #require(outcome.status == 0, "\(outcome.stderr)")
         return try NpyFile.read(path: w.folder.path("prefix_out.npy")).float32Elements()
     }

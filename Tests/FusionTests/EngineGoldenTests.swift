@@ -11,10 +11,14 @@ import TestSupport
         let model = try GoldenFixtures.model(golden)
         let inputs = try GoldenFixtures.inputs(golden, model: model)
         let engine = FusionEngine(model: model, threads: 2)
-        let run = try engine.fuse(
-            inputs, options: FusionOptions(perStep: golden.per_step, attention: golden.expected.attention != nil))
-        #expect(run.plan.kind == .xFormed)
-        try GoldenFixtures.expectMatches(run.result, golden, label: "engine golden")
+        // Plan A for every sample, then the automatic per-sample choice (which may mix in plan B′).
+        for plan in [FusionPlanChoice.xFormed, .automatic] {
+            let run = try engine.fuse(
+                inputs,
+                options: FusionOptions(perStep: golden.per_step, attention: golden.expected.attention != nil, plan: plan))
+            if plan == .xFormed { #expect(run.plan.sampleKinds.allSatisfy { $0 == .xFormed }) }
+            try GoldenFixtures.expectMatches(run.result, golden, label: "engine golden, plan \(run.plan.runName)")
+        }
     }
 
     /// numpy's `savez` stores members at whatever offset the zip layout gives: in bundle_batch the

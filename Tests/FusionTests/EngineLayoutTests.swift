@@ -49,8 +49,9 @@ import Testing
     @Test func chunksRespectBudgetsAndKeepSamplesInOrder() {
         let lengths = [5, 1, 9, 3, 3, 12, 2]
         let chunks = SampleChunk.split(
-            imageLengths: lengths, tokensPerFrame: 2, perStep: false, tokenBudget: 20, queryBudget: 100)
-        #expect(chunks.map(\.samples) == [0..<2, 2..<3, 3..<5, 5..<6, 6..<7])
+            samples: Array(lengths.indices), imageLengths: lengths, tokensPerFrame: 2, perStep: false,
+            tokenBudget: 20, queryBudget: 100)
+        #expect(chunks.map(\.samples) == [[0, 1], [2], [3, 4], [5], [6]])
         for chunk in chunks where chunk.samples.count > 1 {
             #expect(chunk.totalTokens <= 20)
         }
@@ -59,10 +60,22 @@ import Testing
         #expect(chunks[0].queries.map(\.firstRow) == [0, 10])
     }
 
+    @Test func aSubsetOfSamplesIsCutInItsOwnOrderAndReleasedInRuns() {
+        let lengths = [4, 1, 7, 2, 2, 9]
+        let chunks = SampleChunk.split(
+            samples: [0, 2, 3, 5], imageLengths: lengths, tokensPerFrame: 1, perStep: false, tokenBudget: 13,
+            queryBudget: 100)
+        #expect(chunks.map(\.samples) == [[0, 2, 3], [5]])
+        #expect(chunks[0].tokens == [4, 7, 2])
+        #expect(chunks[0].firstRow == [0, 4, 11])
+        #expect(chunks[0].sampleRuns == [0..<1, 2..<4])
+    }
+
     @Test func perStepChunksHaveOneQueryPerValidFrame() {
         let chunks = SampleChunk.split(
-            imageLengths: [3, 2, 4], tokensPerFrame: 3, perStep: true, tokenBudget: 1000, queryBudget: 5)
-        #expect(chunks.map(\.samples) == [0..<2, 2..<3])
+            samples: [0, 1, 2], imageLengths: [3, 2, 4], tokensPerFrame: 3, perStep: true, tokenBudget: 1000,
+            queryBudget: 5)
+        #expect(chunks.map(\.samples) == [[0, 1], [2]])
         #expect(chunks[0].queries.map(\.step) == [0, 1, 2, 0, 1])
         #expect(chunks[0].queries.map(\.tokens) == [3, 6, 9, 3, 6])
         #expect(chunks[0].queries.map(\.firstRow) == [0, 0, 0, 9, 9])
@@ -70,7 +83,7 @@ import Testing
     }
 
     @Test func attentionGroupsStayWithinTheirChunkBudget() {
-        let chunk = SampleChunk(samples: 0..<2, imageLengths: [200, 70], tokensPerFrame: 1, perStep: true)
+        let chunk = SampleChunk(samples: [0, 1], imageLengths: [200, 70], tokensPerFrame: 1, perStep: true)
         let groups = chunk.attentionGroups(chunkBudget: 10)
         #expect(groups.first?.lowerBound == 0 && groups.last?.upperBound == chunk.queries.count)
         for (a, b) in zip(groups, groups.dropFirst()) {

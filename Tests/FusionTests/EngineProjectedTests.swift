@@ -32,7 +32,7 @@ import Testing
                     engine.fuseProjected(text: text.baseAddress!, x: x.baseAddress!, tokens: valid, attention: true)
                 }
             }
-            let plain = try EngineFixtures.engine(engine, batch.sample(0, frames: frame + 1))
+            let plain = try EngineFixtures.engine(engine, batch.sample(0, frames: frame + 1), plan: .xFormed)
             #expect(EngineFixtures.sameBits(output, plain.output.values),
                     "frame \(frame): \(EngineFixtures.firstDifference(output, plain.output.values))")
             #expect(EngineFixtures.sameBits(weights!, plain.attention!.values), "frame \(frame): attention")

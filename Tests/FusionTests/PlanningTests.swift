@@ -53,21 +53,48 @@ import Testing
         #expect(model.estimate(.projectorAbsorbed, workload: steps).flops > model.estimate(.xFormed, workload: steps).flops)
     }
 
-    @Test func automaticAlwaysChoosesPlanAAndSaysWhy() {
-        let long = FusionWorkload(imageLengths: Array(repeating: 1024, count: 4), frames: 1024, tokensPerFrame: 4, perStep: false)
-        let plan = Self.engine.plan(for: long, choice: .automatic)
-        #expect(plan.kind == .xFormed)
+    @Test func automaticChoosesPerSampleFromItsOwnTokensAndSaysWhy() throws {
+        // W1-sized samples run plan A, W2-, W3- and W5-sized ones plan B′; default model sizes.
+        let model = CostModel(config: FusionConfig(), machine: .current(threads: 2))
+        #expect(model.automaticPlainPlan(tokens: 64) == .xFormed)
+        #expect(model.automaticPlainPlan(tokens: 128) == .projectorAbsorbed)
+        #expect(model.automaticPlainPlan(tokens: 4096) == .projectorAbsorbed)
+        let threshold = try #require(model.automaticPlainThreshold)
+        #expect(model.automaticPlainPlan(tokens: threshold) == .projectorAbsorbed)
+        #expect(model.automaticPlainPlan(tokens: threshold - 1) == .xFormed)
+        // The choice does not depend on the machine model (thread count, rates).
+        let other = CostModel(config: FusionConfig(), machine: MachineModel(gemmFlopsPerThread: 1, bandwidth: 1, threads: 64))
+        for tokens in [1, threshold - 1, threshold, 10_000] {
+            #expect(other.automaticPlainPlan(tokens: tokens) == model.automaticPlainPlan(tokens: tokens))
+        }
+
+        let engineThreshold = try #require(CostModel(config: Self.engine.model.config, machine: .current(threads: 1))
+            .automaticPlainThreshold)
+        let lengths = [engineThreshold - 1, engineThreshold, 1, engineThreshold + 5]
+        let mixed = FusionWorkload(imageLengths: lengths, frames: engineThreshold + 5, tokensPerFrame: 1, perStep: false)
+        let plan = Self.engine.plan(for: mixed, choice: .automatic)
+        #expect(plan.sampleKinds == [.xFormed, .projectorAbsorbed, .xFormed, .projectorAbsorbed])
+        #expect(plan.isMixed && plan.kind == .xFormed && plan.runName == "x-formed+projector-absorbed")
         #expect(plan.estimates.map(\.kind) == FusionPlanKind.allCases)
-        #expect(plan.explanation.contains("plan: A: X formed, K and V absorbed -- chosen because"))
-        #expect(plan.explanation.contains("workload: B=4 T=1024 P=4 plain, 16384 valid tokens, 4 queries"))
-        #expect(plan.explanation.contains("* x-formed"))
-        #expect(plan.explanation.contains("note: B': projector absorbed is predicted faster here"))
-        #expect(Self.engine.plan(for: long, choice: .reference).kind == .reference)
-        #expect(Self.engine.plan(for: long, choice: .projectorAbsorbed).kind == .projectorAbsorbed)
-        // Per-step mode: B′ is refused (plan A runs) and the explanation says why.
+        let parts = costModel(for: Self.engine).estimate(.xFormed, workload: mixed.subset([0, 2])).flops
+            + costModel(for: Self.engine).estimate(.projectorAbsorbed, workload: mixed.subset([1, 3])).flops
+        #expect(plan.chosen.flops == parts)
+        #expect(plan.explanation.contains(
+            "plan: A: X formed, K and V absorbed for 2 of 4 samples, B': projector absorbed for 2 of 4 samples -- chosen per sample"))
+        #expect(plan.explanation.contains("plan B' from \(engineThreshold) tokens on"))
+        #expect(plan.explanation.contains("* x-formed") && plan.explanation.contains("* projector-absorbed"))
+        #expect(Self.engine.plan(for: mixed, choice: .xFormed).sampleKinds == Array(repeating: .xFormed, count: 4))
+        #expect(Self.engine.plan(for: mixed, choice: .reference).kind == .reference)
+        #expect(Self.engine.plan(for: mixed, choice: .projectorAbsorbed).kind == .projectorAbsorbed)
+        // Per-step mode: plan A, also when B′ is requested, and the explanation says why.
         let steps = FusionWorkload(imageLengths: [5, 3], frames: 5, tokensPerFrame: 1, perStep: true)
+        #expect(Self.engine.plan(for: steps, choice: .automatic).sampleKinds == [.xFormed, .xFormed])
         let stepsPlan = Self.engine.plan(for: steps, choice: .projectorAbsorbed)
         #expect(stepsPlan.kind == .xFormed)
         #expect(stepsPlan.explanation.contains("was requested but applies to plain mode only"))
+    }
+
+    private func costModel(for engine: FusionEngine) -> CostModel {
+        CostModel(config: engine.model.config, machine: .current(threads: engine.threads))
     }
 }

@@ -20,41 +20,77 @@ extension FusionEngine {
     /// (B, T, N, H, T·P) when `options.attention`. `options.threads` is ignored: the engine's pool
     /// decides (results do not depend on it).
     ///
-    /// Memory: samples are processed in chunks of consecutive samples (at most 32 MiB of X rows and
-    /// 2048 queries each), and after each chunk the pages of its images (and text) are released from
-    /// the resident set when the inputs are memory-mapped files; so beyond the inputs' and outputs'
-    /// own size, memory does not grow with B.
-    /// - Throws: whatever reading `inputs`' sources throws (samples are read in order, so it is the
-    ///   lowest failing sample's error).
+    /// Each sample runs the plan ``FusionPlan/sampleKinds`` gives it; the samples of one plan are
+    /// processed in chunks (at most 32 MiB of X rows and 2048 queries each), and after each chunk
+    /// the pages of its images (and text) are released from the resident set when the inputs are
+    /// memory-mapped files; so beyond the inputs' and outputs' own size, memory does not grow with B.
+    /// - Throws: whatever reading `inputs`' sources throws (plan A's samples are read first, then
+    ///   plan B′'s, each in increasing order; the first failure ends the call).
     public func fuse(_ inputs: FusionInputs, options: FusionOptions) throws -> FusionRun {
         let plan = plan(for: inputs, options: options)
         let clock = ContinuousClock()
         let start = clock.now
         var timings = FusionTimings()
         let result: FusionResult
-        switch plan.kind {
-        case .reference:
+        if plan.kind == .reference {
             result = try model.fuseReference(inputs, options: options)
-        case .xFormed:
-            result = try fuseChunks(inputs, options: options, absorbProjector: false, timings: &timings)
-        case .projectorAbsorbed:
-            result = try fuseChunks(inputs, options: options, absorbProjector: true, timings: &timings)
+        } else {
+            result = try fuseSamples(inputs, options: options, sampleKinds: plan.sampleKinds, timings: &timings)
         }
         timings.forward = seconds(clock.now - start)
         return FusionRun(result: result, plan: plan, timings: timings)
     }
 
-    /// Plan A (or, with `absorbProjector`, plan B′) over the whole batch, chunk by chunk.
-    private func fuseChunks(
-        _ inputs: FusionInputs, options: FusionOptions, absorbProjector: Bool, timings: inout FusionTimings
+    /// Every sample with its own plan (`sampleKinds[b]`: plan A or plan B′), the samples of each
+    /// plan chunk by chunk, all writing into one output tensor (and one set of attention maps).
+    private func fuseSamples(
+        _ inputs: FusionInputs, options: FusionOptions, sampleKinds: [FusionPlanKind], timings: inout FusionTimings
     ) throws -> FusionResult {
         let config = model.config
         let d = config.projDim
-        let heads = config.nHeads
         let batch = inputs.batchSize
         let steps = options.perStep ? inputs.frames : 1
+        var output = Tensor(zeros: [batch, steps, d])
+        let attentionShape: [Int]? =
+            options.attention
+            ? (options.perStep
+                ? [batch, inputs.frames, config.nBlocks, config.nHeads, inputs.tokens]
+                : [batch, config.nBlocks, config.nHeads, inputs.tokens])
+            : nil
+        // One buffer, wrapped as the result's tensor at the end (no zero-filled twin to copy on write).
+        var attentionValues = [Float](repeating: 0, count: attentionShape.map(elementCount) ?? 0)
+        let packing = PackingClock()
+        try output.values.withUnsafeMutableBufferPointer { out in
+            try attentionValues.withUnsafeMutableBufferPointer { maps in
+                let sink = ResultSink(
+                    output: out.baseAddress!, attention: options.attention ? maps.baseAddress : nil,
+                    tokenAxis: inputs.tokens, stepsPerSample: steps)
+                for kind in [FusionPlanKind.xFormed, .projectorAbsorbed] {
+                    let samples = sampleKinds.indices.filter { sampleKinds[$0] == kind }
+                    guard !samples.isEmpty else { continue }
+                    try fuseChunks(
+                        inputs, samples: samples, perStep: options.perStep, absorbProjector: kind == .projectorAbsorbed,
+                        sink: sink, packing: packing, timings: &timings)
+                }
+            }
+        }
+        let attention = attentionShape.map { Tensor(shape: $0, values: attentionValues) }
+        timings.pack = packing.seconds
+        return FusionResult(output: output, attention: attention)
+    }
+
+    /// Plan A (or, with `absorbProjector`, plan B′) for the samples `samples` of the batch, chunk by
+    /// chunk, writing their rows into `sink`.
+    private func fuseChunks(
+        _ inputs: FusionInputs, samples: [Int], perStep: Bool, absorbProjector: Bool, sink: ResultSink,
+        packing: PackingClock, timings: inout FusionTimings
+    ) throws {
+        let config = model.config
+        let d = config.projDim
+        let heads = config.nHeads
         let chunks = SampleChunk.split(
-            imageLengths: inputs.imageLengths, tokensPerFrame: inputs.tokensPerFrame, perStep: options.perStep,
+            samples: samples, imageLengths: inputs.imageLengths, tokensPerFrame: inputs.tokensPerFrame,
+            perStep: perStep,
             // Plan B′ keeps no X: its token budget only bounds converted copies of the images held
             // at once (none for float32 files, read in place), so it allows 4× more floats; fewer,
             // larger chunks stream the block weights fewer times.
@@ -82,60 +118,39 @@ extension FusionEngine {
             queries: chunks.map(\.queries.count).max() ?? 0,
             groupTokens: maxGroupTokens, groupChunks: maxGroupChunks, imageSpace: absorbProjector)
         let scratch = AlignedFloats(count: layout.total)
-
-        var output = Tensor(zeros: [batch, steps, d])
-        let attentionShape: [Int]? =
-            options.attention
-            ? (options.perStep
-                ? [batch, inputs.frames, config.nBlocks, heads, inputs.tokens]
-                : [batch, config.nBlocks, heads, inputs.tokens])
-            : nil
-        // One buffer, wrapped as the result's tensor at the end (no zero-filled twin to copy on write).
-        var attentionValues = [Float](repeating: 0, count: attentionShape.map(elementCount) ?? 0)
         let clock = ContinuousClock()
-        let packing = PackingClock()
-        try output.values.withUnsafeMutableBufferPointer { out in
-            try attentionValues.withUnsafeMutableBufferPointer { maps in
-                try scratch.withPointer { scratchBase in
-                    try weights.arena.withPointer { arena in
-                        try weights.withTensorBases { tensorBases in
-                            let sink = ResultSink(
-                                output: out.baseAddress!, attention: options.attention ? maps.baseAddress : nil,
-                                tokenAxis: inputs.tokens, stepsPerSample: steps)
-                            for (chunk, chunkGroups) in zip(chunks, groups) {
-                                let pass = QueryPass(
-                                    pool: pool, weights: weights, arena: arena, tensorBases: tensorBases,
-                                    packing: packing, scratch: scratchBase, layout: layout, x: scratchBase + layout.x, chunk: chunk,
-                                    groups: chunkGroups, sink: sink)
-                                let projectionStart = clock.now
-                                try readText(inputs, chunk: chunk, into: scratchBase + layout.text)
-                                if absorbProjector {
-                                    try withSampleImages(inputs, chunk: chunk, from: 0, collected: []) { images in
-                                        var imagePass = pass
-                                        imagePass.imageRows = images
-                                        imagePass.run()
-                                    }
-                                    releaseImages(inputs, chunk: chunk)
-                                    timings.blocks += seconds(clock.now - projectionStart)
-                                    continue
-                                }
-                                try project(
-                                    inputs, chunk: chunk, weight: pass.matrix(weights.vision, rows: chunk.totalTokens),
-                                    into: scratchBase + layout.x)
-                                let blocksStart = clock.now
-                                timings.projection += seconds(blocksStart - projectionStart)
-                                pass.run()
-                                timings.blocks += seconds(clock.now - blocksStart)
+        try scratch.withPointer { scratchBase in
+            try weights.arena.withPointer { arena in
+                try weights.withTensorBases { tensorBases in
+                    for (chunk, chunkGroups) in zip(chunks, groups) {
+                        let pass = QueryPass(
+                            pool: pool, weights: weights, arena: arena, tensorBases: tensorBases,
+                            packing: packing, scratch: scratchBase, layout: layout, x: scratchBase + layout.x, chunk: chunk,
+                            groups: chunkGroups, sink: sink)
+                        let projectionStart = clock.now
+                        try readText(inputs, chunk: chunk, into: scratchBase + layout.text)
+                        if absorbProjector {
+                            try withSampleImages(inputs, chunk: chunk, from: 0, collected: []) { images in
+                                var imagePass = pass
+                                imagePass.imageRows = images
+                                imagePass.run()
                             }
+                            releaseImages(inputs, chunk: chunk)
+                            timings.blocks += seconds(clock.now - projectionStart)
+                            continue
                         }
+                        try project(
+                            inputs, chunk: chunk, weight: pass.matrix(weights.vision, rows: chunk.totalTokens),
+                            into: scratchBase + layout.x)
+                        let blocksStart = clock.now
+                        timings.projection += seconds(blocksStart - projectionStart)
+                        pass.run()
+                        timings.blocks += seconds(clock.now - blocksStart)
                     }
                 }
             }
         }
-        let attention = attentionShape.map { Tensor(shape: $0, values: attentionValues) }
-        timings.pack = packing.seconds
-        timings.chunks = chunks.count
-        return FusionResult(output: output, attention: attention)
+        timings.chunks += chunks.count
     }
 
     /// Copies the pooled text token of every sample of `chunk` into consecutive rows of
@@ -148,8 +163,9 @@ extension FusionEngine {
             }
         }
         let perSample = (inputs.textTokens ?? 1) * width
-        inputs.text.releaseResidentPages(
-            in: (chunk.samples.lowerBound * perSample)..<(chunk.samples.upperBound * perSample))
+        for run in chunk.sampleRuns {
+            inputs.text.releaseResidentPages(in: (run.lowerBound * perSample)..<(run.upperBound * perSample))
+        }
     }
 
     /// X = images·Wvᵀ for the valid tokens of every sample of `chunk` (padding frames are never
@@ -172,8 +188,9 @@ extension FusionEngine {
     /// Releases the images' pages of the samples of `chunk` (see `FloatSource.releaseResidentPages`).
     private func releaseImages(_ inputs: FusionInputs, chunk: SampleChunk) {
         let perSample = inputs.tokens * inputs.imageLatentDim
-        inputs.images.releaseResidentPages(
-            in: (chunk.samples.lowerBound * perSample)..<(chunk.samples.upperBound * perSample))
+        for run in chunk.sampleRuns {
+            inputs.images.releaseResidentPages(in: (run.lowerBound * perSample)..<(run.upperBound * perSample))
+        }
     }
 
     /// Calls `body` with the first element of each sample's valid image tokens (from `local` on),
@@ -185,7 +202,7 @@ extension FusionEngine {
         if local == chunk.samples.count {
             return try body(collected)
         }
-        let b = chunk.samples.lowerBound + local
+        let b = chunk.samples[local]
         try inputs.images.withElements(in: inputs.imageRange(sample: b, frames: inputs.imageLengths[b])) { rows in
             try withSampleImages(inputs, chunk: chunk, from: local + 1, collected: collected + [rows.baseAddress!], body)
         }

@@ -40,7 +40,7 @@ extension FusionEngine {
     {
         precondition(tokens >= 1, "fuseProjected: a query needs at least one token, got \(tokens)")
         let config = model.config
-        let chunk = SampleChunk(samples: 0..<1, imageLengths: [tokens], tokensPerFrame: 1, perStep: false)
+        let chunk = SampleChunk(samples: [0], imageLengths: [tokens], tokensPerFrame: 1, perStep: false)
         let chunkBudget = max(1, budgets.partialFloats / (config.nHeads * config.projDim))
         let groups = chunk.attentionGroups(chunkBudget: chunkBudget)
         let layout = ScratchLayout(

@@ -109,7 +109,7 @@ extension QueryPass {
                 fk_attn_merge_scales(
                     chunkCount, headGroup.count, chunkMax + stats, chunkSum + stats, chunkScale + stats)
                 guard let attentionMaps else { continue }
-                let sample = chunk.samples.lowerBound + query.sample
+                let sample = chunk.samples[query.sample]
                 let mapBase = ((sample * sink.stepsPerSample + query.step) * config.nBlocks + block) * heads * tokenAxis
                 for h in 0..<headGroup.count {
                     let head = headGroup.first + h

@@ -103,7 +103,7 @@ struct QueryPass {
             }
         }
         for (index, query) in chunk.queries.enumerated() {
-            let row = (chunk.samples.lowerBound + query.sample) * sink.stepsPerSample + query.step
+            let row = chunk.samples[query.sample] * sink.stepsPerSample + query.step
             (sink.output + row * d).update(from: q + index * d, count: d)
         }
     }

@@ -18,12 +18,13 @@ struct EngineQuery {
     var chunks: Int { ceilDiv(tokens, attentionChunkTokens) }
 }
 
-/// Consecutive samples processed together: their X rows share one scratch buffer and their
+/// Samples processed together (in increasing order, not necessarily consecutive: a batch whose
+/// samples run different plans is cut per plan): their X rows share one scratch buffer and their
 /// queries go through the block GEMMs together. A chunk never changes any sample's bits; it only
 /// bounds the memory a forward pass needs.
 struct SampleChunk {
-    /// Global sample indices.
-    let samples: Range<Int>
+    /// Global sample indices, increasing.
+    let samples: [Int]
     /// Per sample (local index), its valid tokens S_b = image_lengths[b]·P.
     let tokens: [Int]
     /// Per sample, the first row of its tokens in the chunk's X buffer (prefix sums of `tokens`).
@@ -33,26 +34,29 @@ struct SampleChunk {
     /// The queries, sample-major, steps increasing.
     let queries: [EngineQuery]
 
-    /// Cuts a batch into chunks of consecutive samples: a chunk grows while its X rows stay within
-    /// `tokenBudget` and its queries within `queryBudget`; a sample that alone exceeds a budget
-    /// gets a chunk of its own.
+    /// Cuts the samples `samples` (increasing global indices) of a batch into chunks of samples
+    /// that follow each other in that list: a chunk grows while its X rows stay within `tokenBudget`
+    /// and its queries within `queryBudget`; a sample that alone exceeds a budget gets a chunk of
+    /// its own.
     ///
     /// - Parameters:
-    ///   - imageLengths: valid frames per sample (1…T).
+    ///   - samples: the samples to cut (all of a batch, or those of one plan).
+    ///   - imageLengths: valid frames (1…T) of every sample of the batch, indexed globally.
     ///   - tokensPerFrame: P.
     ///   - perStep: one query per valid frame instead of one per sample.
     static func split(
-        imageLengths: [Int], tokensPerFrame: Int, perStep: Bool, tokenBudget: Int, queryBudget: Int
+        samples: [Int], imageLengths: [Int], tokensPerFrame: Int, perStep: Bool, tokenBudget: Int, queryBudget: Int
     ) -> [SampleChunk] {
         var chunks: [SampleChunk] = []
         var start = 0
-        while start < imageLengths.count {
+        while start < samples.count {
             var end = start
             var tokens = 0
             var queries = 0
-            while end < imageLengths.count {
-                let sampleTokens = imageLengths[end] * tokensPerFrame
-                let sampleQueries = perStep ? imageLengths[end] : 1
+            while end < samples.count {
+                let length = imageLengths[samples[end]]
+                let sampleTokens = length * tokensPerFrame
+                let sampleQueries = perStep ? length : 1
                 if end > start && (tokens + sampleTokens > tokenBudget || queries + sampleQueries > queryBudget) {
                     break
                 }
@@ -60,16 +64,30 @@ struct SampleChunk {
                 queries += sampleQueries
                 end += 1
             }
+            let members = Array(samples[start..<end])
             chunks.append(SampleChunk(
-                samples: start..<end, imageLengths: Array(imageLengths[start..<end]),
+                samples: members, imageLengths: members.map { imageLengths[$0] },
                 tokensPerFrame: tokensPerFrame, perStep: perStep))
             start = end
         }
         return chunks
     }
 
-    /// The chunk of `samples` with these valid frame counts.
-    init(samples: Range<Int>, imageLengths: [Int], tokensPerFrame: Int, perStep: Bool) {
+    /// The runs of consecutive global indices in `samples` (for releasing input pages per run).
+    var sampleRuns: [Range<Int>] {
+        var runs: [Range<Int>] = []
+        for b in samples {
+            if let last = runs.last, last.upperBound == b {
+                runs[runs.count - 1] = last.lowerBound..<(b + 1)
+            } else {
+                runs.append(b..<(b + 1))
+            }
+        }
+        return runs
+    }
+
+    /// The chunk of `samples` (increasing global indices) with these valid frame counts.
+    init(samples: [Int], imageLengths: [Int], tokensPerFrame: Int, perStep: Bool) {
         precondition(imageLengths.count == samples.count, "SampleChunk: \(imageLengths.count) lengths for samples \(samples)")
         self.samples = samples
         tokens = imageLengths.map { $0 * tokensPerFrame }

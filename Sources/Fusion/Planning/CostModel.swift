@@ -65,4 +65,42 @@ public struct CostModel: Sendable {
         let seconds = phases.reduce(0) { $0 + machine.seconds(flops: $1.flops, bytes: $1.bytes) }
         return PlanEstimate(kind: kind, flops: flops, bytes: bytes, seconds: seconds)
     }
+
+    /// How much more an attention FLOP (scores and weighted sums: a pass over token rows per query
+    /// and head) costs than a GEMM FLOP, for ``automaticPlainPlan(tokens:)``. A fixed number, not a
+    /// machine rate, so that the rule gives every machine, thread count and batch the same plan.
+    public static let attentionFlopWeight = 2.0
+
+    /// The plan the automatic choice runs for one plain-mode sample with `tokens` valid image tokens
+    /// (S = image_length·P): plan B′ where its FLOPs for this sample alone, attention weighted by
+    /// ``attentionFlopWeight``, are fewer than plan A's, else plan A. Per sample, with the shared
+    /// per-query GEMMs left out (both plans run them):
+    /// - A: X `2·S·img·d`, per block r_h and Wvv `4d²`, attention `4·S·H·d·w`;
+    /// - B′: per block `4·H·d·img + 4d²`, attention `4·S·H·img·w`.
+    /// Depends on the configuration and `tokens` only (never B, padding, threads or the machine).
+    public func automaticPlainPlan(tokens: Int) -> FusionPlanKind {
+        let s = Double(tokens)
+        let d = Double(config.projDim)
+        let heads = Double(config.nHeads)
+        let img = Double(config.imgLatentDim)
+        let blocks = Double(config.nBlocks)
+        let w = Self.attentionFlopWeight
+        let xFormed = 2 * s * img * d + blocks * (4 * d * d + 4 * s * heads * d * w)
+        let absorbed = blocks * (4 * heads * d * img + 4 * d * d + 4 * s * heads * img * w)
+        return absorbed < xFormed ? .projectorAbsorbed : .xFormed
+    }
+
+    /// The fewest valid tokens from which ``automaticPlainPlan(tokens:)`` chooses plan B′ (it does
+    /// for every larger count too: B′'s per-token cost is the smaller one), or nil if it never does.
+    public var automaticPlainThreshold: Int? {
+        // The two costs differ by a linear function of S, so the choice switches at most once.
+        var low = 1
+        var high = 1 << 40
+        guard automaticPlainPlan(tokens: high) == .projectorAbsorbed else { return nil }
+        while low < high {
+            let mid = low + (high - low) / 2
+            if automaticPlainPlan(tokens: mid) == .projectorAbsorbed { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
 }

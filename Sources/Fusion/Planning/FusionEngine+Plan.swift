@@ -4,11 +4,11 @@ extension FusionEngine {
     /// The plan ``fuse(_:options:)`` runs for `inputs`, with the cost model's estimate for every
     /// candidate and an explanation for people (`fusectl fuse --explain`).
     ///
-    /// `.automatic` always chooses plan A (``FusionPlanKind/xFormed``), even where another plan is
-    /// predicted cheaper: it is the only plan whose arithmetic for a sample depends on nothing but
-    /// that sample's valid tokens, which is what makes outputs bit-identical across batch
-    /// compositions, padding, thread counts, per-step rows and a streaming session. The explanation
-    /// says so when a cheaper candidate exists.
+    /// `.automatic` gives each plain-mode sample the exact plan with fewer weighted FLOPs for that
+    /// sample's own valid tokens (``CostModel/automaticPlainPlan(tokens:)``; the rule uses no
+    /// machine rate, B or thread count, so a sample's bits are the same alone or in any batch);
+    /// per-step mode runs plan A. Plain outputs of plan-B′ samples then differ from per-step rows
+    /// and streaming in rounding only (within 1e-5); `.xFormed` keeps them bit-identical.
     public func plan(for inputs: FusionInputs, options: FusionOptions) -> FusionPlan {
         plan(for: FusionWorkload(inputs: inputs, options: options), choice: options.plan)
     }
@@ -17,22 +17,43 @@ extension FusionEngine {
     public func plan(for workload: FusionWorkload, choice: FusionPlanChoice) -> FusionPlan {
         let model = CostModel(config: self.model.config, machine: .current(threads: threads))
         let estimates = FusionPlanKind.allCases.map { model.estimate($0, workload: workload) }
-        let kind: FusionPlanKind
+        let sampleKinds: [FusionPlanKind]
         switch choice {
-        case .reference: kind = .reference
-        case .projectorAbsorbed: kind = workload.perStep ? .xFormed : .projectorAbsorbed
-        case .automatic, .xFormed: kind = .xFormed
+        case .reference:
+            sampleKinds = workload.imageLengths.map { _ in .reference }
+        case .xFormed:
+            sampleKinds = workload.imageLengths.map { _ in .xFormed }
+        case .projectorAbsorbed:
+            sampleKinds = workload.imageLengths.map { _ in workload.perStep ? .xFormed : .projectorAbsorbed }
+        case .automatic:
+            sampleKinds = workload.imageLengths.map {
+                workload.perStep ? .xFormed : model.automaticPlainPlan(tokens: $0 * workload.tokensPerFrame)
+            }
+        }
+        func count(_ kind: FusionPlanKind) -> Int { sampleKinds.filter { $0 == kind }.count }
+        // The most frequent plan; `max(by:)` keeps the first of equals, so ties go to plan A.
+        let kind = FusionPlanKind.allCases.max { count($0) < count($1) }!
+        var chosen = PlanEstimate(kind: kind, flops: 0, bytes: 0, seconds: 0)
+        for candidate in FusionPlanKind.allCases {
+            let samples = sampleKinds.indices.filter { sampleKinds[$0] == candidate }
+            guard !samples.isEmpty else { continue }
+            let part = model.estimate(candidate, workload: workload.subset(samples))
+            chosen.flops += part.flops
+            chosen.bytes += part.bytes
+            chosen.seconds += part.seconds
         }
         return FusionPlan(
-            kind: kind, estimates: estimates, workload: workload,
-            explanation: Self.explain(kind: kind, choice: choice, estimates: estimates, workload: workload,
-                                      config: self.model.config, machine: model.machine))
+            kind: kind, sampleKinds: sampleKinds, estimates: estimates, chosen: chosen, workload: workload,
+            explanation: Self.explain(
+                sampleKinds: sampleKinds, chosen: chosen, choice: choice, estimates: estimates, workload: workload,
+                config: self.model.config, model: model))
     }
 
     private static func explain(
-        kind: FusionPlanKind, choice: FusionPlanChoice, estimates: [PlanEstimate], workload w: FusionWorkload,
-        config: FusionConfig, machine: MachineModel
+        sampleKinds: [FusionPlanKind], chosen: PlanEstimate, choice: FusionPlanChoice, estimates: [PlanEstimate],
+        workload w: FusionWorkload, config: FusionConfig, model: CostModel
     ) -> String {
+        let machine = model.machine
         var lines: [String] = []
         lines.append(
             "workload: B=\(w.batch) T=\(w.frames) P=\(w.tokensPerFrame) \(w.perStep ? "per-step" : "plain"), "
@@ -40,31 +61,37 @@ extension FusionEngine {
                 + "d=\(config.projDim) H=\(config.nHeads) N=\(config.nBlocks) img=\(config.imgLatentDim) ffn=\(config.ffnDim)")
         lines.append(
             "machine model: \(machine.threads) threads x \(format(machine.gemmFlopsPerThread / 1e9)) GFLOP/s, "
-                + "\(format(machine.bandwidth / 1e9)) GB/s (kernels: \(FusionEngine.cpuLevel))")
+                + "\(format(machine.bandwidth / 1e9)) GB/s (kernels: \(FusionEngine.cpuLevel); \(machine.origin))")
+        let kinds = FusionPlanKind.allCases.filter { sampleKinds.contains($0) }
+        let runs = kinds.map { kind in
+            "\(kind.title) for \(sampleKinds.filter { $0 == kind }.count) of \(sampleKinds.count) samples"
+        }.joined(separator: ", ")
         switch choice {
         case .reference, .xFormed:
-            lines.append("plan: \(kind.title), as requested")
+            lines.append("plan: \(runs), as requested")
         case .projectorAbsorbed:
             lines.append(
-                kind == .projectorAbsorbed
-                    ? "plan: \(kind.title), as requested (its bits differ from plan A's: not comparable bit for bit with per-step rows or streaming)"
-                    : "plan: \(kind.title) -- \(FusionPlanKind.projectorAbsorbed.title) was requested but applies to plain mode only")
+                kinds == [.projectorAbsorbed]
+                    ? "plan: \(runs), as requested (its bits differ from plan A's: not comparable bit for bit with per-step rows or streaming)"
+                    : "plan: \(runs) -- \(FusionPlanKind.projectorAbsorbed.title) was requested but applies to plain mode only")
         case .automatic:
-            lines.append(
-                "plan: \(kind.title) -- chosen because a sample's arithmetic then depends only on its own "
-                    + "valid tokens (fixed \(attentionChunkTokens)-token attention chunks), so outputs are bit-identical "
-                    + "across threads, batches, padding, per-step rows and streaming")
-            let chosen = estimates.first { $0.kind == kind }!
-            if let cheaper = estimates.filter({ $0.seconds < chosen.seconds }).min(by: { $0.seconds < $1.seconds }) {
+            if w.perStep {
+                lines.append("plan: \(runs) -- per-step rows always run plan A")
+            } else {
+                let threshold = model.automaticPlainThreshold
                 lines.append(
-                    "note: \(cheaper.kind.title) is predicted faster here (\(milliseconds(cheaper.seconds)) vs "
-                        + "\(milliseconds(chosen.seconds))) but rounds differently for a history and its prefixes, "
-                        + "so it is never chosen automatically")
+                    "plan: \(runs) -- chosen per sample from its own valid tokens: plan B' from "
+                        + (threshold.map { "\($0)" } ?? "never") + " tokens on (fewer weighted FLOPs), plan A below; "
+                        + "a sample's bits never depend on B, padding or threads (--plan x-formed: plan A for all, "
+                        + "bit-identical to per-step rows and streaming)")
             }
         }
+        lines.append(
+            "chosen: \(format(chosen.flops / 1e9)) GFLOP, \(format(chosen.bytes / 1e6)) MB, predicted "
+                + milliseconds(chosen.seconds))
         lines.append("candidates:")
         for estimate in estimates {
-            let marker = estimate.kind == kind ? "*" : " "
+            let marker = sampleKinds.contains(estimate.kind) ? "*" : " "
             lines.append(
                 " \(marker) \(estimate.kind.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0))"
                     + " \(format(estimate.flops / 1e9)) GFLOP, \(format(estimate.bytes / 1e6)) MB, "

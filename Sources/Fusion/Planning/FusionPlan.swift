@@ -24,10 +24,14 @@ public enum FusionPlanKind: String, Sendable, CaseIterable, Equatable {
 
 /// Which plan ``FusionOptions/plan`` asks for.
 public enum FusionPlanChoice: String, Sendable, CaseIterable, Equatable {
-    /// Let the planner decide. It always picks plan A (``FusionPlanKind/xFormed``): the only plan whose
-    /// per-sample arithmetic is the same for every B, padding and mode (the determinism contract).
+    /// Let the planner decide, sample by sample: in plain mode each sample runs the exact plan with
+    /// fewer weighted FLOPs for its own valid tokens (``CostModel/automaticPlainPlan(tokens:)``:
+    /// plan A for short histories, plan B′ for long ones), so a sample's plan, and its bits, depend
+    /// on nothing but its own sizes — not on B, its batch neighbours, padding or threads. Per-step
+    /// mode runs plan A.
     case automatic
-    /// Plan A.
+    /// Plan A for every sample: plain outputs then equal per-step rows and a streaming session's
+    /// vectors bit for bit.
     case xFormed = "x-formed"
     /// The reference path (for comparisons and tests).
     case reference
@@ -52,17 +56,35 @@ public struct PlanEstimate: Sendable, Equatable {
 /// The planner's decision for one call: the plan that runs, every candidate's estimate and a
 /// human explanation (what `fusectl fuse --explain` prints).
 public struct FusionPlan: Sendable, Equatable {
-    /// The plan that runs.
+    /// The plan most samples run (every sample's, unless ``isMixed``; ties go to plan A).
     public var kind: FusionPlanKind
-    /// Every candidate, in ``FusionPlanKind/allCases`` order.
+    /// The plan each sample runs (B entries).
+    public var sampleKinds: [FusionPlanKind]
+    /// Every candidate run for the whole batch, in ``FusionPlanKind/allCases`` order.
     public var estimates: [PlanEstimate]
+    /// The estimate of what runs: the sum of each plan's estimate over its own samples (its `kind`
+    /// is ``kind``).
+    public var chosen: PlanEstimate
     /// The workload the estimates are for.
     public var workload: FusionWorkload
     /// Several lines: the workload, the chosen plan and why, a table of the candidates.
     public var explanation: String
 
-    /// The estimate of `kind`.
+    /// The estimate of `kind` run for every sample.
     public func estimate(_ kind: FusionPlanKind) -> PlanEstimate? {
         estimates.first { $0.kind == kind }
+    }
+
+    /// The plans that run, joined by "+" (e.g. `x-formed+projector-absorbed`), for reports.
+    public var runName: String {
+        FusionPlanKind.allCases.filter { sampleKinds.contains($0) }.map(\.rawValue).joined(separator: "+")
+    }
+
+    /// Whether samples run different plans.
+    public var isMixed: Bool { Set(sampleKinds).count > 1 }
+
+    /// How many samples run `kind`.
+    public func sampleCount(_ kind: FusionPlanKind) -> Int {
+        sampleKinds.reduce(0) { $0 + ($1 == kind ? 1 : 0) }
     }
 }

@@ -12,6 +12,8 @@ public struct FusionWorkload: Sendable, Equatable {
     public var validTokens: Int
     /// Output rows computed: B in plain mode, Σ_b image_lengths[b] in per-step mode.
     public var queries: Int
+    /// Valid frames per sample (1…T).
+    public var imageLengths: [Int]
     /// Σ over queries of the tokens each attends to: Σ_b S_b in plain mode, Σ_b Σ_{t<len_b} (t+1)·P
     /// in per-step mode.
     public var attendedTokens: Int
@@ -26,6 +28,7 @@ public struct FusionWorkload: Sendable, Equatable {
     /// The workload of a batch with these valid frame counts (1…T each).
     public init(imageLengths: [Int], frames: Int, tokensPerFrame: Int, perStep: Bool) {
         batch = imageLengths.count
+        self.imageLengths = imageLengths
         self.frames = frames
         self.tokensPerFrame = tokensPerFrame
         self.perStep = perStep
@@ -35,5 +38,14 @@ public struct FusionWorkload: Sendable, Equatable {
             perStep
             ? imageLengths.reduce(0) { $0 + tokensPerFrame * $1 * ($1 + 1) / 2 }
             : validTokens
+    }
+}
+
+extension FusionWorkload {
+    /// The workload of the samples `samples` of this one (same T, P and mode).
+    func subset(_ samples: [Int]) -> FusionWorkload {
+        FusionWorkload(
+            imageLengths: samples.map { imageLengths[$0] }, frames: frames, tokensPerFrame: tokensPerFrame,
+            perStep: perStep)
     }
 }

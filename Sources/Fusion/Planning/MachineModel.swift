@@ -33,6 +33,9 @@ public struct MachineModel: Sendable, Equatable {
         return MachineModel(gemmFlopsPerThread: perThread, bandwidth: 35e9, threads: threads)
     }
 
+    /// Where the rates come from, for explanations.
+    public var origin: String { "rates assumed per CPU level, not measured on this machine" }
+
     /// Predicted seconds of one phase: bound by compute or by memory, whichever is slower.
     public func seconds(flops: Double, bytes: Double) -> Double {
         max(flops / (Double(threads) * gemmFlopsPerThread), bytes / bandwidth)

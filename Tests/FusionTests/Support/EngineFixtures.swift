@@ -70,11 +70,14 @@ enum EngineFixtures {
             textLengths: textLengths, imageLengths: imageLengths)
     }
 
-    /// The engine's result for `batch`.
+    /// The engine's result for `batch` (the automatic plan unless `plan` says otherwise).
     static func engine(
-        _ engine: FusionEngine, _ batch: Batch, perStep: Bool = false, attention: Bool = true
+        _ engine: FusionEngine, _ batch: Batch, perStep: Bool = false, attention: Bool = true,
+        plan: FusionPlanChoice = .automatic
     ) throws -> FusionResult {
-        try engine.fuse(batch.inputs(engine.model), options: FusionOptions(perStep: perStep, attention: attention)).result
+        try engine.fuse(
+            batch.inputs(engine.model), options: FusionOptions(perStep: perStep, attention: attention, plan: plan)
+        ).result
     }
 
     /// The reference path's result for `batch`.
