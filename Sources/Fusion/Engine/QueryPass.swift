@@ -187,16 +187,23 @@ struct QueryPass {
         if index == 0, let fixedQuery, fixedQuery.isFilled {
             // The first block's input is q₀ (or LN1(q₀)): its key vectors are the stored ones.
             fixedQuery.copyKeyVectors(into: keyVectors)
+        } else if index == 0 && rows > chunk.samples.count {
+            // Per-step mode: every query of a sample enters the first block with the same q₀, so
+            // Q and the key vectors are computed once per sample (rows are independent in a GEMM:
+            // the same bits) and copied to the sample's other queries.
+            let samples = chunk.samples.count
+            let firstQuery = chunk.queries.indices.filter { $0 == 0 || chunk.queries[$0 - 1].sample != chunk.queries[$0].sample }
+            let sampleInputs = headOutputs
+            for (local, q) in firstQuery.enumerated() {
+                (sampleInputs + local * d).update(from: input + q * d, count: d)
+            }
+            projectKeyVectors(block, input: sampleInputs, rows: samples, projectedQuery: projectedQuery, into: keyVectors)
+            // Descending: row q is written after every row above it was read (a query's sample index ≤ q).
+            for q in chunk.queries.indices.reversed() where q != chunk.queries[q].sample {
+                (keyVectors + q * heads * d).update(from: keyVectors + chunk.queries[q].sample * heads * d, count: heads * d)
+            }
         } else {
-            pool.gemm(GemmCall(
-                x: input, ldx: d, weight: matrix(block.query, rows: rows), inputs: d, outputs: d,
-                bias: vector(block.queryBias), y: projectedQuery, ldy: d, rows: 0..<rows, columns: 0..<d))
-            let keyHeads = matrices(block.keyHeads, rows: rows)
-            pool.gemm((0..<heads).map { h in
-                GemmCall(
-                    x: projectedQuery + h * dh, ldx: d, weight: keyHeads[h], inputs: dh, outputs: d,
-                    bias: nil, y: keyVectors + h * d, ldy: heads * d, rows: 0..<rows, columns: 0..<d)
-            })
+            projectKeyVectors(block, input: input, rows: rows, projectedQuery: projectedQuery, into: keyVectors)
             if index == 0 { fixedQuery?.storeKeyVectors(from: keyVectors) }
         }
         if let imageRows {
@@ -232,6 +239,26 @@ struct QueryPass {
         pool.gemm(GemmCall(
             x: headOutputs, ldx: d, weight: matrix(block.output, rows: rows), inputs: d, outputs: d,
             bias: vector(block.outputBias), y: output, ldy: d, rows: 0..<rows, columns: 0..<d))
+    }
+
+    /// `Q = Wq·x + bq` for `rows` input rows, then the absorbed key vectors `r_h = (Wk_h/√dh)ᵀ·Q_h`,
+    /// (rows × H × d) into `keyVectors`.
+    private func projectKeyVectors(
+        _ block: BlockWeights, input: UnsafePointer<Float>, rows: Int, projectedQuery: UnsafeMutablePointer<Float>,
+        into keyVectors: UnsafeMutablePointer<Float>
+    ) {
+        let d = config.projDim
+        let heads = config.nHeads
+        let dh = d / heads
+        pool.gemm(GemmCall(
+            x: input, ldx: d, weight: matrix(block.query, rows: rows), inputs: d, outputs: d,
+            bias: vector(block.queryBias), y: projectedQuery, ldy: d, rows: 0..<rows, columns: 0..<d))
+        let keyHeads = matrices(block.keyHeads, rows: rows)
+        pool.gemm((0..<heads).map { h in
+            GemmCall(
+                x: projectedQuery + h * dh, ldx: d, weight: keyHeads[h], inputs: dh, outputs: d,
+                bias: nil, y: keyVectors + h * d, ldy: heads * d, rows: 0..<rows, columns: 0..<d)
+        })
     }
 
     /// Runs `body` over `count` rows cut into ranges of at most 64, on the pool.
