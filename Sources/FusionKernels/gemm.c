@@ -2,12 +2,14 @@
 // bodies/gemm_body.h, bodies/gemm_unpacked_body.h and bodies/gemm_io_body.h).
 #include "internal/fk_internal.h"
 
-/// The checks every GEMM entry point makes before its strides: the four float pointers aligned
-/// (`weight` names the second one), both sizes at least 1. `function` names the entry point.
-static void check_gemm_operands(const char *function, const float *x, const char *weight, const float *w,
-                                const float *bias, const float *y, ptrdiff_t in, ptrdiff_t out) {
+/// The checks every GEMM entry point makes before its strides: x, bias and y aligned for a float,
+/// and the weight too when `weight_aligned` (a packed copy; weights read in place may lie at any
+/// byte address; `weight` names it), both sizes at least 1. `function` names the entry point.
+static void check_gemm_operands(const char *function, const float *x, const char *weight, const void *w,
+                                int weight_aligned, const float *bias, const float *y, ptrdiff_t in,
+                                ptrdiff_t out) {
     fk_check_aligned(function, "x", x);
-    fk_check_aligned(function, weight, w);
+    if (weight_aligned) fk_check_aligned(function, weight, w);
     fk_check_aligned(function, "bias", bias);
     fk_check_aligned(function, "y", y);
     if (in < 1 || out < 1)
@@ -31,7 +33,7 @@ static int check_gemm_ranges(const char *function, ptrdiff_t out, fk_activation 
 void fk_gemm(const float *x, ptrdiff_t ldx, const float *packed, ptrdiff_t in, ptrdiff_t out,
              const float *bias, fk_activation act, float *y, ptrdiff_t ldy,
              ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t col_begin, ptrdiff_t col_end) {
-    check_gemm_operands(__func__, x, "packed", packed, bias, y, in, out);
+    check_gemm_operands(__func__, x, "packed", packed, 1, bias, y, in, out);
     if (ldx < in || ldy < out)
         fk_fail(__func__, "row strides ldx = %td (need >= in = %td) and ldy = %td (need >= out = %td)",
                 ldx, in, ldy, out);
@@ -39,16 +41,16 @@ void fk_gemm(const float *x, ptrdiff_t ldx, const float *packed, ptrdiff_t in, p
     if (x == NULL || packed == NULL || y == NULL)
         fk_fail(__func__, "x, packed and y must not be NULL (x = %p, packed = %p, y = %p)",
                 (const void *)x, (const void *)packed, (void *)y);
-    const fk_gemm_args args = {x, ldx, packed, 0, in, out, bias, act, y, ldy,
+    const fk_gemm_args args = {x, ldx, packed, NULL, 0, in, out, bias, act, y, ldy,
                                row_begin, row_end, col_begin, col_end};
     FK_DISPATCH(fk_gemm)(&args);
 }
 
-void fk_gemm_unpacked(const float *x, ptrdiff_t ldx, const float *w, ptrdiff_t ldw, ptrdiff_t in,
+void fk_gemm_unpacked(const float *x, ptrdiff_t ldx, const void *w, ptrdiff_t ldw, ptrdiff_t in,
                       ptrdiff_t out, const float *bias, fk_activation act, float *y, ptrdiff_t ldy,
                       ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t col_begin,
                       ptrdiff_t col_end) {
-    check_gemm_operands(__func__, x, "w", w, bias, y, in, out);
+    check_gemm_operands(__func__, x, "w", w, 0, bias, y, in, out);
     if (ldx < in || ldw < in || ldy < out)
         fk_fail(__func__, "row strides ldx = %td, ldw = %td (need >= in = %td) and ldy = %td (need >= out = %td)",
                 ldx, ldw, in, ldy, out);
@@ -56,15 +58,15 @@ void fk_gemm_unpacked(const float *x, ptrdiff_t ldx, const float *w, ptrdiff_t l
     if (x == NULL || w == NULL || y == NULL)
         fk_fail(__func__, "x, w and y must not be NULL (x = %p, w = %p, y = %p)", (const void *)x,
                 (const void *)w, (void *)y);
-    const fk_gemm_args args = {x, ldx, w, ldw, in, out, bias, act, y, ldy,
+    const fk_gemm_args args = {x, ldx, NULL, (const unsigned char *)w, ldw, in, out, bias, act, y, ldy,
                                row_begin, row_end, col_begin, col_end};
     FK_DISPATCH(fk_gemm_unpacked)(&args);
 }
 
-void fk_gemm_io(const float *x, ptrdiff_t ldx, const float *b, ptrdiff_t ldb, float scale, ptrdiff_t in,
+void fk_gemm_io(const float *x, ptrdiff_t ldx, const void *b, ptrdiff_t ldb, float scale, ptrdiff_t in,
                 ptrdiff_t out, const float *bias, fk_activation act, float *y, ptrdiff_t ldy,
                 ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t col_begin, ptrdiff_t col_end) {
-    check_gemm_operands(__func__, x, "b", b, bias, y, in, out);
+    check_gemm_operands(__func__, x, "b", b, 0, bias, y, in, out);
     if (ldx < in || ldb < out || ldy < out)
         fk_fail(__func__, "row strides ldx = %td (need >= in = %td), ldb = %td and ldy = %td (need >= out = %td)",
                 ldx, in, ldb, ldy, out);
@@ -72,7 +74,7 @@ void fk_gemm_io(const float *x, ptrdiff_t ldx, const float *b, ptrdiff_t ldb, fl
     if (x == NULL || b == NULL || y == NULL)
         fk_fail(__func__, "x, b and y must not be NULL (x = %p, b = %p, y = %p)", (const void *)x,
                 (const void *)b, (void *)y);
-    const fk_gemm_io_args args = {x, ldx, b, ldb, scale, in, out, bias, act, y, ldy,
+    const fk_gemm_io_args args = {x, ldx, (const unsigned char *)b, ldb, scale, in, out, bias, act, y, ldy,
                                   row_begin, row_end, col_begin, col_end};
     FK_DISPATCH(fk_gemm_io)(&args);
 }

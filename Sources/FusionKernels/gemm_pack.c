@@ -9,25 +9,23 @@ ptrdiff_t fk_gemm_packed_count(ptrdiff_t in, ptrdiff_t out) {
     return (out + 15) / 16 * 16 * in;
 }
 
-void fk_gemm_pack_oi_panels(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in,
+void fk_gemm_pack_oi_panels(const void *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in,
                             float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end) {
-    FK_CHECK_ALIGNED(w);
     FK_CHECK_ALIGNED(packed);
     if (ldw < in)
         fk_fail(__func__, "row stride ldw = %td is below in = %td", ldw, in);
     const ptrdiff_t panels = fk_gemm_packed_count(in, out) / (16 * in);
     if (panel_begin < 0 || panel_end < panel_begin || panel_end > panels)
         fk_fail(__func__, "panel range [%td, %td) is not inside [0, %td)", panel_begin, panel_end, panels);
-    FK_DISPATCH(fk_pack_oi_panels)(w, ldw, out, in, packed, panel_begin, panel_end);
+    FK_DISPATCH(fk_pack_oi_panels)((const unsigned char *)w, ldw, out, in, packed, panel_begin, panel_end);
 }
 
-void fk_gemm_pack_oi(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in, float *packed) {
+void fk_gemm_pack_oi(const void *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in, float *packed) {
     fk_gemm_pack_oi_panels(w, ldw, out, in, packed, 0, fk_gemm_packed_count(in, out) / (16 * in));
 }
 
-void fk_gemm_pack_io_panels(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out,
+void fk_gemm_pack_io_panels(const void *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out,
                             float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end) {
-    FK_CHECK_ALIGNED(b);
     FK_CHECK_ALIGNED(packed);
     if (ldb < out)
         fk_fail(__func__, "row stride ldb = %td is below out = %td", ldb, out);
@@ -38,13 +36,14 @@ void fk_gemm_pack_io_panels(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff
         const ptrdiff_t cols = out - p * 16 < 16 ? out - p * 16 : 16;
         for (ptrdiff_t k = 0; k < in; k++) {
             float *dst = packed + (p * in + k) * 16;
-            const float *src = b + k * ldb + p * 16;
-            for (ptrdiff_t c = 0; c < cols; c++) dst[c] = src[c];
+            // b may lie at any byte address: copied bytewise, never read through a float pointer.
+            memcpy(dst, (const unsigned char *)b + (k * ldb + p * 16) * (ptrdiff_t)sizeof(float),
+                   (size_t)cols * sizeof(float));
             for (ptrdiff_t c = cols; c < 16; c++) dst[c] = 0.0f;
         }
     }
 }
 
-void fk_gemm_pack_io(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out, float *packed) {
+void fk_gemm_pack_io(const void *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out, float *packed) {
     fk_gemm_pack_io_panels(b, ldb, in, out, packed, 0, fk_gemm_packed_count(in, out) / (16 * in));
 }

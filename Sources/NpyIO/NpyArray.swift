@@ -33,6 +33,13 @@ public struct NpyArray: Sendable {
         !isFortranOrder || count == 0 || shape.filter { $0 != 1 }.count <= 1
     }
 
+    /// True when the stored bytes are the elements as little-endian float32 in C order, at any
+    /// address: a reader that loads them bytewise (the GEMM kernels' weights) needs no copy, even
+    /// for a member that `np.savez` placed at an odd offset.
+    public var isFloat32Bytes: Bool {
+        dtype == .float32 && byteOrder == .little && isCContiguous
+    }
+
     /// True when the data is native little-endian float32, C order and 4-byte aligned in place
     /// (no copy needed to view it as `[Float]`).
     public var isFloat32InPlace: Bool {

@@ -197,7 +197,7 @@ final class EngineWeights: @unchecked Sendable {
     /// - Parameter tensorBases: the first float of every tensor in ``tensors`` (borrowed).
     func prepare(
         _ indices: [Int], rows: Int, pool: KernelPool, arenaBase: UnsafeMutablePointer<Float>,
-        tensorBases: [UnsafePointer<Float>]
+        tensorBases: [UnsafeRawPointer]
     ) -> (usePacked: [Bool], seconds: Double) {
         // One lock around deciding and packing: a concurrent call that finds a matrix marked packed
         // must not read the copy before it is written.
@@ -227,7 +227,7 @@ final class EngineWeights: @unchecked Sendable {
             pool.run(tasks: pieces.count) { task, _ in
                 let (index, panels) = pieces[task]
                 let m = matrices[index]
-                let source = tensorBases[m.tensor] + m.firstElement
+                let source = tensorBases[m.tensor] + m.firstElement * MemoryLayout<Float>.size
                 if m.transposed {
                     fk_gemm_pack_io_panels(
                         source, m.stride, m.inputs, m.outputs, arenaBase + m.packedOffset,
@@ -253,7 +253,7 @@ final class EngineWeights: @unchecked Sendable {
     /// added to `packing`), the tensors in place otherwise.
     func operands(
         _ indices: [Int], rows: Int, pool: KernelPool, arena: UnsafeMutablePointer<Float>,
-        tensorBases: [UnsafePointer<Float>], packing: PackingClock
+        tensorBases: [UnsafeRawPointer], packing: PackingClock
     ) -> [GemmWeight] {
         let prepared = prepare(indices, rows: rows, pool: pool, arenaBase: arena, tensorBases: tensorBases)
         packing.seconds += prepared.seconds
@@ -262,7 +262,7 @@ final class EngineWeights: @unchecked Sendable {
             if usePacked {
                 return .packed(arena + m.packedOffset)
             }
-            let source = tensorBases[m.tensor] + m.firstElement
+            let source = tensorBases[m.tensor] + m.firstElement * MemoryLayout<Float>.size
             return m.transposed
                 ? .unpackedTransposed(source, ldb: m.stride, scale: m.scale)
                 : .unpacked(source, ldw: m.stride)
@@ -278,15 +278,16 @@ final class EngineWeights: @unchecked Sendable {
         }
     }
 
-    /// Calls `body` with the first float of every tensor in ``tensors``, nesting one
-    /// `withUnsafeBufferPointer` per tensor so that every pointer stays inside its closure.
-    func withTensorBases<R>(_ body: ([UnsafePointer<Float>]) throws -> R) rethrows -> R {
-        func nest(_ index: Int, _ collected: [UnsafePointer<Float>]) throws -> R {
+    /// Calls `body` with the address of element 0 of every tensor in ``tensors`` (any alignment: the
+    /// kernels read weights bytewise), nesting one `withUnsafeRawElements` per tensor so that every
+    /// pointer stays inside its closure.
+    func withTensorBases<R>(_ body: ([UnsafeRawPointer]) throws -> R) rethrows -> R {
+        func nest(_ index: Int, _ collected: [UnsafeRawPointer]) throws -> R {
             if index == tensors.count {
                 return try body(collected)
             }
-            return try tensors[index].withUnsafeBufferPointer { values in
-                try nest(index + 1, collected + [values.baseAddress!])
+            return try tensors[index].withUnsafeRawElements { base in
+                try nest(index + 1, collected + [base])
             }
         }
         return try nest(0, [])

@@ -6,11 +6,11 @@ import FusionKernels
 enum GemmWeight {
     /// `fk_gemm_pack_oi` / `fk_gemm_pack_io` layout.
     case packed(UnsafePointer<Float>)
-    /// (outputs × inputs) row-major with row stride `ldw`.
-    case unpacked(UnsafePointer<Float>, ldw: Int)
-    /// (inputs × outputs) row-major with row stride `ldb`, each element multiplied by `scale`
-    /// (rounded once) before use, as the packed copy of such a matrix is.
-    case unpackedTransposed(UnsafePointer<Float>, ldb: Int, scale: Float)
+    /// (outputs × inputs) row-major with row stride `ldw` floats, at any byte address.
+    case unpacked(UnsafeRawPointer, ldw: Int)
+    /// (inputs × outputs) row-major with row stride `ldb` floats, at any byte address, each element
+    /// multiplied by `scale` (rounded once) before use, as the packed copy of such a matrix is.
+    case unpackedTransposed(UnsafeRawPointer, ldb: Int, scale: Float)
 }
 
 /// One GEMM over a block of rows and columns: `y[r][o] = act(Σ_k x[r][k]·W[o][k] + bias[o])`

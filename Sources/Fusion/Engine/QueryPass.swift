@@ -34,7 +34,7 @@ struct QueryPass {
     /// The weight arena's first float (vectors and packed copies).
     let arena: UnsafeMutablePointer<Float>
     /// The first float of each of the weights' source tensors.
-    let tensorBases: [UnsafePointer<Float>]
+    let tensorBases: [UnsafeRawPointer]
     /// Where time spent packing weights is added up.
     let packing: PackingClock
     /// The scratch arena's first float, laid out by `layout`.

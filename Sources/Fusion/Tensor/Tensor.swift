@@ -15,8 +15,8 @@ import NpyIO
 public struct Tensor: Sendable {
     /// Extents, outermost first. `[]` is a scalar.
     public var shape: [Int]
-    /// The array whose bytes are the elements, read in place (little-endian float32 in C order at a
-    /// 4-byte aligned address, `NpyArray.isFloat32InPlace`); nil when `floats` holds them.
+    /// The array whose bytes are the elements, read in place (little-endian float32 in C order at any
+    /// address, `NpyArray.isFloat32Bytes`); nil when `floats` holds them.
     ///
     /// Two stored properties rather than an enum with two payloads: such an enum keeps its case in
     /// the spare bits of the references it holds, which hides them from LeakSanitizer's pointer
@@ -48,10 +48,12 @@ public struct Tensor: Sendable {
     }
 
     /// The elements of `array` with its shape, read in place — no copy — when the array is
-    /// little-endian float32 in C order at a 4-byte aligned address (`NpyArray.isFloat32InPlace`: a
-    /// member of an archive written by `fusectl init`, a `.npy` file, an in-memory array); converted
-    /// once to float32 otherwise (float16/float64 round to nearest, big-endian is swapped, Fortran
-    /// order is reordered, members at unaligned offsets — usual in `np.savez` archives — are copied).
+    /// little-endian float32 in C order (`NpyArray.isFloat32Bytes`), wherever it lies: a member of an
+    /// archive written by `fusectl init` (64-byte aligned) or by `np.savez` (usually 1–3 bytes past a
+    /// multiple of 4), a `.npy` file, an in-memory array; converted once to float32 otherwise
+    /// (float16/float64 round to nearest, big-endian is swapped, Fortran order is reordered).
+    /// ``withUnsafeRawElements(_:)`` reads such a tensor in place at any address;
+    /// ``withUnsafeBufferPointer(_:)`` copies it for the closure when it is not 4-byte aligned.
     ///
     /// A tensor read in place keeps the array's bytes (for an archive, the whole file's memory map)
     /// alive while it exists, and sees the file as it is when read: replacing the file by renaming
@@ -63,7 +65,7 @@ public struct Tensor: Sendable {
         shape = array.shape
         first = 0
         count = array.count
-        if array.isFloat32InPlace {
+        if array.isFloat32Bytes {
             inPlace = array
             floats = []
         } else {
@@ -76,16 +78,40 @@ public struct Tensor: Sendable {
     /// member) rather than held in a Swift array.
     public var isReadInPlace: Bool { inPlace != nil }
 
-    /// Calls `body` with the elements in row-major order; no copy. The buffer is valid only inside
-    /// `body` and must not escape it.
+    /// Calls `body` with the elements in row-major order; no copy, except for elements read in place
+    /// at an address that is not 4-byte aligned (an `np.savez` member), which are copied into a
+    /// temporary aligned buffer for the call. The buffer is valid only inside `body` and must not
+    /// escape it.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         if let inPlace {
-            return try inPlace.withFloat32InPlace { all in
-                try body(UnsafeBufferPointer(rebasing: all[first..<(first + count)]))
+            if inPlace.isFloat32InPlace {
+                return try inPlace.withFloat32InPlace { all in
+                    try body(UnsafeBufferPointer(rebasing: all[first..<(first + count)]))
+                }
             }
+            let copy = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+            defer { copy.deallocate() }
+            withUnsafeRawElements { raw in
+                UnsafeMutableRawPointer(copy).copyMemory(from: raw, byteCount: count * MemoryLayout<Float>.size)
+            }
+            return try body(UnsafeBufferPointer(start: copy, count: count))
         }
         return try floats.withUnsafeBufferPointer { all in
             try body(UnsafeBufferPointer(rebasing: all[first..<(first + count)]))
+        }
+    }
+
+    /// Calls `body` with the address of element 0 (then element i at byte offset 4·i, little-endian
+    /// float32), without copying, whatever the alignment: for readers that load bytewise (the GEMM
+    /// kernels' `const void *` weights). The pointer must not escape `body`.
+    public func withUnsafeRawElements<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
+        if let inPlace {
+            return try inPlace.withUnsafeRawBytes { bytes in
+                try body(bytes.baseAddress! + first * MemoryLayout<Float>.size)
+            }
+        }
+        return try floats.withUnsafeBufferPointer { all in
+            try body(UnsafeRawPointer(all.baseAddress! + first))
         }
     }
 

@@ -6,17 +6,27 @@
 /// feed nr·np independent accumulator chains, exactly the chain fk_gemm runs on the packed copy.
 FK_V16_INLINE void FK_FN(io_pass)(const fk_gemm_io_args *g, ptrdiff_t p0, ptrdiff_t r0,
                                   const v16m *mask, const int nr, const int np) {
+    // Per panel, the lanes inside [col_begin, col_end): full panels load 16 floats at once.
+    ptrdiff_t lane_lo[FK_IO_PANELS], lane_hi[FK_IO_PANELS];
+    int full[FK_IO_PANELS];
+    for (int q = 0; q < np; q++) {
+        const ptrdiff_t col = (p0 + q) * 16;
+        lane_lo[q] = g->col_begin > col ? g->col_begin - col : 0;
+        lane_hi[q] = g->col_end - col < 16 ? g->col_end - col : 16;
+        full[q] = lane_lo[q] == 0 && lane_hi[q] == 16;
+    }
     v16 acc[FK_IO_ROWS][FK_IO_PANELS];
     for (int i = 0; i < nr; i++)
         for (int q = 0; q < np; q++) acc[i][q] = v16_zero();
     const int scaled = g->scale != 1.0f;
     const v16 s = v16_set1(g->scale);
-    const float *column = g->b + p0 * 16;
+    const unsigned char *column = g->b + p0 * 16 * (ptrdiff_t)sizeof(float);
     for (ptrdiff_t k = 0; k < g->in; k++) {
         v16 w[FK_IO_PANELS];
         for (int q = 0; q < np; q++) {
-            // Columns past `out` load as zero, as fk_gemm_pack_io pads them.
-            w[q] = v16_load_m(column + k * g->ldb + q * 16, mask[q]);
+            // Columns outside the range load as zero, as fk_gemm_pack_io pads those past `out`.
+            const unsigned char *at = column + (k * g->ldb + q * 16) * (ptrdiff_t)sizeof(float);
+            w[q] = full[q] ? v16_load_bytes(at) : v16_load_bytes_range(at, lane_lo[q], lane_hi[q]);
             if (scaled) w[q] = v16_mul(w[q], s);
         }
         for (int i = 0; i < nr; i++) {

@@ -5,18 +5,18 @@
 
 /// Loads the 16 × 16 block of w at rows [o0, o0 + 16) ∩ [0, out), columns
 /// [k0, k0 + kc), zero elsewhere, and transposes it: r[kk] lane c = w[o0 + c][k0 + kk].
-FK_V16_INLINE void FK_FN(load_block_transposed)(const float *w, ptrdiff_t ldw, ptrdiff_t o0,
+/// `w` is the weight's first byte (any address); `ldw` counts floats.
+FK_V16_INLINE void FK_FN(load_block_transposed)(const unsigned char *w, ptrdiff_t ldw, ptrdiff_t o0,
                                                 ptrdiff_t rows, ptrdiff_t k0, ptrdiff_t kc,
                                                 v16 r[16]) {
-    const v16m m = v16m_first(kc);
-    for (int c = 0; c < 16; c++)
-        r[c] = c < rows ? (kc == 16 ? v16_load(w + (o0 + c) * ldw + k0)
-                                    : v16_load_m(w + (o0 + c) * ldw + k0, m))
-                        : v16_zero();
+    for (int c = 0; c < 16; c++) {
+        const unsigned char *row = w + ((o0 + c) * ldw + k0) * (ptrdiff_t)sizeof(float);
+        r[c] = c < rows ? (kc == 16 ? v16_load_bytes(row) : v16_load_bytes_range(row, 0, kc)) : v16_zero();
+    }
     v16_transpose16(r);
 }
 
-void FK_FN(fk_pack_oi_panels)(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in,
+void FK_FN(fk_pack_oi_panels)(const unsigned char *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in,
                               float *packed, ptrdiff_t p_begin, ptrdiff_t p_end) {
     for (ptrdiff_t p = p_begin; p < p_end; p++) {
         const ptrdiff_t rows = out - p * 16 < 16 ? out - p * 16 : 16;
@@ -44,7 +44,7 @@ FK_V16_INLINE void FK_FN(unpacked_pass)(const fk_gemm_args *g, ptrdiff_t p0, ptr
         v16 b[FK_UNPACKED_PANELS][16];
         for (int q = 0; q < np; q++) {
             const ptrdiff_t o0 = (p0 + q) * 16;
-            FK_FN(load_block_transposed)(g->packed, g->ldw, o0, g->out - o0 < 16 ? g->out - o0 : 16,
+            FK_FN(load_block_transposed)(g->w, g->ldw, o0, g->out - o0 < 16 ? g->out - o0 : 16,
                                          k0, 16, b[q]);
         }
         for (int kk = 0; kk < 16; kk++)
@@ -58,7 +58,7 @@ FK_V16_INLINE void FK_FN(unpacked_pass)(const fk_gemm_args *g, ptrdiff_t p0, ptr
         v16 b[FK_UNPACKED_PANELS][16];
         for (int q = 0; q < np; q++) {
             const ptrdiff_t o0 = (p0 + q) * 16;
-            FK_FN(load_block_transposed)(g->packed, g->ldw, o0, g->out - o0 < 16 ? g->out - o0 : 16,
+            FK_FN(load_block_transposed)(g->w, g->ldw, o0, g->out - o0 < 16 ? g->out - o0 : 16,
                                          k0, kc, b[q]);
         }
         for (ptrdiff_t kk = 0; kk < kc; kk++)

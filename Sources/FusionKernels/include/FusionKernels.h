@@ -14,11 +14,13 @@
 ///   that depends only on its own inputs, never on the ranges, batch shape,
 ///   thread count or the addresses of the buffers (the determinism contract; see
 ///   each header);
-/// - every float pointer is aligned for a float (4 bytes), as every Swift
+/// - every `float *` is aligned for a float (4 bytes), as every Swift
 ///   `UnsafePointer<Float>` is; nothing more is assumed (no 16- or 64-byte
-///   alignment). Floats at an address that is not a multiple of 4, as in most
-///   stored members of a .npz written by numpy, are copied to aligned memory by
-///   the caller first (NpyIO's `withFloat32Elements` does);
+///   alignment). Weights read in place from a model file are the exception: the
+///   GEMMs and packers take them as `const void *` at any byte address (most
+///   stored members of a .npz written by `np.savez` start 1–3 bytes past a
+///   multiple of 4) and only copy their bytes (memcpy, unaligned vector loads),
+///   never read them through a `float *`;
 /// - a broken caller contract (negative sizes, ranges out of bounds, a misaligned
 ///   float pointer) prints the offending numbers to stderr and aborts.
 #include "fk_cpu.h"

@@ -14,29 +14,30 @@ ptrdiff_t fk_gemm_packed_count(ptrdiff_t in, ptrdiff_t out);
 
 /// Packs a PyTorch `nn.Linear` weight for `fk_gemm`.
 ///
-/// - `w`: (out × in), row-major with row stride `ldw` ≥ in floats; element
-///   (o, k) at w[o·ldw + k].
+/// - `w`: (out × in) float32, row-major with row stride `ldw` ≥ in floats; element
+///   (o, k) at float o·ldw + k. Any byte address (a member of an `np.savez`
+///   archive read in place): it is only copied bytewise, never read as `float *`.
 /// - `packed`: fk_gemm_packed_count(in, out) floats, preferably 64-byte aligned
 ///   (4-byte alignment works, slower). Layout: panels of 16 output columns,
 ///   packed[(p·in + k)·16 + c] = w[(16p + c)·ldw + k], zero for 16p + c ≥ out.
 ///
 /// Done once at load, but on the critical path of a one-sample run: the AVX-512 path
 /// transposes 16 × 16 blocks in registers. Traps on bad sizes.
-void fk_gemm_pack_oi(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in, float *packed);
+void fk_gemm_pack_oi(const void *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in, float *packed);
 
-/// Packs a (in × out) row-major matrix `b` (element (k, o) at b[k·ldb + o],
-/// ldb ≥ out) so that `fk_gemm` computes Y = X·B. Same packed layout as
-/// `fk_gemm_pack_oi` of bᵀ.
-void fk_gemm_pack_io(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out, float *packed);
+/// Packs a (in × out) row-major float32 matrix `b` (element (k, o) at float
+/// k·ldb + o, ldb ≥ out; any byte address) so that `fk_gemm` computes Y = X·B.
+/// Same packed layout as `fk_gemm_pack_oi` of bᵀ.
+void fk_gemm_pack_io(const void *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out, float *packed);
 
 /// Panels [panel_begin, panel_end) of `fk_gemm_pack_oi` (panel p = output columns
 /// 16p..16p+15, of ceil(out/16) panels): lets callers pack on several threads (see
 /// `fk_gemm_pack_oi_parallel`). The bytes written do not depend on the CPU path.
-void fk_gemm_pack_oi_panels(const float *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in,
+void fk_gemm_pack_oi_panels(const void *w, ptrdiff_t ldw, ptrdiff_t out, ptrdiff_t in,
                             float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end);
 
 /// Panels [panel_begin, panel_end) of `fk_gemm_pack_io`.
-void fk_gemm_pack_io_panels(const float *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out,
+void fk_gemm_pack_io_panels(const void *b, ptrdiff_t ldb, ptrdiff_t in, ptrdiff_t out,
                             float *packed, ptrdiff_t panel_begin, ptrdiff_t panel_end);
 
 /// Y = act(X·Wᵀ + bias) on a block of rows and output columns.
@@ -75,8 +76,10 @@ void fk_gemm(const float *x, ptrdiff_t ldx,
 /// arguments and the same bits, element for element, as fk_gemm with
 /// packed = fk_gemm_pack_oi(w), because every element runs the same fma chain.
 ///
-/// - `w`: (out × in) row-major with row stride `ldw` ≥ in (e.g. the model's tensor,
-///   read in place).
+/// - `w`: (out × in) float32, row-major with row stride `ldw` ≥ in floats (e.g. the
+///   model's tensor, read in place from the archive's memory map), at any byte
+///   address: rows are loaded bytewise (unaligned vector loads), never through a
+///   `float *`, so `np.savez` members need no aligned copy.
 ///
 /// Reads 16 × 16 blocks of w and transposes them in registers, once per pass of up
 /// to 4 rows × 16 output columns (AVX-512). For one row (an agent step) it reads
@@ -86,7 +89,7 @@ void fk_gemm(const float *x, ptrdiff_t ldx,
 /// GFLOP/s for one row) pays when a weight is used more than about twice. For many
 /// rows (about 50 GFLOP/s at 8–64 rows) pack and use fk_gemm (about 110).
 void fk_gemm_unpacked(const float *x, ptrdiff_t ldx,
-                      const float *w, ptrdiff_t ldw, ptrdiff_t in, ptrdiff_t out,
+                      const void *w, ptrdiff_t ldw, ptrdiff_t in, ptrdiff_t out,
                       const float *bias, fk_activation act,
                       float *y, ptrdiff_t ldy,
                       ptrdiff_t row_begin, ptrdiff_t row_end,
@@ -97,7 +100,8 @@ void fk_gemm_unpacked(const float *x, ptrdiff_t ldx,
 /// element, as fk_gemm with packed = fk_gemm_pack_io(B) whose every element was
 /// then multiplied by `scale` (one rounded float multiply; none when scale is 1).
 ///
-/// - `b`: element (k, o) at b[k·ldb + o], ldb ≥ out; only columns
+/// - `b`: float32 element (k, o) at float k·ldb + o, ldb ≥ out, any byte address
+///   (loaded bytewise, like `fk_gemm_unpacked`'s `w`); only columns
 ///   [col_begin, col_end) are read.
 /// - every output element: acc = +0; for k = 0, 1, …, in−1:
 ///   acc = fma(x[r][k], fl(scale·B[k][o]), acc); y[r][o] = act(acc + bias[o]).
@@ -106,7 +110,7 @@ void fk_gemm_unpacked(const float *x, ptrdiff_t ldx,
 /// no transpose: one row reads B once at memory speed. Other arguments, ranges,
 /// threading and traps as `fk_gemm`.
 void fk_gemm_io(const float *x, ptrdiff_t ldx,
-                const float *b, ptrdiff_t ldb, float scale, ptrdiff_t in, ptrdiff_t out,
+                const void *b, ptrdiff_t ldb, float scale, ptrdiff_t in, ptrdiff_t out,
                 const float *bias, fk_activation act,
                 float *y, ptrdiff_t ldy,
                 ptrdiff_t row_begin, ptrdiff_t row_end,

@@ -42,8 +42,9 @@ static inline void fk_check_aligned(const char *function, const char *name, cons
 typedef struct fk_gemm_args {
     const float *x;
     ptrdiff_t ldx;
-    const float *packed;  // the packed weight, or for fk_gemm_unpacked the (out × in) weight
-    ptrdiff_t ldw;        // fk_gemm_unpacked: row stride of the weight
+    const float *packed;     // fk_gemm: the packed weight
+    const unsigned char *w;  // fk_gemm_unpacked: the (out × in) weight, at any byte address
+    ptrdiff_t ldw;           // fk_gemm_unpacked: row stride of the weight, in floats
     ptrdiff_t in, out;
     const float *bias;
     fk_activation act;
@@ -56,7 +57,7 @@ typedef struct fk_gemm_args {
 typedef struct fk_gemm_io_args {
     const float *x;
     ptrdiff_t ldx;
-    const float *b;  // (in × out), element (k, o) at b[k·ldb + o]
+    const unsigned char *b;  // (in × out), element (k, o) at float k·ldb + o, any byte address
     ptrdiff_t ldb;
     float scale;
     ptrdiff_t in, out;
@@ -72,7 +73,7 @@ typedef struct fk_gemm_io_args {
     void fk_gemm_##sfx(const fk_gemm_args *args);                                      \
     void fk_gemm_io_##sfx(const fk_gemm_io_args *args);                                \
     void fk_gemm_unpacked_##sfx(const fk_gemm_args *args);                             \
-    void fk_pack_oi_panels_##sfx(const float *w, ptrdiff_t ldw, ptrdiff_t out,         \
+    void fk_pack_oi_panels_##sfx(const unsigned char *w, ptrdiff_t ldw, ptrdiff_t out, \
                                  ptrdiff_t in, float *packed, ptrdiff_t p_begin,       \
                                  ptrdiff_t p_end);                                     \
     void fk_activate_##sfx(fk_activation act, const float *x, float *y, ptrdiff_t n);  \

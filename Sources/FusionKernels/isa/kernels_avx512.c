@@ -6,6 +6,7 @@
 
 #include "../internal/isa_avx512.h"
 #include "../internal/v16_math.h"
+#include "../internal/v16_bytes.h"
 #include "../bodies/gemm_body.h"
 #include "../bodies/gemm_unpacked_body.h"
 #include "../bodies/gemm_io_body.h"
