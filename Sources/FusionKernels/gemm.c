@@ -2,6 +2,8 @@
 // bodies/gemm_body.h, bodies/gemm_unpacked_body.h and bodies/gemm_io_body.h).
 #include "internal/fk_internal.h"
 
+#include <stdlib.h>
+
 /// The checks every GEMM entry point makes before its strides: x, bias and y aligned for a float,
 /// and the weight too when `weight_aligned` (a packed copy; weights read in place may lie at any
 /// byte address; `weight` names it), both sizes at least 1. `function` names the entry point.
@@ -77,4 +79,32 @@ void fk_gemm_io(const float *x, ptrdiff_t ldx, const void *b, ptrdiff_t ldb, flo
     const fk_gemm_io_args args = {x, ldx, (const unsigned char *)b, ldb, scale, in, out, bias, act, y, ldy,
                                   row_begin, row_end, col_begin, col_end};
     FK_DISPATCH(fk_gemm_io)(&args);
+}
+
+void fk_gemm_inplace(const float *x, ptrdiff_t ldx, const void *w, ptrdiff_t ldw, int transposed, float scale,
+                     ptrdiff_t in, ptrdiff_t out, const float *bias, fk_activation act, float *y, ptrdiff_t ldy,
+                     ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t col_begin, ptrdiff_t col_end) {
+    check_gemm_operands(__func__, x, "w", w, 0, bias, y, in, out);
+    if (ldx < in || ldy < out || ldw < (transposed ? out : in))
+        fk_fail(__func__, "row strides ldx = %td (need >= in = %td), ldw = %td (need >= %s = %td) and ldy = %td "
+                "(need >= out = %td)", ldx, in, ldw, transposed ? "out" : "in", transposed ? out : in, ldy, out);
+    if (!check_gemm_ranges(__func__, out, act, row_begin, row_end, col_begin, col_end)) return;
+    if (x == NULL || w == NULL || y == NULL)
+        fk_fail(__func__, "x, w and y must not be NULL (x = %p, w = %p, y = %p)", (const void *)x, w, (void *)y);
+    const fk_gemm_inplace_args args = {x, ldx, (const unsigned char *)w, ldw, transposed != 0, scale, in, out,
+                                       bias, act, y, ldy, row_begin, row_end, col_begin, col_end};
+    FK_DISPATCH(fk_gemm_inplace)(&args);
+}
+
+float *fk_gemm_block_buffer(void) {
+    // One buffer per thread, made on first use and reachable through this pointer for the
+    // thread's life (pool workers live as long as their pool).
+    static _Thread_local float *buffer;
+    if (buffer == NULL) {
+        void *memory = NULL;
+        if (posix_memalign(&memory, 64, FK_GEMM_BLOCK_FLOATS * sizeof(float)) != 0)
+            fk_fail(__func__, "cannot allocate %zu bytes", (size_t)FK_GEMM_BLOCK_FLOATS * sizeof(float));
+        buffer = memory;
+    }
+    return buffer;
 }

@@ -260,6 +260,64 @@ extension KernelsSuite {
             }
         }
 
+        @Test("weights at any byte address: fk_gemm_inplace (both layouts), fk_gemm_unpacked and fk_gemm_io give the packed bits",
+              arguments: [(1, 37, 23), (7, 300, 290), (20, 129, 70), (45, 768, 96), (6, 16, 520)])
+        func inPlaceAtAnyByteAddressEqualsPacked(rows: Int, input: Int, output: Int) {
+            let linear = PackedLinear(input: input, output: output, seed: UInt64(rows * 13 + output), bias: rows % 2 == 0)
+            let x = randomFloats(rows * input, seed: UInt64(input * 3))
+            let scale: Float = 0.37
+            // W (output × input, stride input + 1) and B = Wᵀ (input × output, stride output + 2) as bytes.
+            let ldw = input + 1, ldb = output + 2
+            var w = [Float](repeating: .nan, count: output * ldw)
+            var b = [Float](repeating: .nan, count: input * ldb)
+            for o in 0..<output {
+                for k in 0..<input {
+                    w[o * ldw + k] = linear.weight[o * input + k]
+                    b[k * ldb + o] = linear.weight[o * input + k]
+                }
+            }
+            var scaledPacked = [Float](repeating: .nan, count: fk_gemm_packed_count(input, output))
+            fk_gemm_pack_io(b, ldb, input, output, &scaledPacked)
+            for i in scaledPacked.indices { scaledPacked[i] *= scale }
+            let bias = linear.bias ?? []
+            forEachLevel { level in
+                let want = linear.apply(x, rows: rows, activation: FK_ACT_GELU)
+                var wantScaled = [Float](repeating: .nan, count: rows * output)
+                fk_gemm(x, input, scaledPacked, input, output, linear.bias == nil ? nil : bias, FK_ACT_GELU,
+                        &wantScaled, output, 0, rows, 0, output)
+                for offset in 0..<4 {
+                    let wBytes = [UInt8](repeating: 0, count: offset) + w.withUnsafeBytes { Array($0) }
+                    let bBytes = [UInt8](repeating: 0, count: offset) + b.withUnsafeBytes { Array($0) }
+                    var results: [(String, [Float], [Float])] = []
+                    for kind in ["inplace oi", "inplace io", "unpacked", "io"] {
+                        var y = [Float](repeating: .nan, count: rows * output)
+                        let cut = output / 3 + 1, half = rows / 2
+                        for (r0, r1, c0, c1) in [(0, half, 0, output), (half, rows, 0, cut), (half, rows, cut, output)] {
+                            let biasPointer: UnsafePointer<Float>? = linear.bias == nil ? nil : bias.withUnsafeBufferPointer { $0.baseAddress }
+                            (kind.hasSuffix("oi") || kind == "unpacked" ? wBytes : bBytes).withUnsafeBytes { raw in
+                                let at = raw.baseAddress! + offset
+                                switch kind {
+                                case "inplace oi":
+                                    fk_gemm_inplace(x, input, at, ldw, 0, 1, input, output, biasPointer, FK_ACT_GELU, &y, output, r0, r1, c0, c1)
+                                case "inplace io":
+                                    fk_gemm_inplace(x, input, at, ldb, 1, scale, input, output, biasPointer, FK_ACT_GELU, &y, output, r0, r1, c0, c1)
+                                case "unpacked":
+                                    fk_gemm_unpacked(x, input, at, ldw, input, output, biasPointer, FK_ACT_GELU, &y, output, r0, r1, c0, c1)
+                                default:
+                                    fk_gemm_io(x, input, at, ldb, scale, input, output, biasPointer, FK_ACT_GELU, &y, output, r0, r1, c0, c1)
+                                }
+                            }
+                        }
+                        results.append((kind, y, kind.hasSuffix("io") ? wantScaled : want))
+                    }
+                    for (kind, y, expected) in results {
+                        let d = firstBitDifference(y, expected)
+                        #expect(d == nil, "\(name(level)) \(kind) \(rows)×\(input)→\(output) byte offset \(offset): element \(d?.index ?? -1) is \(d?.a ?? 0), packed gives \(d?.b ?? 0)")
+                    }
+                }
+            }
+        }
+
         @Test("pack_io of Wᵀ equals pack_oi of W on every path, by panels and in parallel",
               arguments: [(19, 37), (16, 16), (50, 20), (768, 96), (33, 129)])
         func packLayouts(input: Int, output: Int) {

@@ -62,20 +62,18 @@ struct BlockWeights {
 /// and a transposed matrix (the absorbed key heads, scaled by 1/√dh on the fly) through
 /// `fk_gemm_io`. All give the same bits.
 ///
-/// Packing is lazy: a matrix is packed the first time a GEMM with at least ``packRows`` rows needs
-/// it, or on its second use. Packing reads the weight, writes the copy and faults its pages in
-/// (≈ 45 ms for the default model's 115 MB on the 2-core Zen 4 machine, whose VM populates fresh
-/// pages at ≈ 2.5 GB/s), while the in-place kernels pay register transposes on every row tile.
-/// Measured there, in place wins up to a few hundred rows (W5, 64 queries: forward 183–226 ms in
-/// place against 210–342 ms packing; W1's 64-token vision projection: whole run 0.93× in
-/// `farm-bench` pairs) and packing from about a thousand (W4, 1024 per-step queries: 430–501 ms
-/// packed against 628–648 ms). So one-sample runs and small batches read the weights once in place,
-/// and large batches, long histories and repeated calls (a stream's second step) pack once. The
-/// arena's packed region is reserved up front but only touched as matrices are packed. All choices
-/// give the same bits.
+/// GEMMs of at least ``blockedRows`` rows read the weight in place through `fk_gemm_inplace`,
+/// which packs one 256 × 256 block at a time into a per-thread buffer and runs the packed kernel's
+/// register tiles over it: no packed copy of the model, so no fresh pages to fault in on every run
+/// (packing the default model's 115 MB into new memory cost ≈ 45 ms on the 2-core Zen 4 machine,
+/// whose VM populates fresh pages at ≈ 2.5 GB/s). Fewer rows (one query, a stream step) read it
+/// in place through `fk_gemm_unpacked` / `fk_gemm_io`; a matrix that such few-row GEMMs use a
+/// second time (a stream's second step) is packed once into the arena, whose packed region is
+/// reserved up front but only touched as matrices are packed, and used packed from then on. All
+/// choices give the same bits.
 final class EngineWeights: @unchecked Sendable {
-    /// Rows from which a GEMM packs its weight first.
-    static let packRows = 256
+    /// Rows from which a GEMM reads its weight through `fk_gemm_inplace` (unless it is packed).
+    static let blockedRows = 16
 
     let config: FusionConfig
     /// The model's tensors the matrices are read from.
@@ -192,8 +190,8 @@ final class EngineWeights: @unchecked Sendable {
     }
 
     /// Records a use of `matrices[indices]` by GEMMs of `rows` rows and packs, on `pool`, those that
-    /// should be packed now (see the type's discussion). Returns, per index, whether the packed copy
-    /// is to be used, and the seconds spent packing.
+    /// should be packed now (see the type's discussion; `rows` = `Int.max` packs everything).
+    /// Returns, per index, whether the packed copy is to be used, and the seconds spent packing.
     /// - Parameter tensorBases: the first float of every tensor in ``tensors`` (borrowed).
     func prepare(
         _ indices: [Int], rows: Int, pool: KernelPool, arenaBase: UnsafeMutablePointer<Float>,
@@ -207,8 +205,9 @@ final class EngineWeights: @unchecked Sendable {
         let start = clock.now
         var toPack: [Int] = []
         let usePacked: [Bool] = indices.map { index in
+            guard rows < Self.blockedRows || rows == Int.max else { return packed[index] }
             uses[index] += 1
-            if !packed[index] && (rows >= Self.packRows || uses[index] >= 2) {
+            if !packed[index] && (rows == Int.max || uses[index] >= 2) {
                 packed[index] = true
                 toPack.append(index)
             }
@@ -263,6 +262,9 @@ final class EngineWeights: @unchecked Sendable {
                 return .packed(arena + m.packedOffset)
             }
             let source = tensorBases[m.tensor] + m.firstElement * MemoryLayout<Float>.size
+            if rows >= Self.blockedRows {
+                return .blocked(source, ld: m.stride, transposed: m.transposed, scale: m.scale)
+            }
             return m.transposed
                 ? .unpackedTransposed(source, ldb: m.stride, scale: m.scale)
                 : .unpacked(source, ldw: m.stride)

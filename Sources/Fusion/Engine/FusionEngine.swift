@@ -4,9 +4,9 @@ import FusionKernels
 /// pool, and the plans of the performance issue (plan A, X formed with K and V absorbed, chosen
 /// automatically; plan B′, projector absorbed, on request; see ``FusionPlanKind``).
 ///
-/// Create one per model and reuse it: weights are packed for the FusionKernels GEMM lazily, the
-/// first time a batch needs them packed (see `EngineWeights`), and stay packed; a one-sample call
-/// on a fresh engine reads the weights in place and packs almost nothing. ``packAll()`` packs
+/// Create one per model and reuse it. Weights are read in place (batched GEMMs pack 256 × 256
+/// blocks on the fly into a per-thread buffer); a matrix that one-row GEMMs use twice (a stream's
+/// second step) is packed once and stays packed (see `EngineWeights`). ``packAll()`` packs
 /// everything up front.
 /// ``fuse(_:options:)`` gives the same shapes, zero rules and errors as
 /// ``FusionModel/fuseReference(_:options:)`` and agrees with it to float32 rounding; unlike the

@@ -1,8 +1,9 @@
 import FusionKernels
 
 /// The weight operand of a ``GemmCall``: a packed copy (`fk_gemm`), an nn.Linear weight read in
-/// place (`fk_gemm_unpacked`) or an (inputs × outputs) matrix read in place (`fk_gemm_io`); all
-/// give the same bits.
+/// place (`fk_gemm_unpacked`), an (inputs × outputs) matrix read in place (`fk_gemm_io`), or either
+/// read in place and packed block by block as the GEMM goes (`fk_gemm_inplace`); all give the same
+/// bits.
 enum GemmWeight {
     /// `fk_gemm_pack_oi` / `fk_gemm_pack_io` layout.
     case packed(UnsafePointer<Float>)
@@ -11,6 +12,9 @@ enum GemmWeight {
     /// (inputs × outputs) row-major with row stride `ldb` floats, at any byte address, each element
     /// multiplied by `scale` (rounded once) before use, as the packed copy of such a matrix is.
     case unpackedTransposed(UnsafeRawPointer, ldb: Int, scale: Float)
+    /// Either layout (`transposed`: inputs × outputs, scaled), at any byte address, for many rows:
+    /// packed one block at a time into the calling thread's block buffer.
+    case blocked(UnsafeRawPointer, ld: Int, transposed: Bool, scale: Float)
 }
 
 /// One GEMM over a block of rows and columns: `y[r][o] = act(Σ_k x[r][k]·W[o][k] + bias[o])`
@@ -49,6 +53,10 @@ struct GemmCall {
         case .unpackedTransposed(let b, let ldb, let scale):
             fk_gemm_io(
                 x, ldx, b, ldb, scale, inputs, outputs, bias, activation, y, ldy,
+                rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound)
+        case .blocked(let w, let ld, let transposed, let scale):
+            fk_gemm_inplace(
+                x, ldx, w, ld, transposed ? 1 : 0, scale, inputs, outputs, bias, activation, y, ldy,
                 rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound)
         }
     }

@@ -10,6 +10,9 @@
 
 #define FK_GEMM_KC 256  // k values per block (B block KC × 16·FK_GEMM_NCB floats)
 #define FK_GEMM_NCB 16  // panels per column block
+#if FK_GEMM_KC * 16 * FK_GEMM_NCB != FK_GEMM_BLOCK_FLOATS
+#error "FK_GEMM_BLOCK_FLOATS must hold one KC × NCB block of panels"
+#endif
 
 FK_V16_INLINE void FK_FN(gemm_tile_body)(const float *x, ptrdiff_t ldx, const float *b,
                                          ptrdiff_t pstride, ptrdiff_t kn, int first, int last,

@@ -116,6 +116,30 @@ void fk_gemm_io(const float *x, ptrdiff_t ldx,
                 ptrdiff_t row_begin, ptrdiff_t row_end,
                 ptrdiff_t col_begin, ptrdiff_t col_end);
 
+/// `fk_gemm` from a weight as it lies, packing as it goes: the same arguments, ranges,
+/// threading, traps and bits as fk_gemm on the packed copy of `w`, without that copy.
+///
+/// - `w`: float32 at any byte address (loaded bytewise). `transposed` = 0: an
+///   nn.Linear weight (out × in), row stride `ldw` ≥ in floats, i.e. fk_gemm with
+///   packed = fk_gemm_pack_oi(w); `transposed` = 1: an (in × out) matrix B, row
+///   stride `ldw` ≥ out, whose elements are multiplied by `scale` (one rounded
+///   multiply; none when scale is 1), i.e. fk_gemm_io's operand.
+///
+/// For each block of up to 256 k values × 16 panels of the requested columns, the
+/// block is packed once into a 256 KiB buffer private to the calling thread
+/// (allocated on the thread's first call, then reused) and every row tile of the
+/// call runs fk_gemm's register tiles over it. The packing is a small part of the
+/// work once a call has a few dozen rows, and it touches no fresh memory, where a
+/// packed copy of a model (≈ 115 MB) costs a page fault every 4 KiB on each run.
+/// For one or a few rows use fk_gemm_unpacked / fk_gemm_io (no packing at all).
+void fk_gemm_inplace(const float *x, ptrdiff_t ldx,
+                     const void *w, ptrdiff_t ldw, int transposed, float scale,
+                     ptrdiff_t in, ptrdiff_t out,
+                     const float *bias, fk_activation act,
+                     float *y, ptrdiff_t ldy,
+                     ptrdiff_t row_begin, ptrdiff_t row_end,
+                     ptrdiff_t col_begin, ptrdiff_t col_end);
+
 #ifdef __cplusplus
 }
 #endif

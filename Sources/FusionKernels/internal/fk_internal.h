@@ -68,11 +68,35 @@ typedef struct fk_gemm_io_args {
     ptrdiff_t row_begin, row_end, col_begin, col_end;
 } fk_gemm_io_args;
 
+/// The arguments of one `fk_gemm_inplace` call, already checked.
+typedef struct fk_gemm_inplace_args {
+    const float *x;
+    ptrdiff_t ldx;
+    const unsigned char *w;  // the weight's first byte (any address)
+    ptrdiff_t ld;            // its row stride in floats
+    int transposed;          // 0: (out × in) nn.Linear layout; 1: (in × out), scaled by `scale`
+    float scale;
+    ptrdiff_t in, out;
+    const float *bias;
+    fk_activation act;
+    float *y;
+    ptrdiff_t ldy;
+    ptrdiff_t row_begin, row_end, col_begin, col_end;
+} fk_gemm_inplace_args;
+
+/// Floats in a thread's GEMM block buffer: one k block of 16 packed panels (FK_GEMM_KC × 256).
+#define FK_GEMM_BLOCK_FLOATS (256 * 16 * 16)
+
+/// This thread's GEMM block buffer (FK_GEMM_BLOCK_FLOATS floats, 64-byte aligned), allocated on
+/// the thread's first call and kept for the thread's life.
+float *fk_gemm_block_buffer(void);
+
 /// Declares the implementations of one instruction-set variant `sfx`.
 #define FK_DECLARE_ISA(sfx)                                                            \
     void fk_gemm_##sfx(const fk_gemm_args *args);                                      \
     void fk_gemm_io_##sfx(const fk_gemm_io_args *args);                                \
     void fk_gemm_unpacked_##sfx(const fk_gemm_args *args);                             \
+    void fk_gemm_inplace_##sfx(const fk_gemm_inplace_args *args);                      \
     void fk_pack_oi_panels_##sfx(const unsigned char *w, ptrdiff_t ldw, ptrdiff_t out, \
                                  ptrdiff_t in, float *packed, ptrdiff_t p_begin,       \
                                  ptrdiff_t p_end);                                     \
