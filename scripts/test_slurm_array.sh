@@ -70,6 +70,12 @@ expected() {
         echo "$task $state"
     done
 }
+# Checks that task TASK of array JOB logged fusectl's summary for its shard and that it contains TEXT.
+logged() {
+    local log="fusectl-${1}_${2}.log"
+    grep -q "^fusectl fuse: .* jobs in shard $2/$tasks (" "$log" 2>/dev/null || fail "$log has no summary of shard $2/$tasks"
+    grep -q "$3" "$log" || fail "$log does not say '$3': $(grep '^fusectl fuse:' "$log")"
+}
 jobs=""
 
 # 1. the whole array.
@@ -78,6 +84,7 @@ first=$(submit array.tsv)
 jobs="$first"
 wait_finished "$first"
 [ "$(states "$first")" = "$(expected)" ] || fail "array job $first: tasks ended $(states "$first" | tr '\n' ' ')"
+for task in $(seq 0 $((tasks - 1))); do logged "$first" "$task" " 0 skipped, 0 failed of "; done
 say "array job $first: $tasks tasks COMPLETED in $((SECONDS - start)) s"
 
 # 2. the same array on a fresh folder; task 1 cancelled while it waits on its second job's input.
@@ -99,7 +106,7 @@ wait_finished "$second"
 left=$(ls -A resumed | tr '\n' ' ')
 [ -e resumed/o1.npy ] || fail "the cancelled task's finished output resumed/o1.npy is gone"
 [ ! -e "resumed/o$slow_job.npy" ] || fail "the cancelled task wrote resumed/o$slow_job.npy"
-say "job $second: task 1 RUNNING, cancelled on job $slow_job's input; tasks ended $(states "$second" | tr '\n' ' ')(resumed/ holds: $left)"
+say "array job $second: task 1 was RUNNING, waiting on manifest job $slow_job's input, when cancelled; tasks ended $(states "$second" | tr '\n' ' ')(resumed/ holds: $left)"
 
 # 3. resume: the same manifest, the same array, the FIFO now a file.
 rm text.fifo
@@ -108,4 +115,8 @@ third=$(submit resumed.tsv)
 jobs="$first $second $third"
 wait_finished "$third"
 [ "$(states "$third")" = "$(expected)" ] || fail "resubmitted job $third: tasks ended $(states "$third" | tr '\n' ' ')"
-say "job $third (resubmitted): $tasks tasks COMPLETED; cancel and resume took $((SECONDS - start)) s"
+# The resubmitted tasks skipped what was finished: all of tasks 0 and 2, task 1's first job.
+for task in $(seq 0 $((tasks - 1))); do
+    if [ "$task" = 1 ]; then logged "$third" 1 " 1 skipped, 0 failed of "; else logged "$third" "$task" ": 0 done, "; fi
+done
+say "array job $third (resubmitted): $tasks tasks COMPLETED, finished outputs skipped; cancel and resume took $((SECONDS - start)) s"

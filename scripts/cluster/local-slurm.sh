@@ -23,6 +23,18 @@
 # other Slurm or munge daemons on the machine are left alone.
 set -euo pipefail
 
+# A caller can hand down blocked or ignored signals (Swift's Foundation.Process starts children with
+# SIGTERM blocked); the daemons would then outlive the teardown's SIGTERM and this script could not trap
+# it. So start once more with no signal blocked and the stopping ones at their defaults (perl is in
+# Debian's essential set).
+if [ -z "${LOCAL_SLURM_SIGNALS_RESET:-}" ] && command -v perl >/dev/null 2>&1; then
+    export LOCAL_SLURM_SIGNALS_RESET=1
+    exec perl -MPOSIX -e 'sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die "sigprocmask: $!\n";
+        $SIG{$_} = "DEFAULT" for qw(HUP INT QUIT TERM PIPE);
+        exec { $ARGV[0] } @ARGV or die "exec $ARGV[0]: $!\n"' bash "$0" "$@"
+fi
+unset LOCAL_SLURM_SIGNALS_RESET
+
 if [ $# -eq 0 ]; then
     echo "usage: local-slurm.sh COMMAND [ARG...]" >&2
     exit 2
