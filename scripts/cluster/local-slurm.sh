@@ -42,11 +42,11 @@ fi
 say() { echo "local-slurm: $*" >&2; }
 
 # --- 1. programs ---------------------------------------------------------------------------------------
+export PATH="$PATH:/usr/sbin:/sbin"  # the daemons live there
 missing=()
 for program in munged sbatch squeue scancel sinfo scontrol slurmctld slurmd; do
-    command -v "$program" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$program" >/dev/null 2>&1 || missing+=("$program")
+    command -v "$program" >/dev/null 2>&1 || missing+=("$program")
 done
-export PATH="$PATH:/usr/sbin:/sbin"
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         say "missing ${missing[*]}; install them as root: apt-get install slurm-wlm munge"
@@ -60,11 +60,15 @@ if [ ${#missing[@]} -gt 0 ]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
         chmod 755 /usr/sbin/policy-rc.d
         made_policy=1
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     fi
     export DEBIAN_FRONTEND=noninteractive
     installed=0
     apt-get update -qq && apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null && installed=1
-    [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+    if [ -n "$made_policy" ]; then
+        rm -f /usr/sbin/policy-rc.d
+        trap - EXIT
+    fi
     if [ "$installed" -ne 1 ]; then
         say "apt-get could not install slurm-wlm and munge"
         exit 1
