@@ -174,11 +174,11 @@ stop() {  # stop PID...: SIGTERM, up to 10 s, then SIGKILL
 # Processes other than this script whose environment holds this run's LOCAL_SLURM_RUN: the jobs'
 # slurmstepd and their programs, and whatever COMMAND left in the background.
 leftovers() {
-    local entry pid
-    for entry in /proc/[0-9]*; do
-        pid=${entry#/proc/}
-        [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
-        tr '\0' '\n' 2>/dev/null < "$entry/environ" | grep -qxF "LOCAL_SLURM_RUN=$LOCAL_SLURM_RUN" && echo "$pid"
+    local file pid
+    for file in $(grep -lsxzF "LOCAL_SLURM_RUN=$LOCAL_SLURM_RUN" /proc/[0-9]*/environ); do
+        pid=${file#/proc/}
+        pid=${pid%/environ}
+        [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] || echo "$pid"
     done
     return 0
 }
