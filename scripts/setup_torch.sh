@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Creates (if absent) the Python virtual environment that scripts/reference.py and
-# scripts/make_golden.py need, and installs scripts/requirements-reference.txt into it
+# Creates (if absent) the Python virtual environment that scripts/reference/ and scripts/bench
+# need, and installs scripts/reference/requirements.txt into it
 # unless torch and numpy already import there.
 #
 #   scripts/setup_torch.sh                      # venv at <repo>/.venv-torch (ignored by git)
 #   FUSECTL_TORCH_VENV=/path scripts/setup_torch.sh
 #
 # Progress goes to stderr; the last line on stdout is the venv's python, so callers can
-# do:  py="$(scripts/setup_torch.sh | tail -n 1)" && "$py" scripts/make_golden.py
+# do:  py="$(scripts/setup_torch.sh | tail -n 1)" && "$py" scripts/reference/make_golden.py
 set -euo pipefail
 
 scripts_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,8 +23,8 @@ fi
 if "$python" -c "import torch, numpy" >/dev/null 2>&1; then
     echo "setup_torch.sh: torch $("$python" -c 'import torch; print(torch.__version__)') already in $venv" >&2
 else
-    echo "setup_torch.sh: installing $scripts_dir/requirements-reference.txt into $venv (torch is large: minutes)" >&2
-    "$python" -m pip install --disable-pip-version-check -r "$scripts_dir/requirements-reference.txt" >&2
+    echo "setup_torch.sh: installing $scripts_dir/reference/requirements.txt into $venv (torch is large: minutes)" >&2
+    "$python" -m pip install --disable-pip-version-check -r "$scripts_dir/reference/requirements.txt" >&2
 fi
 
 echo "$python"

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 @testable import NpyIO
 
-/// Checks NpyIO against the files numpy wrote (scripts/make_npy_fixtures.py) and the values numpy
+/// Checks NpyIO against the files numpy wrote (scripts/reference/make_npy_fixtures.py) and the values numpy
 /// read back from them (fixtures/npy/expected.json).
 @Suite struct FixtureTests {
     static let expected: [String: [String: Any]] = {

@@ -1,4 +1,4 @@
-"""Self-checks that scripts/make_golden.py runs on every case after writing it.
+"""Self-checks that scripts/reference/make_golden.py runs on every case after writing it.
 
 A case only counts as written when all of these hold (otherwise CheckFailed is
 raised, naming the case, the check, the sample/step and the numbers):
@@ -29,8 +29,8 @@ from typing import Optional
 import numpy as np
 import torch
 
-import spec_numpy
-from reference import FusionConfig, FusionModel, load_weights_npz, read_config_member
+from reference import spec_numpy
+from reference.model import FusionConfig, FusionModel, load_weights_npz, read_config_member
 
 ROW_SUM_TOL = 1e-5
 """|sum of a valid attention row - 1| allowed (float32 sums of <= 24 terms)."""

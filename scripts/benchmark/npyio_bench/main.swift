@@ -1,4 +1,4 @@
-// main.swift of the NpyIO benchmark binary: the NpyIO side of scripts/bench_npyio.py, compiled with the NpyIO sources into one -O binary.
+// main.swift of the NpyIO benchmark binary: the NpyIO side of scripts/bench npyio, compiled with the NpyIO sources into one -O binary.
 // Each command prints one JSON object with seconds (wall) and, where useful, CPU seconds.
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the NpyIO test fixtures into fixtures/npy/ with numpy itself.
 
-Re-record with:  python3 scripts/make_npy_fixtures.py
+Re-record with:  python3 scripts/reference/make_npy_fixtures.py
 Deterministic (no randomness, fixed zip timestamps). Writes:
   valid/*.npy         every dtype in both byte orders, Fortran 2-D/3-D, 0-d, zero-size, v1/v2/v3,
                       16-byte-aligned and unpadded headers
@@ -22,7 +22,7 @@ import zlib
 
 import numpy as np
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "npy")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "npy")
 VALID = os.path.join(ROOT, "valid")
 BAD = os.path.join(ROOT, "bad")
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)
@@ -258,7 +258,7 @@ def main():
         json.dump(expected, f, indent=1, sort_keys=True, ensure_ascii=False)
         f.write("\n")
     manifest = {
-        "script": "scripts/make_npy_fixtures.py",
+        "script": "scripts/reference/make_npy_fixtures.py",
         "numpy": np.__version__,
         "python": sys.version.split()[0],
         "zlib": zlib.ZLIB_VERSION,

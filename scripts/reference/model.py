@@ -1,7 +1,7 @@
 """PyTorch reference for fusectl's fusion model, exactly as /SPEC.md defines it.
 
 Every golden file under fixtures/golden/ is produced by this module (through
-scripts/make_golden.py), so it is written to be obviously right rather than fast:
+scripts/reference/make_golden.py), so it is written to be obviously right rather than fast:
 the module tree and parameter names are SPEC's weights table, the per-step mode is
 computed by brute force over prefixes, and every input is checked before use.
 

@@ -1,6 +1,6 @@
 /* Runs one command and reports its wall time and its own peak RSS, for scripts/bench.
  *
- *   cc -O2 scripts/bench_spawn.c -o bench_spawn
+ *   cc -O2 scripts/benchmark/spawn.c -o bench_spawn
  *   bench_spawn [-s] STDERR_FILE COMMAND [ARGS...]
  *
  * Why a launcher: on Linux a process's ru_maxrss starts from the high-water mark of

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Runs the PyTorch reference on files, like `fusectl fuse`, and optionally times it.
 
-    python3 scripts/torch_fuse.py --weights W.npz [--prefix P] [--config C.json]
+    PYTHONPATH=scripts python3 -m benchmark.torch_fuse --weights W.npz [--prefix P] [--config C.json]
         (--batch B.npz | --text T.npy --images I.npy [--text-lengths F] [--text-mask F] [--image-lengths F])
         [--per-step [--brute-force]] [--out OUT.npy] [--attention ATTN.npy]
         [--threads N] [--repeat R] [--warmup W]
@@ -18,14 +17,11 @@ thread count. Re-executes itself under the torch venv if torch is missing.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 if __name__ == "__main__":
-    from torch_venv import reexec_if_no_torch
+    from reference.torch_venv import reexec_if_no_torch
 
-    reexec_if_no_torch(__file__)
+    reexec_if_no_torch()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -35,7 +31,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from reference import load_weights_npz  # noqa: E402
+from reference.model import load_weights_npz  # noqa: E402
 
 INPUT_KEYS = ("text", "images", "text_lengths", "text_mask", "image_lengths")
 

@@ -3,7 +3,7 @@
 end-to-end run against a stand-in fusectl (a Python script that runs the PyTorch reference and
 prints --timings like the real binary), so the benchmark is tested without a Swift build.
 
-    FUSECTL_TORCH_VENV=/path/to/venv python3 scripts/test_bench.py      # re-execs under the torch venv
+    FUSECTL_TORCH_VENV=/path/to/venv python3 scripts/benchmark/test_bench.py      # re-execs under the torch venv
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 if __name__ == "__main__":
-    from torch_venv import reexec_if_no_torch
+    from reference.torch_venv import reexec_if_no_torch
 
-    reexec_if_no_torch(__file__)
+    reexec_if_no_torch()
 
 import contextlib  # noqa: E402
 import dataclasses  # noqa: E402
@@ -30,18 +30,18 @@ import unittest  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import bench_fusectl  # noqa: E402
-import bench_main  # noqa: E402
-import bench_peak  # noqa: E402
-import bench_report  # noqa: E402
-import bench_rss  # noqa: E402
-import bench_workloads  # noqa: E402
-from bench_report import Result, evaluate  # noqa: E402
+from benchmark import fusectl as bench_fusectl  # noqa: E402
+from benchmark import main as bench_main  # noqa: E402
+from benchmark import peak as bench_peak  # noqa: E402
+from benchmark import report as bench_report  # noqa: E402
+from benchmark import rss as bench_rss  # noqa: E402
+from benchmark import workloads as bench_workloads  # noqa: E402
+from benchmark.report import Result, evaluate  # noqa: E402
 
-SCRIPTS = Path(__file__).resolve().parent
+SCRIPTS = Path(__file__).resolve().parents[1]
 
 STAND_IN = '''#!{python}
-"""Stand-in for `fusectl fuse` in scripts/test_bench.py: runs the PyTorch reference."""
+"""Stand-in for `fusectl fuse` in scripts/benchmark/test_bench.py: runs the PyTorch reference."""
 import json, sys, time
 sys.path.insert(0, {scripts!r})
 args = sys.argv[1:]
@@ -52,7 +52,7 @@ if "--help" in args:
     sys.exit(0)
 {failure}
 import numpy as np, torch
-from reference import load_weights_npz
+from reference.model import load_weights_npz
 opts, i, flags = {{}}, 1, set()
 while i < len(args):
     if args[i] in ("--per-step", "--timings"):
@@ -205,7 +205,7 @@ class AlignedWeightsTests(unittest.TestCase):
         import struct
         import zipfile
 
-        from reference import write_npz
+        from reference.model import write_npz
 
         members = {f"w{i}": np.arange((3 + i) * 5, dtype=np.float32).reshape(3 + i, 5) for i in range(9)}
         members["config"] = np.array('{"proj_dim": 8}')

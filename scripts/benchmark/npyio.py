@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """I/O benchmark for NpyIO against numpy and `cat`, measured in the same run on the same files.
 
-    python3 scripts/bench_npyio.py [--elements N] [--repeat R] [--dir DIR] [--keep]
+    scripts/bench npyio [--elements N] [--repeat R] [--dir DIR] [--keep]
 
-Builds .build/bench/npyio-bench (swiftc -O -wmo over Sources/NpyIO plus scripts/bench_npyio/main.swift),
+Builds .build/bench/npyio-bench (swiftc -O -wmo over Sources/NpyIO plus scripts/benchmark/npyio_bench/main.swift),
 writes the test files once into DIR (default .build/bench/data; 1 GiB float32 by default), warms
 the page cache, then times (best of R runs):
 
@@ -29,7 +28,7 @@ import zipfile
 
 import numpy as np
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BENCH = os.path.join(ROOT, ".build", "bench")
 BINARY = os.path.join(BENCH, "npyio-bench")
 
@@ -38,7 +37,7 @@ def build():
     os.makedirs(BENCH, exist_ok=True)
     sources = [os.path.join(ROOT, "Sources/NpyIO", f) for f in sorted(os.listdir(os.path.join(ROOT, "Sources/NpyIO"))) if f.endswith(".swift")]
     sources += [os.path.join(ROOT, "Sources/NpyIO/Internal", f) for f in sorted(os.listdir(os.path.join(ROOT, "Sources/NpyIO/Internal"))) if f.endswith(".swift")]
-    sources.append(os.path.join(ROOT, "scripts/bench_npyio/main.swift"))
+    sources.append(os.path.join(ROOT, "scripts/benchmark/npyio_bench/main.swift"))
     cmd = ["swiftc", "-O", "-wmo", "-module-name", "NpyIO", "-I", os.path.join(ROOT, "Sources/CZlib"), "-lz", *sources, "-o", BINARY]
     subprocess.run(cmd, check=True)
 
@@ -171,14 +170,16 @@ def write_rows(paths, n, repeat, row, folder):
         os.remove(out)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench npyio", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--elements", type=int, default=1 << 28, help="float32 elements per file (default 2^28 = 1 GiB)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", default=os.path.join(BENCH, "data"))
     parser.add_argument("--keep", action="store_true", help="keep the data files")
     parser.add_argument("--only", default="read,npz,write", help="comma-separated subset of read,npz,write")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     n, repeat = args.elements, args.repeat
     only = set(args.only.split(","))
     build()
@@ -228,7 +229,4 @@ def main():
     if not args.keep:
         for p in paths.values():
             os.remove(p)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return 0

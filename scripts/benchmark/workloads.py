@@ -11,7 +11,7 @@ manifest matches (same sizes, seed and generator version):
     <cache>/<set>/<name>/manifest.json     written last; its absence means "regenerate"
 
 <set> is "full" (SPEC's sizes) or "quick" (smaller B for a smoke run). Needs numpy;
-writing the weights needs torch (scripts/reference.py).
+writing the weights needs torch (scripts/reference/model.py).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ class WorkloadFiles:
         return args
 
     def torch_args(self) -> list[str]:
-        """The same inputs for scripts/torch_fuse.py (same option names)."""
+        """The same inputs for scripts/benchmark/torch_fuse.py (same option names)."""
         return self.fusectl_args()
 
     def all_paths(self) -> list[Path]:
@@ -234,7 +234,7 @@ def ensure_weights(cache: Path, log=print) -> Path:
             return path
     except (OSError, ValueError):
         pass
-    from reference import FusionConfig, init_model, save_weights_npz
+    from reference.model import FusionConfig, init_model, save_weights_npz
 
     cache.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)

@@ -1,6 +1,7 @@
-"""Unit tests for scripts/reference.py (the rules the golden files rely on).
+"""Unit tests for scripts/reference/model.py (the rules the golden files rely on).
 
-Run with the torch venv:  .venv-torch/bin/python -m unittest discover -s scripts -p 'test_*.py'
+Run with the torch venv:  .venv-torch/bin/python scripts/reference/test_reference.py
+(or every test of scripts/: .venv-torch/bin/python -m unittest discover -s scripts -t scripts -p 'test_*.py')
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference import (  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from reference.model import (  # noqa: E402
     FusionConfig,
     init_model,
     load_weights_npz,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares an output (and optionally attention) written by fusectl with a golden case.
 
-    python3 scripts/compare_with_torch.py fixtures/golden/<case> OUT.npy [ATTN.npy]
+    python3 scripts/reference/compare_with_torch.py fixtures/golden/<case> OUT.npy [ATTN.npy]
 
 Prints, per array, the shapes, the max abs error and where it occurs; exits 1 when a
 shape differs or an error exceeds the issue's budget (output 1e-4, attention 1e-5),

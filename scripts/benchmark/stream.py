@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Per-step latency of `fusectl stream` against a PyTorch agent loop (issue 7's benchmark).
 
-    scripts/bench_stream.py --fusectl .build/release/fusectl [--frames 1024] [--threads 2] [--quick]
+    scripts/bench stream [--fusectl .build/release/fusectl] [--frames 1024] [--threads 2] [--quick]
 
 One episode of --frames frames with SPEC's default configuration (d = 768, img 2048, txt 768, 4 blocks).
 fusectl: frames are written to `fusectl stream` through a pipe and each fused vector is read back, so
@@ -12,26 +11,17 @@ checks that both agree (max abs error, budget 1e-4). Re-executes itself under th
 """
 from __future__ import annotations
 
-import sys
+import argparse
+import io
+import subprocess
+import tempfile
+import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
+import torch
 
-if __name__ == "__main__":
-    from torch_venv import reexec_if_no_torch
-
-    reexec_if_no_torch(__file__)
-
-import argparse  # noqa: E402
-import io  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from reference import FusionConfig, init_model, save_weights_npz  # noqa: E402
+from reference.model import FusionConfig, init_model, save_weights_npz
 
 
 class Reader:
@@ -41,15 +31,17 @@ class Reader:
         self.read = stream.read
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fusectl", default=str(Path(__file__).resolve().parent.parent / ".build/release/fusectl"))
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench stream", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--fusectl", default=str(Path(__file__).resolve().parents[2] / ".build/release/fusectl"))
     parser.add_argument("--frames", type=int, default=1024)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--torch-every", type=int, default=8,
                         help="time PyTorch's whole-history recompute every Nth step (it is slow), default 8")
     parser.add_argument("--quick", action="store_true", help="256 frames, PyTorch every 32nd step")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.quick:
         args.frames, args.torch_every = 256, 32
     torch.set_num_threads(args.threads)
@@ -112,6 +104,3 @@ def main() -> int:
             print(f"| 256..{args.frames} (all) | {our:.3f} | {their:.2f} | {their / our:.1f}x |")
     return 0 if status == 0 and worst <= 1e-4 else 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())

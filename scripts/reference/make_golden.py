@@ -1,21 +1,21 @@
 #!/usr/bin/env python3
-"""Writes the golden fixtures fixtures/golden/<case>/ from scripts/reference.py.
+"""Writes the golden fixtures fixtures/golden/<case>/ from scripts/reference/model.py.
 
 Regenerating is an explicit command, never part of a build:
 
-    python3 scripts/make_golden.py                 # rewrites fixtures/golden/
-    python3 scripts/make_golden.py --out /tmp/g    # writes elsewhere (e.g. to diff)
-    python3 scripts/make_golden.py --check         # regenerates in a temporary folder and
-                                                   # fails unless it is byte-identical to fixtures/golden/
+    python3 scripts/reference/make_golden.py              # rewrites fixtures/golden/
+    python3 scripts/reference/make_golden.py --out /tmp/g  # writes elsewhere (e.g. to diff)
+    python3 scripts/reference/make_golden.py --check       # regenerates in a temporary folder and
+                                                         # fails unless it is byte-identical to fixtures/golden/
 
 If `import torch` fails, the script runs scripts/setup_torch.sh (a virtual
 environment at $FUSECTL_TORCH_VENV, default .venv-torch at the repository root,
-with scripts/requirements-reference.txt installed) and re-executes itself with
+with scripts/reference/requirements.txt installed) and re-executes itself with
 that environment's python. By hand:
-scripts/setup_torch.sh && .venv-torch/bin/python scripts/make_golden.py
+scripts/setup_torch.sh && .venv-torch/bin/python scripts/reference/make_golden.py
 
-The cases are listed in scripts/golden_cases.py, the self-checks every case must
-pass in scripts/golden_checks.py, the file format in fixtures/golden/README.md
+The cases are listed in scripts/reference/golden_cases.py, the self-checks every case
+must pass in scripts/reference/golden_checks.py, the file format in fixtures/golden/README.md
 (written by this script). Output is deterministic for a given torch/numpy: each
 case has its own seed, torch runs on one thread and the .npz members carry a fixed
 timestamp, so MANIFEST.json's sha256 sums are stable.
@@ -26,14 +26,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parent
+SCRIPTS = Path(__file__).resolve().parents[1]
 ROOT = SCRIPTS.parent
 sys.path.insert(0, str(SCRIPTS))
 
 if __name__ == "__main__":
-    from torch_venv import reexec_if_no_torch
+    from reference.torch_venv import reexec_if_no_torch
 
-    reexec_if_no_torch(__file__)
+    reexec_if_no_torch()
 
 import argparse  # noqa: E402
 import copy  # noqa: E402
@@ -47,11 +47,11 @@ import tempfile  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import golden_checks  # noqa: E402
-from golden_cases import CASES, SIZE_KEYS, Case  # noqa: E402
-from reference import FusionConfig, FusionModel, init_model, save_weights_npz, write_npz  # noqa: E402
+from reference import golden_checks  # noqa: E402
+from reference.golden_cases import CASES, SIZE_KEYS, Case  # noqa: E402
+from reference.model import FusionConfig, FusionModel, init_model, save_weights_npz, write_npz  # noqa: E402
 
-SCRIPT_NAME = "scripts/make_golden.py"
+SCRIPT_NAME = "scripts/reference/make_golden.py"
 NP_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
 
 
@@ -192,9 +192,9 @@ def make_case(case: Case, case_dir: Path) -> dict:
 
 README = """# Golden fixtures (generated — do not edit by hand)
 
-Made by `scripts/make_golden.py` from the PyTorch reference `scripts/reference.py`.
-Regenerate with `python3 scripts/make_golden.py` (it sets up torch via
-`scripts/setup_torch.sh` if needed); `python3 scripts/make_golden.py --check` verifies
+Made by `scripts/reference/make_golden.py` from the PyTorch reference `scripts/reference/model.py`.
+Regenerate with `python3 scripts/reference/make_golden.py` (it sets up torch via
+`scripts/setup_torch.sh` if needed); `python3 scripts/reference/make_golden.py --check` verifies
 that a regeneration is byte-identical (expect that with the torch/numpy versions below
 on a similar CPU; another torch or CPU may move the last float32 bit). MANIFEST.json lists every case, its seed, the
 torch/numpy/python versions, the self-check errors and the sha256 of every file.
@@ -207,7 +207,7 @@ the float32 expectations `output.npy` ((B,1,d) plain, (B,T,d) per-step) and
 `attention.npy` ((B,N,H,T·P) plain, (B,T,N,H,T·P) per-step; zeros at masked tokens
 and for steps t >= image_lengths[b]). `bundle_batch` also has `batch.npz` for
 `fusectl fuse --batch`. Compare a Swift output with
-`python3 scripts/compare_with_torch.py fixtures/golden/<case> OUT.npy [ATTN.npy]`.
+`python3 scripts/reference/compare_with_torch.py fixtures/golden/<case> OUT.npy [ATTN.npy]`.
 
 | case | per-step | storage | description |
 |---|---|---|---|
@@ -224,8 +224,8 @@ def write_tree(out_dir: Path) -> dict:
     total = sum(f["bytes"] for e in entries for f in e["files"].values())
     manifest = {
         "made_by": {"script": SCRIPT_NAME, **versions(), "torch_threads": 1},
-        "regenerate": "python3 scripts/make_golden.py",
-        "reference": "scripts/reference.py",
+        "regenerate": "python3 scripts/reference/make_golden.py",
+        "reference": "scripts/reference/model.py",
         "total_case_bytes": total,
         "cases": entries,
     }

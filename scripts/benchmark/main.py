@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """fusectl against PyTorch on SPEC's standard workloads W1-W5 (issue 4's benchmark).
 
     scripts/bench                       # W1-W5 at SPEC's sizes, medians of 5, all cores
@@ -13,7 +12,7 @@ Steps: (1) writes the reference weights (default config, seed 0) and the workloa
 inputs into the cache folder (--cache, default ${TMPDIR:-/tmp}/fusectl-bench;
 reused while their manifests match); (2) builds fusectl in release mode unless
 --fusectl or --no-build is given; (3) measures the machine's FMA peak; (4) per
-workload runs the PyTorch reference (scripts/torch_fuse.py: inference_mode, same
+workload runs the PyTorch reference (benchmark/torch_fuse.py: inference_mode, same
 thread count, need_weights=False, per-step as one causal-mask pass; 1 warm-up,
 median of --repeat) and fusectl (1 warm-up run that also fills the page cache,
 then median of --repeat whole-process runs; forward time, FLOPs and plan from
@@ -23,40 +22,31 @@ the report to stdout. Exit status: 0 when every run worked and every compared
 output agreed, 1 otherwise, 2 on bad arguments.
 
 Runs under the torch virtual environment ($FUSECTL_TORCH_VENV, else .venv-torch,
-made by scripts/setup_torch.sh when torch is not importable).
+made by scripts/setup_torch.sh when torch is not importable): `scripts/bench` or
+`python3 -m benchmark` with scripts/ on PYTHONPATH (benchmark/__main__.py).
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import shlex
 import sys
+import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
 
-if __name__ == "__main__":
-    from torch_venv import reexec_if_no_torch
-
-    reexec_if_no_torch(__file__)
-
-import argparse  # noqa: E402
-import dataclasses  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import shlex  # noqa: E402
-import tempfile  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-import bench_fusectl  # noqa: E402
-import bench_peak  # noqa: E402
-import bench_report  # noqa: E402
-import bench_rss  # noqa: E402
-import bench_torch  # noqa: E402
-import bench_workloads  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
+from benchmark import fusectl as bench_fusectl
+from benchmark import peak as bench_peak
+from benchmark import report as bench_report
+from benchmark import rss as bench_rss
+from benchmark import torch_side as bench_torch
+from benchmark import workloads as bench_workloads
 
 
 def log(message: str) -> None:
@@ -105,36 +95,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     except ValueError as error:
         parser.error(str(error))
     return args
-
-
-def find_fusectl(args: argparse.Namespace) -> tuple[bench_fusectl.Fusectl | None, list[str]]:
-    """The binary to time and notes about it (why it is missing, which options it lacks)."""
-    notes = []
-    if args.torch_only:
-        return None, ["fusectl not run (--torch-only)."]
-    if args.fusectl:
-        path, why = args.fusectl, ""
-    elif args.no_build:
-        path, why = ROOT / ".build" / "release" / "fusectl", ""
-    else:
-        path, why = bench_fusectl.build_release(log)
-    fusectl = None
-    if path is not None:
-        fusectl, why = bench_fusectl.probe(path)
-    if fusectl is None:
-        notes.append(f"fusectl columns skipped: {why}")
-        return None, notes
-    if not fusectl.has_timings:
-        notes.append(
-            f"{fusectl.path} has no --timings: forward, e2e/fwd and GFLOP/s are n/a; the speed-up shown "
-            "is PyTorch forward / fusectl end to end, a lower bound."
-        )
-    if not fusectl.has_threads:
-        notes.append(f"{fusectl.path} has no --threads: it ran with its own default thread count.")
-    launcher, why = bench_fusectl.build_launcher(args.cache)
-    if launcher is None:
-        notes.append(f"peak RSS not measured: the launcher scripts/bench_spawn.c could not be built ({why})")
-    return dataclasses.replace(fusectl, launcher=launcher), notes
 
 
 def compare_outputs(torch_out: Path, fusectl_out: Path) -> tuple[float, str]:
@@ -238,7 +198,7 @@ def main(argv: list[str]) -> int:
     weights = bench_workloads.ensure_weights(args.cache, log)
     folder = args.cache / ("quick" if args.quick else "full")
     inputs = [(w, bench_workloads.ensure_workload(w, folder / w.name, log)) for w in args.selected]
-    fusectl, notes = find_fusectl(args)
+    fusectl, notes = bench_fusectl.find(args, log)
     log(f"bench: measuring the FMA peak on {args.threads} threads")
     peak = bench_peak.measure_peak(args.threads, args.cache)
     results, raws, problems = [], [], []
@@ -291,7 +251,3 @@ def main(argv: list[str]) -> int:
                   "problems": problems}
         args.json.write_text(json.dumps(record, indent=1, default=str) + "\n")
     return 1 if problems or any(r.agrees is False for r in results) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

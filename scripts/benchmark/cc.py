@@ -1,7 +1,7 @@
-"""Compiling scripts/bench's two small C helpers (bench_peak.c, bench_spawn.c) with the system compiler.
+"""Compiling scripts/bench's two small C helpers (peak.c, spawn.c) with the system compiler.
 
 Binaries go to <cache>/bin and are rebuilt when their source is newer. Without a C
-compiler the callers fall back (bench_peak to a matmul rate, bench_fusectl to
+compiler the callers fall back (peak.py to a matmul rate, fusectl.py to
 spawning from Python without a peak RSS) and say so.
 """
 
@@ -13,7 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import Optional
 
-SCRIPTS = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent
+"""scripts/benchmark, where the C sources are."""
 
 
 def find_compiler() -> Optional[str]:
@@ -26,11 +27,11 @@ def find_compiler() -> Optional[str]:
 
 
 def compile_c(source: str, out: Path, flags: list[str]) -> str:
-    """Compiles scripts/<source> to `out` with -O2 and `flags` unless `out` is up to date.
+    """Compiles scripts/benchmark/<source> to `out` with -O2 and `flags` unless `out` is up to date.
 
     Returns "" on success, else why not (no compiler, or the compiler's message).
     """
-    src = SCRIPTS / source
+    src = HERE / source
     if out.is_file() and out.stat().st_mtime >= src.stat().st_mtime:
         return ""
     compiler = find_compiler()

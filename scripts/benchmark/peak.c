@@ -1,6 +1,6 @@
 /* The machine's float32 FMA peak, for scripts/bench's "fraction of peak" column.
  *
- *   cc -O2 -march=native -pthread scripts/bench_peak.c -o bench_peak && ./bench_peak THREADS SECONDS
+ *   cc -O2 -march=native -pthread scripts/benchmark/peak.c -o bench_peak && ./bench_peak THREADS SECONDS
  *
  * Each of THREADS threads runs ACC independent FMA chains (acc[i] = acc[i] * m + a)
  * in the widest vector registers the compiler targets (512-bit with AVX-512F,

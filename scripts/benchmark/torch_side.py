@@ -1,6 +1,6 @@
 """The PyTorch side of scripts/bench: the reference forward on the workload files.
 
-Runs scripts/torch_fuse.py in a fresh process per workload, so PyTorch and fusectl
+Runs benchmark/torch_fuse.py in a fresh process per workload, so PyTorch and fusectl
 read the same files and PyTorch's memory never mixes with the benchmark's:
 torch.set_num_threads(threads), torch.inference_mode(), need_weights=False (the
 fused fast path of nn.MultiheadAttention), per-step as one pass with a
@@ -13,11 +13,13 @@ check.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parent
+SCRIPTS = Path(__file__).resolve().parents[1]
+"""scripts/, the folder that holds the packages `benchmark` and `reference`."""
 
 
 class TorchFailed(RuntimeError):
@@ -30,7 +32,8 @@ def run_torch(
     """Returns torch_fuse.py's report: {"mode", "threads", "repeat", "min_s", "median_s", "shape"}."""
     cmd = [
         sys.executable,
-        str(SCRIPTS / "torch_fuse.py"),
+        "-m",
+        "benchmark.torch_fuse",
         "--weights",
         str(weights),
         *inputs,
@@ -45,7 +48,8 @@ def run_torch(
     ]
     if per_step:
         cmd.append("--per-step")
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    path = os.pathsep.join([str(SCRIPTS), *filter(None, [os.environ.get("PYTHONPATH")])])
+    done = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=path))
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         raise TorchFailed(f"exit status {done.returncode} from: {' '.join(cmd)}\n{done.stderr.strip()[-2000:]}")

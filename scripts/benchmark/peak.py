@@ -1,6 +1,6 @@
 """The machine's measured float32 peak, the denominator of scripts/bench's "% of peak".
 
-measure_peak(threads, cache) compiles scripts/bench_peak.c (a register-only FMA
+measure_peak(threads, cache) compiles scripts/benchmark/peak.c (a register-only FMA
 loop) twice with the system C compiler, -march=native and -march=native
 -mno-avx512f (on some cores 256-bit FMAs issue as fast as 512-bit ones), runs each
 `tries` times and keeps the best (noise only ever lowers a peak). Without a C
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import bench_cc
+from benchmark import cc
 
 VARIANTS = {"native": ["-march=native"], "native-no-avx512": ["-march=native", "-mno-avx512f"]}
 
@@ -41,7 +41,7 @@ def fma_peak(threads: int, cache: Path, seconds: float = 0.5, tries: int = 3) ->
     best = (0.0, "")
     for variant, flags in VARIANTS.items():
         binary = cache / "bin" / f"bench_peak-{variant}"
-        if bench_cc.compile_c("bench_peak.c", binary, [*flags, "-pthread"]):
+        if cc.compile_c("peak.c", binary, [*flags, "-pthread"]):
             continue
         for _ in range(tries):
             done = subprocess.run([str(binary), str(threads), str(seconds)], capture_output=True, text=True)

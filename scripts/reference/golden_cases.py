@@ -1,4 +1,4 @@
-"""The list of golden cases that scripts/make_golden.py writes to fixtures/golden/.
+"""The list of golden cases that scripts/reference/make_golden.py writes to fixtures/golden/.
 
 Each case fixes its own seed, so adding, removing or reordering cases never
 changes the bytes of another. Sizes stay small (d 12-48, T <= 8, B <= 5) so that

@@ -3,7 +3,7 @@
 Issue 4 asks that large inputs stream in chunks so that peak RSS does not grow
 with B: this 4.3 GB images file must fuse in under 1 GiB. The run is timed once
 (after the inputs were written or read back, so they are in the page cache as far
-as memory allows), through the launcher scripts/bench_spawn.c. Reported:
+as memory allows), through the launcher scripts/benchmark/spawn.c. Reported:
 wait4's ru_maxrss (the kernel's peak RSS, which counts touched pages of
 memory-mapped files as well as the heap) and the peaks of RssAnon and RssFile
 sampled from /proc every 5 ms (short spikes between samples can be missed;
@@ -17,9 +17,9 @@ import shlex
 
 import numpy as np
 
-import bench_fusectl
-import bench_report
-import bench_workloads
+from benchmark import fusectl as bench_fusectl
+from benchmark import report as bench_report
+from benchmark import workloads as bench_workloads
 
 RSS_LIMIT_KIB = 1024 * 1024
 """Issue 4: under 1 GiB."""
@@ -31,7 +31,7 @@ def reference_rows(weights, files, count: int) -> np.ndarray:
     """PyTorch reference output (count, 1, d) for the first `count` samples (read through a memory map)."""
     import torch
 
-    from reference import load_weights_npz
+    from reference.model import load_weights_npz
 
     model = load_weights_npz(weights)
     text = np.load(files.text, mmap_mode="r")[:count]
@@ -45,11 +45,9 @@ def main(args, log, w: bench_workloads.Workload = bench_workloads.RSS_4096) -> i
 
     `w` is RSS_4096 except in tests, which pass a small W2-shaped workload.
     """
-    from bench_main import find_fusectl  # late: bench_main imports this module
-
     weights = bench_workloads.ensure_weights(args.cache, log)
     files = bench_workloads.ensure_workload(w, args.cache / "rss" / w.name, log)
-    fusectl, notes = find_fusectl(args)
+    fusectl, notes = bench_fusectl.find(args, log)
     print(f"## fusectl peak RSS, {w.name}: B={w.B} L={w.L} T={w.T}, images {w.images_bytes / 1e9:.2f} GB\n")
     if fusectl is None or fusectl.launcher is None:
         for note in notes:

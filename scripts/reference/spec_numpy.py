@@ -1,7 +1,7 @@
 """SPEC.md's forward pass for one sample in plain NumPy float64, independent of torch.
 
 make_golden.py uses it as a second opinion on every golden output: if the torch
-module wiring in reference.py drifted from SPEC (pre-norm placement, K/V source,
+module wiring in model.py drifted from SPEC (pre-norm placement, K/V source,
 head split, pooling rule), the two would disagree far beyond float32 rounding.
 Written for clarity, not speed: one sample, one query, loops over heads.
 """

@@ -2,7 +2,7 @@
 
 Each run is the command exactly as a user runs it (a new process that reads the
 files, fuses and writes OUT.npy), started through the small C launcher
-scripts/bench_spawn.c, which measures per run:
+scripts/benchmark/spawn.c, which measures per run:
   - e2e_s: wall time from fork to reaped exit;
   - max_rss_kib: the process's own peak resident set (wait4's ru_maxrss, KiB).
     Spawned straight from this Python process it would start from Python's own
@@ -28,9 +28,10 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import bench_cc
+from benchmark import cc
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+"""The repository root."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,10 +123,43 @@ class FuseFailed(RuntimeError):
     """fusectl exited non-zero; the message carries the command and its stderr."""
 
 
+def find(args, log=print) -> tuple[Optional[Fusectl], list[str]]:
+    """The binary to time and notes about it (why it is missing, which options it lacks).
+
+    `args`: scripts/bench's options (torch_only, fusectl, no_build, cache).
+    """
+    notes = []
+    if args.torch_only:
+        return None, ["fusectl not run (--torch-only)."]
+    if args.fusectl:
+        path, why = args.fusectl, ""
+    elif args.no_build:
+        path, why = ROOT / ".build" / "release" / "fusectl", ""
+    else:
+        path, why = build_release(log)
+    fusectl = None
+    if path is not None:
+        fusectl, why = probe(path)
+    if fusectl is None:
+        notes.append(f"fusectl columns skipped: {why}")
+        return None, notes
+    if not fusectl.has_timings:
+        notes.append(
+            f"{fusectl.path} has no --timings: forward, e2e/fwd and GFLOP/s are n/a; the speed-up shown "
+            "is PyTorch forward / fusectl end to end, a lower bound."
+        )
+    if not fusectl.has_threads:
+        notes.append(f"{fusectl.path} has no --threads: it ran with its own default thread count.")
+    launcher, why = build_launcher(args.cache)
+    if launcher is None:
+        notes.append(f"peak RSS not measured: the launcher scripts/benchmark/spawn.c could not be built ({why})")
+    return dataclasses.replace(fusectl, launcher=launcher), notes
+
+
 def build_launcher(cache: Path) -> tuple[Optional[Path], str]:
-    """<cache>/bin/bench_spawn compiled from scripts/bench_spawn.c; (None, why) without a C compiler."""
+    """<cache>/bin/bench_spawn compiled from scripts/benchmark/spawn.c; (None, why) without a C compiler."""
     path = cache / "bin" / "bench_spawn"
-    why = bench_cc.compile_c("bench_spawn.c", path, [])
+    why = cc.compile_c("spawn.c", path, [])
     return (None, why) if why else (path, "")
 
 
