@@ -122,15 +122,7 @@ import Testing
     }
 
     @Test func agentLoopExampleMatchesFuse() throws {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import numpy"]
-        try probe.run()
-        probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else {
-            print("skipped: no python3 with numpy to run scripts/agent_loop_example.py")
-            return
-        }
+        try PythonNumpy.require()  // scripts/agent_loop_example.py needs it
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
         let script = fixturesURL().deletingLastPathComponent().appendingPathComponent("scripts/agent_loop_example.py")
