@@ -5,12 +5,15 @@ import Testing
 
 /// `fusectl fuse` end to end on every golden case, against the PyTorch reference's outputs.
 @Suite struct FuseGoldenTests {
-    @Test func everyCaseIsFound() {
-        #expect(GoldenCase.all.count >= 30, "fixtures/golden has \(GoldenCase.all.count) readable cases")
+    @Test func everyShippedCaseIsFound() {
+        #expect(GoldenCase.names.count == 31 && GoldenCase.names == GoldenCase.folderNames,
+                "MANIFEST.json lists \(GoldenCase.names); folders with case.json: \(GoldenCase.folderNames)")
     }
 
-    @Test(arguments: GoldenCase.all)
-    func matchesPyTorch(_ golden: GoldenCase) throws {
+    /// Every shipped case (MANIFEST.json) is loaded here, throwing: a case that cannot be read fails.
+    @Test(arguments: GoldenCase.names)
+    func matchesPyTorch(_ caseName: String) throws {
+        let golden = try GoldenCase.load(caseName)
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         var arguments = golden.fuseArguments() + ["--out", folder.path("out.npy")]
@@ -27,7 +30,8 @@ import Testing
     }
 
     @Test func bundleGivesTheSameBitsAsSeparateFiles() throws {
-        let golden = try #require(GoldenCase.all.first { $0.batch != nil })
+        let golden = try GoldenCase.load("bundle_batch")
+        try #require(golden.batch != nil)
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let separate = try Fusectl.run(golden.fuseArguments() + ["--out", folder.path("a.npy")])

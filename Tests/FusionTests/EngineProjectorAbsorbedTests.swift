@@ -8,10 +8,10 @@ import TestSupport
 @Suite struct EngineProjectorAbsorbedTests {
     static let options = FusionOptions(attention: true, plan: .projectorAbsorbed)
 
-    @Test(arguments: GoldenFixtures.cases)
+    @Test(arguments: GoldenFixtures.plainCases)
     func matchesPyTorchInPlainMode(caseName: String) throws {
         let golden = try GoldenCase.load(caseName)
-        guard !golden.per_step else { return }
+        try #require(!golden.per_step)
         let model = try GoldenFixtures.model(golden)
         let inputs = try GoldenFixtures.inputs(golden, model: model)
         let run = try FusionEngine(model: model, threads: 2).fuse(

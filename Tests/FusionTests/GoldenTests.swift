@@ -8,8 +8,10 @@ import TestSupport
 enum GoldenFixtures {
     static func directory(_ name: String) -> String { GoldenCase.root.appendingPathComponent(name).path }
 
-    /// Every directory under fixtures/golden holding a case.json, sorted.
+    /// Every shipped case (fixtures/golden/MANIFEST.json), sorted.
     static let cases = GoldenCase.names
+    /// The shipped plain (not per-step) cases.
+    static let plainCases = GoldenCase.plainNames
 
     static func model(_ golden: GoldenCase) throws -> FusionModel {
         let dir = directory(golden.case)
@@ -58,8 +60,18 @@ enum GoldenFixtures {
 }
 
 @Suite struct GoldenTests {
-    @Test func everyRequiredCaseIsPresent() {
-        #expect(GoldenFixtures.cases.count >= 30, "found \(GoldenFixtures.cases) under \(GoldenCase.root.path)")
+    /// The 31 cases MANIFEST.json lists are exactly the folders holding a case.json, and each loads.
+    @Test func everyShippedCaseLoads() throws {
+        let manifest = try #require(GoldenCase.manifest, "fixtures/golden/MANIFEST.json cannot be read")
+        #expect(manifest.count == 31)
+        #expect(GoldenFixtures.cases == GoldenCase.folderNames,
+                "MANIFEST.json: \(GoldenFixtures.cases); folders: \(GoldenCase.folderNames)")
+        for entry in manifest {
+            let golden = try GoldenCase.load(entry.case)
+            #expect(golden.per_step == entry.per_step, "\(entry.case)")
+            _ = try GoldenFixtures.inputs(golden, model: GoldenFixtures.model(golden))
+        }
+        #expect(GoldenFixtures.plainCases.count == manifest.count - 3)
     }
 
     @Test(arguments: GoldenFixtures.cases)
