@@ -33,13 +33,20 @@ import Testing
 
     /// `fuse` in plain mode on frames `frames` of one episode, via files.
     private func fusePrefix(_ w: TinyWorkspace, _ frames: [NpyArray]) throws -> [Float] {
+        try fusePrefixWithAttention(w, frames).output
+    }
+
+    /// `fuse --attention` in plain mode on `frames`: the fused vector and the (1, N, H, T) maps.
+    private func fusePrefixWithAttention(_ w: TinyWorkspace, _ frames: [NpyArray]) throws -> (output: [Float], attention: NpyArray) {
         let text = try NpyFile.read(path: w.folder.path("instruction.npy"))
         try w.save("one_text.npy", try text.float32Elements(), [1, 2, 6])
         try w.save("prefix.npy", try frames.flatMap { try $0.float32Elements() }, [1, frames.count, 5])
         let outcome = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("one_text.npy"),
-                                       "--images", w.folder.path("prefix.npy"), "--out", w.folder.path("prefix_out.npy")])
+                                       "--images", w.folder.path("prefix.npy"), "--out", w.folder.path("prefix_out.npy"),
+                                       "--attention", w.folder.path("prefix_attention.npy")])
         try #require(outcome.status == 0, "\(outcome.stderr)")
-        return try NpyFile.read(path: w.folder.path("prefix_out.npy")).float32Elements()
+        return (try NpyFile.read(path: w.folder.path("prefix_out.npy")).float32Elements(),
+                try NpyFile.read(path: w.folder.path("prefix_attention.npy")))
     }
 
     @Test func episodesMatchFuseOnEveryPrefixBitForBit() throws {
@@ -63,17 +70,32 @@ import Testing
         defer { w.folder.remove() }
         let frames = (0..<5).map { frame($0, episode: 2) }
         let outcome = try stream(w, frames, extra: ["--window", "2"])
+        #expect(outcome.status == 0 && outcome.stderr.isEmpty, "status \(outcome.status): \(outcome.stderr)")
         let vectors = try arrays(in: outcome.stdout)
-        #expect(vectors.count == 5)
-        #expect(try vectors[4].float32Elements() == fusePrefix(w, Array(frames[3...4])))
+        try #require(vectors.count == 5)
+        for step in 0..<5 {  // each step's vector is fuse's on the last (at most) 2 frames
+            #expect(try vectors[step].float32Elements() == fusePrefix(w, Array(frames[max(0, step - 1)...step])), "step \(step)")
+        }
     }
 
+    /// Each step's vector is followed by its (N, H, t) maps, the same bits `fuse --attention` gives for
+    /// the prefix (its (1, N, H, t) maps).
     @Test func attentionFollowsEachVector() throws {
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
-        let outcome = try stream(w, (0..<3).map { frame($0, episode: 0) }, extra: ["--attention"])
+        let frames = (0..<3).map { frame($0, episode: 0) }
+        let outcome = try stream(w, frames, extra: ["--attention"])
+        #expect(outcome.status == 0 && outcome.stderr.isEmpty, "status \(outcome.status): \(outcome.stderr)")
         let arrays = try arrays(in: outcome.stdout)
-        #expect(arrays.map(\.shape) == [[8], [2, 2, 1], [8], [2, 2, 2], [8], [2, 2, 3]])
+        try #require(arrays.map(\.shape) == [[8], [2, 2, 1], [8], [2, 2, 2], [8], [2, 2, 3]])
+        for step in 0..<3 {
+            let expected = try fusePrefixWithAttention(w, Array(frames[0...step]))
+            #expect(expected.attention.shape == [1, 2, 2, step + 1])
+            #expect(try arrays[2 * step].float32Elements() == expected.output, "step \(step) vector")
+            #expect(try arrays[2 * step + 1].float32Elements() == expected.attention.float32Elements(), "step \(step) maps")
+            let rows = try arrays[2 * step + 1].float32Elements().chunked(step + 1)
+            for row in rows { #expect(abs(row.reduce(0, +) - 1) < 1e-6, "step \(step): a head's weights sum to \(row.reduce(0, +))") }
+        }
     }
 
     @Test func malformedInputMidStreamIsAnError() throws {
@@ -137,5 +159,12 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("checked 10 steps against fusectl fuse: 0 differ"), "\(text)")
+    }
+}
+
+private extension Array {
+    /// Consecutive slices of `size` elements.
+    func chunked(_ size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
     }
 }
