@@ -5,16 +5,19 @@ import TestSupport
 
 /// The fast engine against PyTorch's golden outputs (the same budgets as the reference path).
 @Suite struct EngineGoldenTests {
+    /// Plain cases with plan A named explicitly (`--plan x-formed`), per-step cases in per-step mode
+    /// (whatever plan the engine runs there), each against its own budget.
     @Test(arguments: GoldenFixtures.cases)
     func engineMatchesPyTorch(caseName: String) throws {
         let golden = try GoldenCase.load(caseName)
         let model = try GoldenFixtures.model(golden)
         let inputs = try GoldenFixtures.inputs(golden, model: model)
         let engine = FusionEngine(model: model, threads: 2)
-        let run = try engine.fuse(
-            inputs, options: FusionOptions(perStep: golden.per_step, attention: golden.expected.attention != nil))
-        #expect(run.plan.kind == .xFormed)
-        try GoldenFixtures.expectMatches(run.result, golden, label: "engine golden")
+        var options = FusionOptions(perStep: golden.per_step, attention: golden.expected.attention != nil)
+        if !golden.per_step { options.plan = .xFormed }
+        let run = try engine.fuse(inputs, options: options)
+        if !golden.per_step { #expect(run.plan.kind == .xFormed) }
+        try GoldenFixtures.expectMatches(run.result, golden, path: golden.per_step ? .perStep : .xFormed, label: "engine golden")
     }
 
     /// numpy's `savez` stores members at whatever offset the zip layout gives: in bundle_batch the
@@ -41,7 +44,7 @@ import TestSupport
             imageLengths: try bundle.array(named: "image_lengths").intElements(), model: model)
         let fromFiles = try GoldenFixtures.inputs(golden, model: model)
         let engine = FusionEngine(model: model, threads: 2)
-        let options = FusionOptions(attention: true)
+        let options = FusionOptions(attention: true, plan: .xFormed)
         let viaBundle = try engine.fuse(fromBundle, options: options)
         let viaFiles = try engine.fuse(fromFiles, options: options)
         #expect(viaBundle.plan.kind == .xFormed)
@@ -49,7 +52,7 @@ import TestSupport
                 "\(EngineFixtures.firstDifference(viaBundle.result.output.values, viaFiles.result.output.values))")
         #expect(EngineFixtures.sameBits(try #require(viaBundle.result.attention).values,
                                         try #require(viaFiles.result.attention).values))
-        try GoldenFixtures.expectMatches(viaBundle.result, golden, label: "engine, misaligned .npz members")
+        try GoldenFixtures.expectMatches(viaBundle.result, golden, path: .xFormed, label: "engine, misaligned .npz members")
     }
 
     @Test func fuseRoutesToTheEngine() throws {

@@ -17,7 +17,7 @@ import TestSupport
         let run = try FusionEngine(model: model, threads: 2).fuse(
             inputs, options: FusionOptions(attention: golden.expected.attention != nil, plan: .projectorAbsorbed))
         #expect(run.plan.kind == .projectorAbsorbed)
-        try GoldenFixtures.expectMatches(run.result, golden, label: "plan B' golden")
+        try GoldenFixtures.expectMatches(run.result, golden, path: .projectorAbsorbed, label: "plan B' golden")
     }
 
     @Test(arguments: [(1, 13, false), (3, 11, true), (8, 9, false), (17, 4, true)])

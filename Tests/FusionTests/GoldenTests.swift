@@ -37,22 +37,24 @@ enum GoldenFixtures {
             model: model)
     }
 
-    /// Expects `result` within SPEC's budgets of the case's PyTorch outputs (output ≤ 1e-4, attention
-    /// ≤ 1e-5, max abs error) and prints the observed errors after `label`.
-    static func expectMatches(_ result: FusionResult, _ golden: GoldenCase, label: String,
+    /// Expects `result` within `path`'s budgets of the case's PyTorch outputs (`GoldenPath`: output and
+    /// attention maps, abs + rel) and prints the observed errors after `label`.
+    static func expectMatches(_ result: FusionResult, _ golden: GoldenCase, path: GoldenPath, label: String,
                               sourceLocation: SourceLocation = #_sourceLocation) throws {
         let expectedOutput = try array(golden, golden.expected.output)!
         #expect(result.output.shape == expectedOutput.shape, sourceLocation: sourceLocation)
-        let outputError = maxAbsError(result.output.values, try expectedOutput.float64Elements())
-        var line = "\(label) \(golden.case): output max abs error \(outputError.error) at \(outputError.index)"
-        #expect(outputError.error <= 1e-4, "\(golden.case): output max abs error \(outputError.error) at flat index \(outputError.index)",
+        let output = goldenError(result.output.values, try expectedOutput.float64Elements())
+        var line = "\(label) [\(path.rawValue)] \(golden.case): output scaled error \(output.scaled) (max abs \(output.absolute)) at \(output.index)"
+        #expect(output.scaled <= path.outputBudget,
+                "\(golden.case) [\(path.rawValue)]: output error \(output.scaled) at flat index \(output.index) exceeds the budget \(path.outputBudget)",
                 sourceLocation: sourceLocation)
         if let expectedAttention = try array(golden, golden.expected.attention) {
             let attention = try #require(result.attention, sourceLocation: sourceLocation)
             #expect(attention.shape == expectedAttention.shape, sourceLocation: sourceLocation)
-            let attentionError = maxAbsError(attention.values, try expectedAttention.float64Elements())
-            line += ", attention max abs error \(attentionError.error) at \(attentionError.index)"
-            #expect(attentionError.error <= 1e-5, "\(golden.case): attention max abs error \(attentionError.error) at flat index \(attentionError.index)",
+            let error = goldenError(attention.values, try expectedAttention.float64Elements())
+            line += ", attention scaled error \(error.scaled) (max abs \(error.absolute)) at \(error.index)"
+            #expect(error.scaled <= path.attentionBudget(case: golden.case),
+                    "\(golden.case) [\(path.rawValue)]: attention error \(error.scaled) at flat index \(error.index) exceeds the budget \(path.attentionBudget(case: golden.case))",
                     sourceLocation: sourceLocation)
         }
         print(line)
@@ -74,6 +76,16 @@ enum GoldenFixtures {
         #expect(GoldenFixtures.plainCases.count == manifest.count - 3)
     }
 
+    /// scripts/golden_checks.py on its own: every shipped case's stored outputs against a float64
+    /// NumPy forward pass (scripts/spec_numpy.py), attention rows summing to 1, masked weights 0.
+    @Test func goldenFilesAgreeWithNumpyFloat64() throws {
+        try PythonNumpy.require()
+        let script = GoldenCase.root.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/golden_checks.py").path
+        let output = try PythonNumpy.runFile(script, arguments: [GoldenCase.root.path])
+        #expect(output.hasSuffix("golden_checks: 31 cases agree with NumPy float64\n"), "\(output)")
+    }
+
     @Test(arguments: GoldenFixtures.cases)
     func matchesPyTorch(caseName: String) throws {
         let golden = try GoldenCase.load(caseName)
@@ -82,7 +94,7 @@ enum GoldenFixtures {
         try inputs.checkFinite()
         let result = try model.fuseReference(
             inputs, options: FusionOptions(perStep: golden.per_step, attention: golden.expected.attention != nil))
-        try GoldenFixtures.expectMatches(result, golden, label: "golden")
+        try GoldenFixtures.expectMatches(result, golden, path: .reference, label: "golden")
     }
 
     @Test func bundleMembersGiveTheSameResultAsSeparateFiles() throws {

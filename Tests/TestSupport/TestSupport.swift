@@ -124,9 +124,19 @@ public enum PythonNumpy {
     /// Throws when python3 cannot start or exits non-zero (the message includes stderr).
     @discardableResult
     public static func run(_ script: String, arguments: [String] = []) throws -> String {
+        try launch(["-c", script] + arguments)
+    }
+
+    /// Runs the Python file at `path` with `arguments`; returns stdout. Throws as `run` does.
+    @discardableResult
+    public static func runFile(_ path: String, arguments: [String] = []) throws -> String {
+        try launch([path] + arguments)
+    }
+
+    private static func launch(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
+        process.arguments = ["python3"] + arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
