@@ -32,18 +32,18 @@ import Testing
     }
 
     /// `fuse` in plain mode on frames `frames` of one episode, via files.
-    private func fusePrefix(_ w: TinyWorkspace, _ frames: [NpyArray]) throws -> [Float] {
-        try fusePrefixWithAttention(w, frames).output
+    private func fusePrefix(_ w: TinyWorkspace, _ frames: [NpyArray], extra: [String] = []) throws -> [Float] {
+        try fusePrefixWithAttention(w, frames, extra: extra).output
     }
 
     /// `fuse --attention` in plain mode on `frames`: the fused vector and the (1, N, H, T) maps.
-    private func fusePrefixWithAttention(_ w: TinyWorkspace, _ frames: [NpyArray]) throws -> (output: [Float], attention: NpyArray) {
+    private func fusePrefixWithAttention(_ w: TinyWorkspace, _ frames: [NpyArray], extra: [String] = []) throws -> (output: [Float], attention: NpyArray) {
         let text = try NpyFile.read(path: w.folder.path("instruction.npy"))
         try w.save("one_text.npy", try text.float32Elements(), [1, 2, 6])
         try w.save("prefix.npy", try frames.flatMap { try $0.float32Elements() }, [1, frames.count, 5])
         let outcome = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("one_text.npy"),
                                        "--images", w.folder.path("prefix.npy"), "--out", w.folder.path("prefix_out.npy"),
-                                       "--attention", w.folder.path("prefix_attention.npy")])
+                                       "--attention", w.folder.path("prefix_attention.npy")] + extra)
         try #require(outcome.status == 0, "\(outcome.stderr)")
         return (try NpyFile.read(path: w.folder.path("prefix_out.npy")).float32Elements(),
                 try NpyFile.read(path: w.folder.path("prefix_attention.npy")))
@@ -95,6 +95,40 @@ import Testing
             #expect(try arrays[2 * step + 1].float32Elements() == expected.attention.float32Elements(), "step \(step) maps")
             let rows = try arrays[2 * step + 1].float32Elements().chunked(step + 1)
             for row in rows { #expect(abs(row.reduce(0, +) - 1) < 1e-6, "step \(step): a head's weights sum to \(row.reduce(0, +))") }
+        }
+    }
+
+    /// --text-mask (L,) picks the instruction's last real token, as `fuse --text-mask` (B, L) does.
+    @Test func textMaskPicksTheLastRealToken() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        let frames = (0..<3).map { frame($0, episode: 3) }
+        try w.save("mask.npy", [1, 0], [2])  // token 1 is padding: token 0 is the one pooled
+        try w.save("batch_mask.npy", [1, 0], [1, 2])
+        let masked = try stream(w, frames, extra: ["--text-mask", w.folder.path("mask.npy")])
+        #expect(masked.status == 0 && masked.stderr.isEmpty, "status \(masked.status): \(masked.stderr)")
+        let vectors = try arrays(in: masked.stdout)
+        try #require(vectors.count == 3)
+        let unmasked = try arrays(in: stream(w, frames).stdout)
+        for step in 0..<3 {
+            #expect(try vectors[step].float32Elements()
+                    == fusePrefix(w, Array(frames[0...step]), extra: ["--text-mask", w.folder.path("batch_mask.npy")]), "step \(step)")
+            #expect(try vectors[step].float32Elements() != unmasked[step].float32Elements(), "the mask changed nothing at step \(step)")
+        }
+    }
+
+    /// Past 64 frames (one attention chunk of 64 tokens) the session's cached query and first-block keys
+    /// still give fuse's bits: steps around the chunk boundary and the last one are compared.
+    @Test func cachedQueryPathPastOneChunk() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        let frames = (0..<70).map { frame($0, episode: 4) }
+        let outcome = try stream(w, frames)
+        #expect(outcome.status == 0 && outcome.stderr.isEmpty, "status \(outcome.status): \(outcome.stderr)")
+        let vectors = try arrays(in: outcome.stdout)
+        try #require(vectors.count == 70)
+        for step in [0, 62, 63, 64, 65, 69] {
+            #expect(try vectors[step].float32Elements() == fusePrefix(w, Array(frames[0...step])), "step \(step)")
         }
     }
 
