@@ -31,8 +31,9 @@ import TestSupport
         let output = EngineFixtures.maxError(run.result.output.values, reference.output.values)
         let attention = EngineFixtures.maxError(run.result.attention!.values, reference.attention!.values)
         print("plan B' vs reference H=\(heads) dh=\(headDim): output \(output.error), attention \(attention.error)")
-        #expect(output.error <= 1e-4)
-        #expect(attention.error <= 1e-5)
+        // Measured 2026-12-06 on 3ef0df3: output ≤ 9.5e-7 (H=3), attention ≤ 1.2e-7 (H=17); about 4×.
+        #expect(output.error <= 4e-6)
+        #expect(attention.error <= 5e-7)
     }
 
     @Test func deterministicAcrossThreadsBatchPositionAndPadding() throws {
