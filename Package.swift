@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "FusionKernelsTests", dependencies: ["FusionKernels"]),
         .testTarget(name: "FusectlCLITests", dependencies: ["NpyIO", "TestSupport"]),
         .testTarget(name: "FusionJobsTests", dependencies: ["FusionJobs", "Fusion", "NpyIO"]),
-        .testTarget(name: "HeatmapTests", dependencies: ["Heatmap", "CZlib"]),
+        .testTarget(name: "HeatmapTests", dependencies: ["Heatmap", "CZlib", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs build dependencies, builds fusectl in release mode (the CLI tests run that
-# binary), then runs every Swift test. Usage: bash scripts/test.sh [extra `swift test` arguments]
+# binary), checks the README's cheap claims (scripts/check_readme.sh), then runs every Swift test.
+# Usage: bash scripts/test.sh [extra `swift test` arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -8,4 +9,6 @@ bash scripts/setup.sh
 # (about 4 ms of a one-step run; README "Performance").
 swift build -c release --static-swift-stdlib --product fusectl
 export FUSECTL_BIN="$PWD/.build/release/fusectl"
+# The README's cheap claims (commands shown, the example's printed output) against this binary.
+bash scripts/check_readme.sh
 swift test "$@"

@@ -92,6 +92,9 @@ struct Fuse: ParsableCommand {
             guard out == nil, attention == nil, attentionPng == nil, !report else {
                 throw ValidationError("--manifest names each job's outputs; drop --out, --attention, --attention-png and --report.")
             }
+            guard !explain, !timings else {
+                throw ValidationError("--explain and --timings describe one batch; with --manifest run the job alone to see them.")
+            }
             if manifest == "-" && (model.weights == "-" || model.config == "-") {
                 throw ValidationError("Only one input can be '-' (standard input).")
             }

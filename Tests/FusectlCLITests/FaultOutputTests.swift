@@ -48,15 +48,51 @@ import Glibc
                            folder: w.folder)
         #expect(try Data(contentsOf: URL(fileURLWithPath: w.folder.path("plain"))) == Data("x".utf8))
 
-        // Without root, a read-only folder too.
-        guard getuid() != 0 else { return }
+        // A read-only folder. Root ignores permission bits, so as root (how CI runs) fusectl runs as the
+        // unprivileged user 65534 (nobody) through setpriv, from a copy of the binary in the workspace
+        // (the workspace and its files are world-readable; the build folder need not be).
         try FileManager.default.createDirectory(atPath: w.folder.path("locked"), withIntermediateDirectories: false)
-        chmod(w.folder.path("locked"), 0o555)
+        #expect(chmod(w.folder.path("locked"), 0o555) == 0)
         defer { chmod(w.folder.path("locked"), 0o755) }
+        var launcher: [String]? = nil
+        if getuid() == 0 {
+            let setpriv = executableOnPath("setpriv")
+            try requireAvailable(setpriv != nil, "setpriv (util-linux), to run fusectl as an unprivileged user")
+            let binary = w.folder.path("fusectl")
+            try copyExecutable(Fusectl.binaryURL.path, to: binary)
+            #expect(chmod(w.folder.url.path, 0o755) == 0)
+            launcher = [setpriv!, "--reuid=65534", "--regid=65534", "--clear-groups", binary]
+        }
         let locked = w.folder.path("locked/out.npy")
-        expectCleanFailure(try FaultProcess.run(fuseArguments(w, out: locked), folder: w.folder),
+        var outcome = try FaultProcess.run(fuseArguments(w, out: locked), folder: w.folder, launcher: launcher)
+        // A child forked by a parallel test between the copy's open and its close may still hold the
+        // descriptor for an instant (exec then fails with ETXTBSY): try again.
+        for _ in 0..<5 where outcome.stderr.contains("Text file busy") {
+            usleep(200_000)
+            outcome = try FaultProcess.run(fuseArguments(w, out: locked), folder: w.folder, launcher: launcher)
+        }
+        expectCleanFailure(outcome,
                            "fusectl fuse: error: \(locked): cannot create a temporary file in '\(w.folder.path("locked"))/': Permission denied",
                            folder: w.folder)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.folder.path("locked")).isEmpty)
+    }
+
+    /// Copies an executable through an O_CLOEXEC descriptor: a child that other tests spawn meanwhile
+    /// must not inherit the write end, or exec'ing the copy fails with ETXTBSY.
+    private func copyExecutable(_ source: String, to path: String) throws {
+        let data = FaultProcess.contents(of: source)
+        try #require(!data.isEmpty, "cannot read \(source)")
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        try #require(fd >= 0, "cannot create \(path)")
+        defer { close(fd) }
+        var written = 0
+        try data.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = write(fd, raw.baseAddress! + written, raw.count - written)
+                try #require(n > 0, "write to \(path) failed")
+                written += n
+            }
+        }
     }
 
     @Test func anOutputPathThatIsAFolder() throws {

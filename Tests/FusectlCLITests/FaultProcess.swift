@@ -21,9 +21,11 @@ final class FaultProcess {
     private var finished: FaultOutcome?
 
     /// Starts `fusectl arguments…`; `stdoutPath` replaces the captured stdout file (e.g. a pipe's
-    /// /dev/fd path is not used: pass a FIFO path to connect stdout to a reader).
+    /// /dev/fd path is not used: pass a FIFO path to connect stdout to a reader). `launcher`, when given,
+    /// is the program and its arguments that run instead of the fusectl binary, ending with a fusectl
+    /// binary (e.g. `setpriv --reuid=65534 … /tmp/…/fusectl`); not with `measureMemory`.
     init(_ arguments: [String], folder: TemporaryFolder, stdinPath: String = "/dev/null", stdoutPath: String? = nil,
-         environment: [String: String] = [:], measureMemory: Bool = false) throws {
+         environment: [String: String] = [:], measureMemory: Bool = false, launcher: [String]? = nil) throws {
         let tag = UUID().uuidString.prefix(8)
         let useTime = measureMemory && FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
         timePath = useTime ? folder.path("time-\(tag)") : nil
@@ -45,9 +47,10 @@ final class FaultProcess {
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        precondition(launcher == nil || timePath == nil, "FaultProcess: a launcher cannot be combined with measureMemory")
         let fusectl = Fusectl.binaryURL.path
-        let binary = timePath == nil ? fusectl : "/usr/bin/time"
-        let command = timePath.map { ["/usr/bin/time", "-f", "%M", "-o", $0, fusectl] } ?? [fusectl]
+        let command = launcher ?? timePath.map { ["/usr/bin/time", "-f", "%M", "-o", $0, fusectl] } ?? [fusectl]
+        let binary = command[0]
         var environmentList = ProcessInfo.processInfo.environment
         environmentList.merge(environment) { $1 }
         let argv: [UnsafeMutablePointer<CChar>?] = (command + arguments).map { strdup($0) } + [nil]
@@ -118,9 +121,10 @@ final class FaultProcess {
 
     /// Runs `fusectl arguments…` to the end.
     static func run(_ arguments: [String], folder: TemporaryFolder, stdinPath: String = "/dev/null",
-                    environment: [String: String] = [:], measureMemory: Bool = false, timeout: Double = 60) throws -> FaultOutcome {
+                    environment: [String: String] = [:], measureMemory: Bool = false, launcher: [String]? = nil,
+                    timeout: Double = 60) throws -> FaultOutcome {
         try FaultProcess(arguments, folder: folder, stdinPath: stdinPath, environment: environment,
-                         measureMemory: measureMemory).wait(timeout: timeout)
+                         measureMemory: measureMemory, launcher: launcher).wait(timeout: timeout)
     }
 }
 

@@ -5,7 +5,10 @@ import Testing
 
 /// Every input under fixtures/regressions/ (fuzz findings and hostile files, see its README) through the
 /// built binary: status 0 or 1, never a signal or a hang, and on 1 a single `fusectl CMD: error:` line
-/// (naming the file, except for weights errors, which name the key).
+/// (naming the file, except for weights errors, which name the key). A file is accepted (status 0) only
+/// if numpy itself reads it as valid: python3 with numpy reads every file here (`numpyVerdicts`), and
+/// today numpy rejects all five (a CRC mismatch, a shape past the data, an overflowing shape), so each must
+/// end with status 1.
 @Suite struct FaultRegressionTests {
     static let folder = fixturesURL().appendingPathComponent("regressions")
     /// The fuzz model's configuration (scripts/fuzz/targets/FuzzModel.swift) and weights.
@@ -15,6 +18,42 @@ import Testing
     static func inputs(_ target: String) -> [String] {
         let dir = folder.appendingPathComponent(target)
         return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted().map { dir.appendingPathComponent($0).path }
+    }
+
+    /// numpy's reading of every file under fixtures/regressions, by path: nil when valid, else why not.
+    /// `.npy` files are opened with `mmap_mode='r'` (header and size checked without allocating the
+    /// claimed data); every member of a `.npz` is read (sizes and CRC-32 checked).
+    static let numpyVerdicts: [String: String?]? = {
+        guard PythonNumpy.isAvailable else { return nil }
+        let script = """
+            import sys, numpy as np
+            for f in sys.argv[1:]:
+                try:
+                    r = np.load(f, mmap_mode='r', allow_pickle=False)
+                    if isinstance(r, np.lib.npyio.NpzFile):
+                        for k in r.files: r[k]
+                    print('valid\\t' + f)
+                except Exception as e:
+                    print('invalid\\t' + f + '\\t' + type(e).__name__ + ': ' + ' '.join(str(e).split())[:160])
+            """
+        let files = ["npy", "npz", "weights", "inputs"].flatMap(inputs)
+        guard let output = try? PythonNumpy.run(script, arguments: files) else { return nil }
+        var verdicts: [String: String?] = [:]
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: "\t", maxSplits: 2).map(String.init)
+            if fields.count >= 2 { verdicts[fields[1]] = fields[0] == "valid" ? .some(nil) : .some(fields.count > 2 ? fields[2] : "?") }
+        }
+        return verdicts
+    }()
+
+    /// Expects status 0 only for a file numpy reads as valid.
+    private func expectAcceptedOnlyIfNumpyReadsIt(_ outcome: FaultOutcome, file: String,
+                                                  sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try PythonNumpy.require(sourceLocation: sourceLocation)
+        let verdict = try #require(Self.numpyVerdicts?[file], "numpy gave no verdict on \(file)", sourceLocation: sourceLocation)
+        if let reason = verdict {
+            #expect(outcome.exitStatus == 1, "fusectl accepted \(file), which numpy rejects (\(reason))", sourceLocation: sourceLocation)
+        }
     }
 
     private func expectCleanEnd(_ outcome: FaultOutcome, command: String, file: String, namesFile: Bool = true,
@@ -39,7 +78,9 @@ import Testing
     func inspect(_ file: String) throws {
         let scratch = try TemporaryFolder()
         defer { scratch.remove() }
-        expectCleanEnd(try FaultProcess.run(["inspect", file], folder: scratch), command: "inspect", file: file)
+        let outcome = try FaultProcess.run(["inspect", file], folder: scratch)
+        expectCleanEnd(outcome, command: "inspect", file: file)
+        try expectAcceptedOnlyIfNumpyReadsIt(outcome, file: file)
     }
 
     @Test(arguments: inputs("weights"))
@@ -55,6 +96,7 @@ import Testing
                 ["fuse", "--weights", file] + configuration + ["--text", scratch.path("text.npy"),
                  "--images", scratch.path("images.npy"), "--out", scratch.path("out.npy")], folder: scratch)
             expectCleanEnd(outcome, command: "fuse", file: file, namesFile: false)
+            try expectAcceptedOnlyIfNumpyReadsIt(outcome, file: file)
             #expect(FileManager.default.fileExists(atPath: scratch.path("out.npy")) == (outcome.exitStatus == 0))
         }
     }
@@ -66,6 +108,7 @@ import Testing
         let outcome = try FaultProcess.run(
             ["fuse", "--weights", Self.fuzzWeights, "--batch", file, "--out", scratch.path("out.npy")], folder: scratch)
         expectCleanEnd(outcome, command: "fuse", file: file)
+        try expectAcceptedOnlyIfNumpyReadsIt(outcome, file: file)
         #expect(FileManager.default.fileExists(atPath: scratch.path("out.npy")) == (outcome.exitStatus == 0))
     }
 }

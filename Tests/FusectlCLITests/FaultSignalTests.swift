@@ -23,7 +23,7 @@ import Glibc
         return (process, writer)
     }
 
-    @Test(arguments: [SIGINT, SIGTERM])
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
     func aSignalEndsASingleRunWithoutOutput(_ signal: Int32) throws {
         let w = try TinyWorkspace()
         defer { w.folder.remove() }

@@ -18,7 +18,4 @@ extension GoldenCase {
         if per_step { arguments.append("--per-step") }
         return arguments
     }
-
-    /// Every readable case.
-    static let all: [GoldenCase] = names.compactMap { try? load($0) }
 }

@@ -6,8 +6,8 @@ import Testing
 /// float32 weights in place; numpy reads them, and a copy re-saved by numpy (members at arbitrary
 /// offsets, copied on load) gives the same bits.
 @Suite struct InitCommandTests {
-    @Test(.enabled(if: PythonNumpy.isAvailable, "python3 with numpy is not available"))
-    func alignedArchiveIsReadByNumpyAndFusesLikeNumpysOwnCopy() throws {
+    @Test func alignedArchiveIsReadByNumpyAndFusesLikeNumpysOwnCopy() throws {
+        try PythonNumpy.require()
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
         // For each member: its array data's file offset modulo 64 (in our file) and modulo 4 (in

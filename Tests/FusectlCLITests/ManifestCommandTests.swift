@@ -1,6 +1,10 @@
 import Foundation
 import NpyIO
 import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `fusectl fuse --manifest`: shards, resume after a kill, failures that do not stop the run.
 @Suite struct ManifestCommandTests {
@@ -85,65 +89,88 @@ import Testing
         #expect(fast.stderr.contains("1 done, 0 skipped, 1 failed of 5 jobs"))
     }
 
+    /// Starts a manifest run whose job `stalled` reads its text from the FIFO `fifo`, and returns once
+    /// fusectl has opened that FIFO: jobs before `stalled` are finished (jobs run in manifest order) and
+    /// the run waits on the FIFO, whose write end (returned, open, nothing written) the test holds. A
+    /// signal sent then lands mid-run, every time.
+    private func stalledRun(_ w: TinyWorkspace, manifest: String, fifo: String) throws -> (FaultProcess, Int32) {
+        let process = try FaultProcess(["fuse", "--weights", w.folder.path("w.npz"), "--manifest", manifest, "--quiet"],
+                                       folder: w.folder, environment: ["FUSECTL_FIFO_WAIT": "120"])
+        var writer: Int32 = -1
+        let deadline = Date().addingTimeInterval(60)
+        while writer < 0 && Date() < deadline {
+            writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)  // ENXIO until fusectl opened it for reading
+            if writer < 0 { usleep(2000) }
+        }
+        if writer < 0 { kill(process.pid, SIGKILL); _ = try? process.wait() }
+        try #require(writer >= 0, "fusectl never opened \(fifo)")
+        usleep(50_000)  // let it reach the blocking read
+        return (process, writer)
+    }
+
+    /// Jobs whose text input is a FIFO: the FIFO's path (the manifest names it in place of t`job`.npy).
+    private func stallJob(_ w: TinyWorkspace, manifest: String, job: Int) throws -> String {
+        let fifo = w.folder.path("stall\(job).fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let text = try String(contentsOfFile: manifest, encoding: .utf8)
+        try #require(text.contains("\nt\(job).npy\t"))
+        try Data(text.replacingOccurrences(of: "\nt\(job).npy\t", with: "\nstall\(job).fifo\t").utf8)
+            .write(to: URL(fileURLWithPath: manifest))
+        return fifo
+    }
+
+    /// SIGKILL lands in job 6 of 12 (it waits on a FIFO the test holds): jobs 0–5 are complete, nothing
+    /// else is. A killed writer can also leave a half-written temporary (`.NAME.tmp-XXXXXX`); no signal
+    /// can be timed between its creation and its rename, so the test plants two such files. The rerun
+    /// must skip the six, remove the temporaries and end with the clean run's files, bit for bit.
     @Test func aKilledRunResumesToTheSameFiles() throws {
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
-        let clean = try makeJobs(w, count: 150, outFolder: "clean")
-        let killed = try makeJobs(w, count: 150, outFolder: "killed")
+        let clean = try makeJobs(w, count: 12, outFolder: "clean")
+        let killed = try makeJobs(w, count: 12, outFolder: "killed")
         let cleanRun = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--manifest", clean, "--quiet"])
         #expect(cleanRun.status == 0, "\(cleanRun.stderr)")
 
-        let process = Process()
-        process.executableURL = Fusectl.binaryURL
-        process.arguments = ["fuse", "--weights", w.folder.path("w.npz"), "--manifest", killed, "--quiet"]
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline,
-              ((try? FileManager.default.contentsOfDirectory(atPath: w.folder.path("killed")))?.count ?? 0) < 20 {
-            usleep(1000)
-        }
-        let wasRunning = process.isRunning
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        let partial = try contents(of: w.folder.path("killed")).keys.filter { $0.hasSuffix(".npy") && !$0.hasPrefix(".") }
-        print("killed run: still running when killed: \(wasRunning), complete outputs then: \(partial.count) of 150")
-        if wasRunning {
-            #expect(partial.count < 150, "the run finished before it could be killed")
+        let fifo = try stallJob(w, manifest: killed, job: 6)
+        let (process, writer) = try stalledRun(w, manifest: killed, fifo: fifo)
+        kill(process.pid, SIGKILL)
+        let outcome = try process.wait()
+        close(writer)
+        #expect(outcome.signal == SIGKILL, "the run was not running when killed: \(outcome.summary)")
+        let atKill = try contents(of: w.folder.path("killed")).keys.sorted()
+        #expect(atKill == (0..<6).map { "o\($0).npy" }.sorted(), "outputs when killed in job 6: \(atKill)")
+        for name in atKill { #expect(throws: Never.self) { try NpyFile.read(path: w.folder.path("killed/\(name)")) } }
+
+        // The stalled job's input becomes the real file; half-written temporaries as a killed writer leaves them.
+        try FileManager.default.removeItem(atPath: fifo)
+        try FileManager.default.copyItem(atPath: w.folder.path("t6.npy"), toPath: fifo)
+        for name in [".o6.npy.tmp-a1B2c3", ".o9.npy.tmp-Zz9yY8"] {
+            try Data([0x93, 0x4e, 0x55]).write(to: URL(fileURLWithPath: w.folder.path("killed/\(name)")))
         }
         let resumed = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--manifest", killed])
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        #expect(resumed.stderr.contains("skipped"))
+        #expect(resumed.stderr.hasPrefix("fusectl fuse: 6 done, 6 skipped, 0 failed of 12 jobs ("), "\(resumed.stderr)")
         #expect(try contents(of: w.folder.path("killed")) == contents(of: w.folder.path("clean")))
     }
 
-    @Test(arguments: [SIGINT, SIGTERM])
+    /// An interrupt lands in job 4 of 8 (waiting on a FIFO the test holds): fusectl dies of the signal
+    /// with its message, jobs 0–3 stay complete and no temporary file is left.
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
     func aSignalLeavesOnlyCompleteFiles(_ signal: Int32) throws {
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
-        let manifest = try makeJobs(w, count: 150, outFolder: "out")
-        let process = Process()
-        process.executableURL = Fusectl.binaryURL
-        process.arguments = ["fuse", "--weights", w.folder.path("w.npz"), "--manifest", manifest, "--quiet"]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline,
-              ((try? FileManager.default.contentsOfDirectory(atPath: w.folder.path("out")))?.count ?? 0) < 10 {
-            usleep(500)
-        }
-        let wasRunning = process.isRunning
-        kill(process.processIdentifier, signal)
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let names = try FileManager.default.contentsOfDirectory(atPath: w.folder.path("out"))
-        #expect(names.allSatisfy { !$0.hasPrefix(".") }, "temporary files left: \(names.filter { $0.hasPrefix(".") })")
+        let manifest = try makeJobs(w, count: 8, outFolder: "out")
+        let fifo = try stallJob(w, manifest: manifest, job: 4)
+        let (process, writer) = try stalledRun(w, manifest: manifest, fifo: fifo)
+        kill(process.pid, signal)
+        let outcome = try process.wait()
+        close(writer)
+        #expect(outcome.signal == signal, "the run was not running when signalled: \(outcome.summary)")
+        #expect(outcome.stderr == "fusectl: interrupted; unfinished output files were removed\n")
+        let names = try FileManager.default.contentsOfDirectory(atPath: w.folder.path("out")).sorted()
+        #expect(names == (0..<4).map { "o\($0).npy" }.sorted(), "files after the signal: \(names)")
         for name in names {
             #expect(throws: Never.self) { try NpyFile.read(path: w.folder.path("out/\(name)")) }
-        }
-        if wasRunning {
-            #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == signal)
-            #expect(message == "fusectl: interrupted; unfinished output files were removed\n")
         }
     }
 }

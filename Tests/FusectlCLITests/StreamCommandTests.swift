@@ -33,15 +33,21 @@ import Testing
 
     /// `fuse` in plain mode on frames `frames` of one episode, via files, with plan A for every sample
     /// (`--plan x-formed`: the plan a stream session runs, hence the same bits).
-    private func fusePrefix(_ w: TinyWorkspace, _ frames: [NpyArray]) throws -> [Float] {
+    private func fusePrefix(_ w: TinyWorkspace, _ frames: [NpyArray], extra: [String] = []) throws -> [Float] {
+        try fusePrefixWithAttention(w, frames, extra: extra).output
+    }
+
+    /// `fuse --plan x-formed --attention` in plain mode on `frames`: the fused vector and the (1, N, H, T) maps.
+    private func fusePrefixWithAttention(_ w: TinyWorkspace, _ frames: [NpyArray], extra: [String] = []) throws -> (output: [Float], attention: NpyArray) {
         let text = try NpyFile.read(path: w.folder.path("instruction.npy"))
         try w.save("one_text.npy", try text.float32Elements(), [1, 2, 6])
         try w.save("prefix.npy", try frames.flatMap { try $0.float32Elements() }, [1, frames.count, 5])
         let outcome = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("one_text.npy"),
                                        "--images", w.folder.path("prefix.npy"), "--out", w.folder.path("prefix_out.npy"),
-                                       "--plan", "x-formed"])
+                                       "--plan", "x-formed", "--attention", w.folder.path("prefix_attention.npy")] + extra)
         try #require(outcome.status == 0, "\(outcome.stderr)")
-        return try NpyFile.read(path: w.folder.path("prefix_out.npy")).float32Elements()
+        return (try NpyFile.read(path: w.folder.path("prefix_out.npy")).float32Elements(),
+                try NpyFile.read(path: w.folder.path("prefix_attention.npy")))
     }
 
     @Test func episodesMatchFuseOnEveryPrefixBitForBit() throws {
@@ -65,17 +71,66 @@ import Testing
         defer { w.folder.remove() }
         let frames = (0..<5).map { frame($0, episode: 2) }
         let outcome = try stream(w, frames, extra: ["--window", "2"])
+        #expect(outcome.status == 0 && outcome.stderr.isEmpty, "status \(outcome.status): \(outcome.stderr)")
         let vectors = try arrays(in: outcome.stdout)
-        #expect(vectors.count == 5)
-        #expect(try vectors[4].float32Elements() == fusePrefix(w, Array(frames[3...4])))
+        try #require(vectors.count == 5)
+        for step in 0..<5 {  // each step's vector is fuse's on the last (at most) 2 frames
+            #expect(try vectors[step].float32Elements() == fusePrefix(w, Array(frames[max(0, step - 1)...step])), "step \(step)")
+        }
     }
 
+    /// Each step's vector is followed by its (N, H, t) maps, the same bits `fuse --attention` gives for
+    /// the prefix (its (1, N, H, t) maps).
     @Test func attentionFollowsEachVector() throws {
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
-        let outcome = try stream(w, (0..<3).map { frame($0, episode: 0) }, extra: ["--attention"])
+        let frames = (0..<3).map { frame($0, episode: 0) }
+        let outcome = try stream(w, frames, extra: ["--attention"])
+        #expect(outcome.status == 0 && outcome.stderr.isEmpty, "status \(outcome.status): \(outcome.stderr)")
         let arrays = try arrays(in: outcome.stdout)
-        #expect(arrays.map(\.shape) == [[8], [2, 2, 1], [8], [2, 2, 2], [8], [2, 2, 3]])
+        try #require(arrays.map(\.shape) == [[8], [2, 2, 1], [8], [2, 2, 2], [8], [2, 2, 3]])
+        for step in 0..<3 {
+            let expected = try fusePrefixWithAttention(w, Array(frames[0...step]))
+            #expect(expected.attention.shape == [1, 2, 2, step + 1])
+            #expect(try arrays[2 * step].float32Elements() == expected.output, "step \(step) vector")
+            #expect(try arrays[2 * step + 1].float32Elements() == expected.attention.float32Elements(), "step \(step) maps")
+            let rows = try arrays[2 * step + 1].float32Elements().chunked(step + 1)
+            for row in rows { #expect(abs(row.reduce(0, +) - 1) < 1e-6, "step \(step): a head's weights sum to \(row.reduce(0, +))") }
+        }
+    }
+
+    /// --text-mask (L,) picks the instruction's last real token, as `fuse --text-mask` (B, L) does.
+    @Test func textMaskPicksTheLastRealToken() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        let frames = (0..<3).map { frame($0, episode: 3) }
+        try w.save("mask.npy", [1, 0], [2])  // token 1 is padding: token 0 is the one pooled
+        try w.save("batch_mask.npy", [1, 0], [1, 2])
+        let masked = try stream(w, frames, extra: ["--text-mask", w.folder.path("mask.npy")])
+        #expect(masked.status == 0 && masked.stderr.isEmpty, "status \(masked.status): \(masked.stderr)")
+        let vectors = try arrays(in: masked.stdout)
+        try #require(vectors.count == 3)
+        let unmasked = try arrays(in: stream(w, frames).stdout)
+        for step in 0..<3 {
+            #expect(try vectors[step].float32Elements()
+                    == fusePrefix(w, Array(frames[0...step]), extra: ["--text-mask", w.folder.path("batch_mask.npy")]), "step \(step)")
+            #expect(try vectors[step].float32Elements() != unmasked[step].float32Elements(), "the mask changed nothing at step \(step)")
+        }
+    }
+
+    /// Past 64 frames (one attention chunk of 64 tokens) the session's cached query and first-block keys
+    /// still give fuse's bits: steps around the chunk boundary and the last one are compared.
+    @Test func cachedQueryPathPastOneChunk() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        let frames = (0..<70).map { frame($0, episode: 4) }
+        let outcome = try stream(w, frames)
+        #expect(outcome.status == 0 && outcome.stderr.isEmpty, "status \(outcome.status): \(outcome.stderr)")
+        let vectors = try arrays(in: outcome.stdout)
+        try #require(vectors.count == 70)
+        for step in [0, 62, 63, 64, 65, 69] {
+            #expect(try vectors[step].float32Elements() == fusePrefix(w, Array(frames[0...step])), "step \(step)")
+        }
     }
 
     @Test func malformedInputMidStreamIsAnError() throws {
@@ -124,15 +179,7 @@ import Testing
     }
 
     @Test func agentLoopExampleMatchesFuse() throws {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import numpy"]
-        try probe.run()
-        probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else {
-            print("skipped: no python3 with numpy to run scripts/agent_loop_example.py")
-            return
-        }
+        try PythonNumpy.require()  // scripts/agent_loop_example.py needs it
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
         let script = fixturesURL().deletingLastPathComponent().appendingPathComponent("scripts/agent_loop_example.py")
@@ -147,5 +194,12 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("checked 10 steps against fusectl fuse: 0 differ"), "\(text)")
+    }
+}
+
+private extension Array {
+    /// Consecutive slices of `size` elements.
+    func chunked(_ size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
     }
 }

@@ -5,19 +5,23 @@ import TestSupport
 
 /// The fast engine against PyTorch's golden outputs (the same budgets as the reference path).
 @Suite struct EngineGoldenTests {
+    /// Plain cases with plan A named explicitly (`--plan x-formed`), per-step cases in per-step mode
+    /// (whatever plan the engine runs there), each against its own budget.
     @Test(arguments: GoldenFixtures.cases)
     func engineMatchesPyTorch(caseName: String) throws {
         let golden = try GoldenCase.load(caseName)
         let model = try GoldenFixtures.model(golden)
         let inputs = try GoldenFixtures.inputs(golden, model: model)
         let engine = FusionEngine(model: model, threads: 2)
-        // Plan A for every sample, then the automatic per-sample choice (which may mix in plan B′).
+        // Plan A for every sample, then the automatic per-sample choice (which may mix in plan B′ in
+        // plain mode; per-step rows run plan A either way).
         for plan in [FusionPlanChoice.xFormed, .automatic] {
             let run = try engine.fuse(
                 inputs,
                 options: FusionOptions(perStep: golden.per_step, attention: golden.expected.attention != nil, plan: plan))
-            if plan == .xFormed { #expect(run.plan.sampleKinds.allSatisfy { $0 == .xFormed }) }
-            try GoldenFixtures.expectMatches(run.result, golden, label: "engine golden, plan \(run.plan.runName)")
+            if plan == .xFormed || golden.per_step { #expect(run.plan.sampleKinds.allSatisfy { $0 == .xFormed }) }
+            let path: GoldenPath = golden.per_step ? .perStep : plan == .xFormed ? .xFormed : .automatic
+            try GoldenFixtures.expectMatches(run.result, golden, path: path, label: "engine golden, plan \(run.plan.runName)")
         }
     }
 
@@ -45,7 +49,7 @@ import TestSupport
             imageLengths: try bundle.array(named: "image_lengths").intElements(), model: model)
         let fromFiles = try GoldenFixtures.inputs(golden, model: model)
         let engine = FusionEngine(model: model, threads: 2)
-        let options = FusionOptions(attention: true)
+        let options = FusionOptions(attention: true, plan: .xFormed)
         let viaBundle = try engine.fuse(fromBundle, options: options)
         let viaFiles = try engine.fuse(fromFiles, options: options)
         #expect(viaBundle.plan.kind == .xFormed)
@@ -53,7 +57,7 @@ import TestSupport
                 "\(EngineFixtures.firstDifference(viaBundle.result.output.values, viaFiles.result.output.values))")
         #expect(EngineFixtures.sameBits(try #require(viaBundle.result.attention).values,
                                         try #require(viaFiles.result.attention).values))
-        try GoldenFixtures.expectMatches(viaBundle.result, golden, label: "engine, misaligned .npz members")
+        try GoldenFixtures.expectMatches(viaBundle.result, golden, path: .xFormed, label: "engine, misaligned .npz members")
     }
 
     @Test func fuseRoutesToTheEngine() throws {

@@ -8,16 +8,16 @@ import TestSupport
 @Suite struct EngineProjectorAbsorbedTests {
     static let options = FusionOptions(attention: true, plan: .projectorAbsorbed)
 
-    @Test(arguments: GoldenFixtures.cases)
+    @Test(arguments: GoldenFixtures.plainCases)
     func matchesPyTorchInPlainMode(caseName: String) throws {
         let golden = try GoldenCase.load(caseName)
-        guard !golden.per_step else { return }
+        try #require(!golden.per_step)
         let model = try GoldenFixtures.model(golden)
         let inputs = try GoldenFixtures.inputs(golden, model: model)
         let run = try FusionEngine(model: model, threads: 2).fuse(
             inputs, options: FusionOptions(attention: golden.expected.attention != nil, plan: .projectorAbsorbed))
         #expect(run.plan.kind == .projectorAbsorbed)
-        try GoldenFixtures.expectMatches(run.result, golden, label: "plan B' golden")
+        try GoldenFixtures.expectMatches(run.result, golden, path: .projectorAbsorbed, label: "plan B' golden")
     }
 
     @Test(arguments: [(1, 13, false), (3, 11, true), (8, 9, false), (17, 4, true)])
@@ -31,8 +31,9 @@ import TestSupport
         let output = EngineFixtures.maxError(run.result.output.values, reference.output.values)
         let attention = EngineFixtures.maxError(run.result.attention!.values, reference.attention!.values)
         print("plan B' vs reference H=\(heads) dh=\(headDim): output \(output.error), attention \(attention.error)")
-        #expect(output.error <= 1e-4)
-        #expect(attention.error <= 1e-5)
+        // Measured 2026-12-06 on 3ef0df3: output ≤ 9.5e-7 (H=3), attention ≤ 1.2e-7 (H=17); about 4×.
+        #expect(output.error <= 4e-6)
+        #expect(attention.error <= 5e-7)
     }
 
     @Test func deterministicAcrossThreadsBatchPositionAndPadding() throws {

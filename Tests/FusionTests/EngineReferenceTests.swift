@@ -49,8 +49,10 @@ import NpyIO
         let output = EngineFixtures.maxError(fast.output.values, reference.output.values)
         let attention = EngineFixtures.maxError(fast.attention!.values, reference.attention!.values)
         print("engine vs reference \(c.testDescription): output \(output.error) at \(output.index), attention \(attention.error) at \(attention.index)")
-        #expect(output.error <= 1e-4, "output max abs error \(output.error) at \(output.index)")
-        #expect(attention.error <= 1e-5, "attention max abs error \(attention.error) at \(attention.index)")
+        // Measured 2026-12-06 on 3ef0df3 over the seven cases: output ≤ 1.43e-6 (H=17 per-step), attention
+        // ≤ 1.5e-7; budgets about 4× (plain cases run the automatic plan, per-step cases per-step mode).
+        #expect(output.error <= 6e-6, "output max abs error \(output.error) at \(output.index)")
+        #expect(attention.error <= 6e-7, "attention max abs error \(attention.error) at \(attention.index)")
         // Masked tokens and rows past a sample's length stay exactly zero, as in the reference.
         let zeroInReference = reference.attention!.values.indices.filter { reference.attention!.values[$0] == 0 }
         #expect(zeroInReference.allSatisfy { fast.attention!.values[$0] == 0 })

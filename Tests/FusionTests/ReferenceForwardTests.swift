@@ -47,8 +47,9 @@ import Testing
             }
         }
         print("config \(configIndex): max abs error vs float64: output \(worstOutput), attention \(worstWeight)")
-        #expect(worstOutput <= 1e-5)
-        #expect(worstWeight <= 1e-6)
+        // Measured 2026-12-06 on 3ef0df3 over the four configs: output ≤ 8.8e-7, attention ≤ 7.6e-8; about 4×.
+        #expect(worstOutput <= 4e-6)
+        #expect(worstWeight <= 3e-7)
     }
 
     @Test func oneValidFrameGetsWeightExactlyOne() throws {
@@ -104,7 +105,7 @@ import Testing
         let shuffled = try fuse(model, text: text, images: permuted)
         let outputError = maxAbsError(shuffled.output.values, original.output.values.map(Double.init))
         print("permutation: max abs output difference \(outputError.error)")
-        #expect(outputError.error <= 1e-5)
+        #expect(outputError.error <= 1e-6)  // measured 2.4e-7 (2026-12-06, 3ef0df3)
         for row in 0..<6 {
             for (newIndex, oldIndex) in permutation.enumerated() {
                 let a = shuffled.attention!.values[row * 5 + newIndex]

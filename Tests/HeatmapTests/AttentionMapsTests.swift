@@ -99,7 +99,10 @@ import Testing
     }
 
     @Test func negativeZeroIsAWeightOfZero() throws {
-        _ = try AttentionMaps(values: [-0.0, 1], shape: [1, 1, 1, 2], tokensPerFrame: 1, perStep: false)
+        #expect(error([-0.0, 1], [1, 1, 1, 2]) == nil)  // accepted, unlike -0.5 (badWeightsAreLocated)
+        let maps = try AttentionMaps(values: [-0.0, 1], shape: [1, 1, 1, 2], tokensPerFrame: 1, perStep: false)
+        #expect(maps.frameWeight(sample: 0, step: 0, block: 0, head: 0, frame: 0) == 0)
+        #expect(maps.frameWeight(sample: 0, step: 0, block: 0, head: 0, frame: 1) == 1)
     }
 
     @Test func layoutIsReadFromTheAxisCount() throws {

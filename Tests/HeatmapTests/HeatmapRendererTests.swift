@@ -286,10 +286,7 @@ import Testing
     }
 
     @Test func pythonReadsTheRenderedPicture() throws {
-        guard let python = PythonPNGCheck.python3() else {
-            print("skipped: no python3 at /usr/bin/python3 or /usr/local/bin/python3")
-            return
-        }
+        let python = try PythonPNGCheck.python3()
         let picture = try RenderedPicture(try plainMaps())
         let file = FileManager.default.temporaryDirectory
             .appendingPathComponent("heatmap-python-render-\(ProcessInfo.processInfo.processIdentifier).png")

@@ -51,7 +51,9 @@ import TestSupport
         // reading only the small member touches only its pages of the sparse file
         #expect(try NpzArchive(path: path).array(named: "after").float32Elements() == [1, 2, 3])
 
-        if PythonNumpy.isAvailable {
+        // numpy's own reading of the same file (a failure under CI without python3 and numpy, a skip elsewhere)
+        try PythonNumpy.require()
+        do {
             let script = """
             import sys, zipfile, numpy as np
             z = zipfile.ZipFile(sys.argv[1])
@@ -60,13 +62,11 @@ import TestSupport
             """
             let output = try PythonNumpy.run(script, arguments: [path])
             #expect(output == "[('big.npy', \(count * 4 + 128), False), ('after.npy', 140, True)]\n[1.0, 2.0, 3.0]\n")
-        } else {
-            print("python3 with numpy is not available; skipping the numpy ZIP64 cross-check")
         }
     }
 
-    @Test(.enabled(if: PythonNumpy.isAvailable, "python3 with numpy is not available"))
-    func moreThan65534MembersUseTheZip64EndRecord() throws {
+    @Test func moreThan65534MembersUseTheZip64EndRecord() throws {
+        try PythonNumpy.require()
         var writer = NpzWriter()
         for i in 0..<65_540 { writer.add("m\(i)", NpyArray(int64: [Int64(i)], shape: [])) }
         let folder = try TemporaryFolder()

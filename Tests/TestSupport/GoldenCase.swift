@@ -40,8 +40,29 @@ public struct GoldenCase: Decodable, Sendable, CustomStringConvertible {
         return try JSONDecoder().decode(GoldenCase.self, from: data)
     }
 
-    /// The names of every folder under fixtures/golden that holds a case.json, sorted.
-    public static let names: [String] = {
+    /// One entry of fixtures/golden/MANIFEST.json's `cases` (the fields the tests use).
+    public struct ManifestEntry: Decodable, Sendable {
+        public let `case`: String
+        public let per_step: Bool
+    }
+
+    /// Every case that fixtures/golden/MANIFEST.json lists (the shipped cases, in its order), or nil when
+    /// the manifest cannot be read (`GoldenTests.everyShippedCaseLoads` then fails).
+    public static let manifest: [ManifestEntry]? = {
+        struct Manifest: Decodable { let cases: [ManifestEntry] }
+        guard let data = try? Data(contentsOf: root.appendingPathComponent("MANIFEST.json")) else { return nil }
+        return try? JSONDecoder().decode(Manifest.self, from: data).cases
+    }()
+
+    /// The names of every shipped case (MANIFEST.json), sorted. Tests take these as arguments and load
+    /// each with a throwing `load`, so that a case that fails to load fails its test (never dropped).
+    public static let names: [String] = (manifest ?? []).map(\.case).sorted()
+
+    /// The shipped plain (not per-step) cases, sorted.
+    public static let plainNames: [String] = (manifest ?? []).filter { !$0.per_step }.map(\.case).sorted()
+
+    /// The folders under fixtures/golden that hold a case.json, sorted (must equal `names`).
+    public static let folderNames: [String] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         return names.filter {
             FileManager.default.fileExists(atPath: root.appendingPathComponent($0).appendingPathComponent("case.json").path)

@@ -1,5 +1,6 @@
 // Shared test helpers: fixture lookup, closeness checks that name the worst index, temporary
-// folders, and a python3/numpy runner for cross-checks.
+// folders, a python3/numpy runner for cross-checks, and `requireAvailable`, which fails a test whose
+// tool or input is missing under CI=true and skips it elsewhere.
 import Foundation
 import Testing
 
@@ -69,23 +70,73 @@ public struct TemporaryFolder {
     public func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
-/// Runs python3 with numpy for cross-checks. Tests using it are enabled only when it works; the
-/// reason for skipping is printed.
+/// Whether this is a CI run: the environment's `CI` is `true` or `1` (as CI services set it).
+public let isContinuousIntegration: Bool = {
+    let value = ProcessInfo.processInfo.environment["CI"]?.lowercased()
+    return value == "true" || value == "1"
+}()
+
+/// What a test needed from outside the package (a tool, an input file) and did not find, thrown under
+/// `CI=true` so that the test fails with a message naming it.
+public struct MissingRequirement: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Ends the test when `available` is false, so that a test never passes without checking anything:
+/// under `CI=true` (see ``isContinuousIntegration``) it throws ``MissingRequirement`` ("missing: WHAT"),
+/// a failure; elsewhere it cancels the test with Swift Testing's `Test.cancel`, which reports it as
+/// skipped. Call it first thing in the test (or wherever the need is discovered).
+///
+/// - Throws: ``MissingRequirement`` under CI, Swift Testing's cancellation otherwise; nothing when available.
+public func requireAvailable(_ available: Bool, _ what: @autoclosure () -> String,
+                             sourceLocation: SourceLocation = #_sourceLocation) throws {
+    guard !available else { return }
+    let message = "missing: \(what())"
+    if isContinuousIntegration {
+        throw MissingRequirement(description: message + " (CI=true: a test must not pass without checking)")
+    }
+    try Test.cancel("skipped, \(message)", sourceLocation: sourceLocation)
+}
+
+/// The first executable `name` on PATH, or nil.
+public func executableOnPath(_ name: String) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    for folder in path.split(separator: ":") where !folder.isEmpty {
+        let candidate = "\(folder)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return nil
+}
+
+/// Runs python3 (the one on PATH, which `scripts/setup.sh` gives numpy) for cross-checks. Tests that
+/// need it call ``require()`` first: a failure under CI when it is missing, a skip elsewhere.
 public enum PythonNumpy {
-    /// True when `python3 -c "import numpy"` succeeds; prints why not otherwise.
-    public static let isAvailable: Bool = {
-        let ok = (try? run("import numpy")) != nil
-        if !ok { print("python3 with numpy is not available; tests that cross-check with numpy are skipped") }
-        return ok
-    }()
+    /// True when `python3 -c "import numpy"` succeeds.
+    public static let isAvailable: Bool = (try? run("import numpy")) != nil
+
+    /// Ends the test (see ``requireAvailable(_:_:sourceLocation:)``) when python3 with numpy is missing.
+    public static func require(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try requireAvailable(isAvailable, "python3 with numpy on PATH (bash scripts/setup.sh installs it)",
+                             sourceLocation: sourceLocation)
+    }
 
     /// Runs `script` with `python3 -c`, passing `arguments` as sys.argv[1...]; returns stdout.
     /// Throws when python3 cannot start or exits non-zero (the message includes stderr).
     @discardableResult
     public static func run(_ script: String, arguments: [String] = []) throws -> String {
+        try launch(["-c", script] + arguments)
+    }
+
+    /// Runs the Python file at `path` with `arguments`; returns stdout. Throws as `run` does.
+    @discardableResult
+    public static func runFile(_ path: String, arguments: [String] = []) throws -> String {
+        try launch([path] + arguments)
+    }
+
+    private static func launch(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
+        process.arguments = ["python3"] + arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -18,6 +18,11 @@ raised, naming the case, the check, the sample/step and the numbers):
   output row and attention row.
 
 Each check returns the worst error it saw, so MANIFEST.json can record them.
+
+Run on its own (`python3 scripts/reference/golden_checks.py [fixtures/golden]`, NumPy only, no torch), it reads
+every case MANIFEST.json lists from its files (the model's configuration from MANIFEST.json) and runs the
+attention and NumPy float64 checks on the stored output.npy / attention.npy; it prints each case's worst
+errors and exits 1 naming the first case that fails (the test suite runs it: GoldenTests).
 """
 
 from __future__ import annotations
@@ -26,11 +31,21 @@ import json
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
-import torch
+import sys
 
-from reference import spec_numpy
-from reference.model import FusionConfig, FusionModel, load_weights_npz, read_config_member
+import numpy as np  # noqa: E402
+
+if __package__ in (None, ""):  # run as a file (python3 scripts/reference/golden_checks.py): find `reference`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from reference import spec_numpy  # noqa: E402
+
+try:
+    import torch
+
+    from reference.model import FusionConfig, FusionModel, load_weights_npz, read_config_member
+except ImportError:  # the NumPy-only run (main below) needs neither
+    torch = None
 
 ROW_SUM_TOL = 1e-5
 """|sum of a valid attention row - 1| allowed (float32 sums of <= 24 terms)."""
@@ -121,8 +136,8 @@ def check_attention(name: str, inputs: dict, per_step: bool, out: torch.Tensor, 
                 continue
             else:
                 rows, visible = attn[b, t], (t + 1) * P
-            sums = rows[..., :visible].double().sum(-1)
-            err = float((sums - 1).abs().max())
+            sums = np.asarray(rows[..., :visible], dtype=np.float64).sum(-1)
+            err = float(np.abs(sums - 1).max())
             worst = max(worst, err)
             _require(err <= ROW_SUM_TOL, name, f"sample {b} step {t}: attention row sums off by {err:.3g}")
             _require(bool((rows[..., visible:] == 0).all()), name, f"sample {b} step {t}: weight on a masked token")
@@ -183,13 +198,16 @@ def check_per_step(name: str, model: FusionModel, inputs: dict, out, attn) -> di
     return {"per_step_vs_masked_plain": worst_masked, "per_step_fast_vs_brute_force": e_fast}
 
 
-def _numpy_weights(case_dir: Path, spec: dict) -> tuple[dict, dict]:
-    """Reads weights.npz with np.load alone: float32-rounded float64 tensors, full config dict."""
+def _numpy_weights(case_dir: Path, spec: dict, config: Optional[dict] = None) -> tuple[dict, dict]:
+    """Reads weights.npz with np.load alone: float32-rounded float64 tensors, full config dict (`config`
+    when given, e.g. MANIFEST.json's, else read from the case through reference.py)."""
     prefix = spec["prefix"] or ""
     with np.load(case_dir / spec["weights"]) as npz:
         arrays = {k: npz[k] for k in npz.files}
     config_member = next((k for k in ("config", prefix + "config") if k in arrays), None)
-    if spec["config_file"]:
+    if config is not None:
+        cfg = None
+    elif spec["config_file"]:
         cfg = FusionConfig.from_json((case_dir / spec["config_file"]).read_text())
     else:
         cfg = read_config_member(arrays[config_member], "config")
@@ -198,12 +216,13 @@ def _numpy_weights(case_dir: Path, spec: dict) -> tuple[dict, dict]:
         for k, v in arrays.items()
         if k != config_member
     }
-    return weights, cfg.to_dict()
+    return weights, config if config is not None else cfg.to_dict()
 
 
-def check_numpy(name: str, case_dir: Path, spec: dict, out, attn) -> dict[str, float]:
-    """Every valid output/attention row against spec_numpy.fuse_one in float64."""
-    w, cfg = _numpy_weights(case_dir, spec)
+def check_numpy(name: str, case_dir: Path, spec: dict, out, attn, config: Optional[dict] = None) -> dict[str, float]:
+    """Every valid output/attention row against spec_numpy.fuse_one in float64 (`out`, `attn`: torch
+    tensors or NumPy arrays; `config`: see _numpy_weights)."""
+    w, cfg = _numpy_weights(case_dir, spec, config)
     inputs = load_case_inputs(case_dir, spec)
     text = inputs["text"].astype(np.float32).astype(np.float64)
     images = inputs["images"].astype(np.float32).astype(np.float64)
@@ -228,8 +247,8 @@ def check_numpy(name: str, case_dir: Path, spec: dict, out, attn) -> dict[str, f
             vec, maps = spec_numpy.fuse_one(w, cfg, text_vec, tokens)
             got_out = out[b, t] if spec["per_step"] else out[b, 0]
             got_attn = attn[b, t] if spec["per_step"] else attn[b]
-            e_out = float(np.abs(got_out.double().numpy() - vec).max())
-            e_attn = float(np.abs(got_attn[..., : (t + 1) * P].double().numpy() - maps).max())
+            e_out = float(np.abs(np.asarray(got_out, dtype=np.float64) - vec).max())
+            e_attn = float(np.abs(np.asarray(got_attn[..., : (t + 1) * P], dtype=np.float64) - maps).max())
             _require(e_out <= NUMPY_OUT_TOL, name, f"sample {b} step {t}: NumPy float64 output differs by {e_out:.3g}")
             _require(e_attn <= NUMPY_ATTN_TOL, name, f"sample {b} step {t}: NumPy float64 attention differs by {e_attn:.3g}")
             worst_out, worst_attn = max(worst_out, e_out), max(worst_attn, e_attn)
@@ -248,3 +267,33 @@ def run_all(name: str, case_dir: Path, model: FusionModel, out: torch.Tensor, at
         measured["plain_sample_alone"] = check_plain_per_sample(name, model, inputs, out, attn)
     measured.update(check_numpy(name, case_dir, spec, out, attn))
     return measured
+
+
+def main(argv: list[str]) -> int:
+    """The NumPy-only checks of every shipped case (see the module's note); 0 when all pass."""
+    root = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent.parent.parent / "fixtures" / "golden"
+    manifest = json.loads((root / "MANIFEST.json").read_text())
+    for entry in manifest["cases"]:
+        name = entry["case"]
+        case_dir = root / name
+        spec = json.loads((case_dir / "case.json").read_text())
+        out = np.load(case_dir / spec["expected"]["output"])
+        attn_file = spec["expected"]["attention"]
+        if attn_file is None:
+            print(f"{name}: error: no attention.npy to check", file=sys.stderr)
+            return 1
+        attn = np.load(case_dir / attn_file)
+        try:
+            row_sum = check_attention(name, load_case_inputs(case_dir, spec), spec["per_step"], out, attn)
+            measured = check_numpy(name, case_dir, spec, out, attn, config=entry["config"])
+        except CheckFailed as failure:
+            print(f"golden_checks: error: {failure}", file=sys.stderr)
+            return 1
+        print(f"{name}: attention row sums within {row_sum:.2g}; NumPy float64 output {measured['numpy_float64_output']:.3g},"
+              f" attention {measured['numpy_float64_attention']:.3g}")
+    print(f"golden_checks: {len(manifest['cases'])} cases agree with NumPy float64")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,7 +1,9 @@
 import Foundation
+import TestSupport
+import Testing
 
 /// Decodes a PNG file with Python's `zlib` and `struct` (independently of the Swift decoder) and
-/// returns `width height` followed by the requested pixels, or nil with a reason when python3 is absent.
+/// returns `width height` followed by the requested pixels.
 enum PythonPNGCheck {
     static let script = """
         import struct, sys, zlib
@@ -30,11 +32,11 @@ enum PythonPNGCheck {
         print(' '.join(map(str, out)))
         """
 
-    static func python3() -> URL? {
-        for path in ["/usr/bin/python3", "/usr/local/bin/python3"] where FileManager.default.isExecutableFile(atPath: path) {
-            return URL(fileURLWithPath: path)
-        }
-        return nil
+    /// The python3 on PATH; ends the test when there is none (a failure under CI=true, a skip elsewhere).
+    static func python3(sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
+        let path = executableOnPath("python3")
+        try requireAvailable(path != nil, "python3 on PATH (to decode the PNG independently)", sourceLocation: sourceLocation)
+        return URL(fileURLWithPath: path!)
     }
 
     /// Runs the script on `file`; the result is `[width, height, r, g, b, r, g, b, …]`.
