@@ -78,7 +78,10 @@ import Glibc
             let lines = outcome.stderr.split(separator: "\n").map(String.init)
             #expect(lines.contains { $0.hasPrefix("workload: B=3 T=4 P=1 plain") }, "\(outcome.stderr)")
             #expect(lines.contains { $0.hasPrefix("plan: ") }, "\(outcome.stderr)")
-            let candidates = lines.filter { $0.contains(" GFLOP, ") && $0.contains("predicted") }
+            let candidates = lines.filter {
+                ($0.hasPrefix(" * ") || $0.hasPrefix("   ")) && $0.contains(" GFLOP, ") && $0.contains("predicted")
+            }
+            #expect(lines.contains { $0.hasPrefix("chosen: ") && $0.contains(" GFLOP, ") }, "\(outcome.stderr)")
             #expect(candidates.count == 3, "\(outcome.stderr)")
             for name in ["reference", "x-formed", "projector-absorbed"] {
                 #expect(candidates.contains { $0.dropFirst(3).hasPrefix(name + " ") }, "\(name) missing: \(outcome.stderr)")
