@@ -66,6 +66,32 @@ void fk_attn_chunk(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, ptrdiff_t
     FK_DISPATCH(fk_attn_chunk)(img, ldi, t_begin, t_end, dim, u, ldu, heads, p, ldp, m, l, z, ldz);
 }
 
+void fk_attn_chunk_kv(const float *keys, ptrdiff_t ldk, ptrdiff_t khs, const float *values, ptrdiff_t ldv,
+                      ptrdiff_t vhs, ptrdiff_t t_begin, ptrdiff_t t_end, ptrdiff_t dim, const float *u,
+                      ptrdiff_t ldu, ptrdiff_t heads, float *p, ptrdiff_t ldp, float *m, float *l, float *z,
+                      ptrdiff_t ldz) {
+    FK_CHECK_ALIGNED(keys);
+    FK_CHECK_ALIGNED(values);
+    FK_CHECK_ALIGNED(u);
+    FK_CHECK_ALIGNED(p);
+    FK_CHECK_ALIGNED(m);
+    FK_CHECK_ALIGNED(l);
+    FK_CHECK_ALIGNED(z);
+    fk_check_heads(__func__, heads);
+    if (khs < 0 || vhs < 0)
+        fk_fail(__func__, "head strides khs = %td and vhs = %td must not be negative", khs, vhs);
+    // Head h reads columns [h·khs, h·khs + dim) of the key rows (and likewise of the value rows).
+    fk_check_tokens(__func__, t_begin, t_end, (heads - 1) * khs + dim, ldk);
+    fk_check_tokens(__func__, t_begin, t_end, (heads - 1) * vhs + dim, ldv);
+    if (t_end == t_begin)
+        fk_fail(__func__, "empty chunk [%td, %td): a chunk needs at least one token", t_begin, t_end);
+    if (ldu < dim || ldp < heads || ldz < dim)
+        fk_fail(__func__, "strides ldu = %td, ldz = %td (need >= dim = %td) and ldp = %td (need >= heads = %td)",
+                ldu, ldz, dim, ldp, heads);
+    FK_DISPATCH(fk_attn_chunk_kv)(keys, ldk, khs, values, ldv, vhs, t_begin, t_end, dim, u, ldu, heads, p, ldp, m,
+                                  l, z, ldz);
+}
+
 void fk_attn_merge_scales(ptrdiff_t chunks, ptrdiff_t heads, const float *m, const float *l,
                           float *scale) {
     FK_CHECK_ALIGNED(m);

@@ -66,9 +66,9 @@ struct Fuse: ParsableCommand {
     var threads: Int = 0
 
     @Option(help: ArgumentHelp(
-        "The exact plan: automatic (chosen per sample from its own valid tokens: plan A for short histories, B' for long ones; per-step rows run A), x-formed (plan A for every sample: plain output bit-identical to per-step rows and 'stream'), projector-absorbed (B' for every plain sample) or reference.",
+        "The exact plan: automatic (chosen per sample from its own sizes: plain mode A for short histories, B' for long ones; per-step mode C, or A for short histories of many tokens per frame), x-formed (plan A for every sample in every mode: plain output bit-identical to per-step rows and 'stream'), kv-formed (plan C, K and V formed, for every sample: plain output bit-identical to per-step rows), projector-absorbed (B' for every plain sample) or reference. Plans agree within float32 rounding (1e-5); see docs/model.md.",
         valueName: "plan"))
-    var plan: PlanOption = .automatic
+    var plan: FusionPlanChoice = .automatic
 
     @Flag(help: "Print the chosen plan, every candidate's predicted FLOPs, bytes and time, and why, on standard error.")
     var explain = false
@@ -118,7 +118,7 @@ struct Fuse: ParsableCommand {
 
     var fusionOptions: FusionOptions {
         FusionOptions(perStep: perStep, attention: attention != nil || attentionPng != nil || (report && !perStep),
-                      threads: threads, plan: plan.choice)
+                      threads: threads, plan: plan)
     }
 
     func run() throws {
@@ -189,18 +189,9 @@ struct TimingsLine: Encodable {
 }
 
 /// `--plan` values.
-enum PlanOption: String, ExpressibleByArgument, CaseIterable {
-    case automatic, xFormed = "x-formed", projectorAbsorbed = "projector-absorbed", reference
-
-    var choice: FusionPlanChoice {
-        switch self {
-        case .automatic: return .automatic
-        case .xFormed: return .xFormed
-        case .projectorAbsorbed: return .projectorAbsorbed
-        case .reference: return .reference
-        }
-    }
-}
+/// `--plan` takes the library's own choice names (automatic, x-formed, projector-absorbed, kv-formed,
+/// reference).
+extension FusionPlanChoice: ExpressibleByArgument {}
 
 extension Fuse {
     /// `--report`: what came out, for a person at the terminal.

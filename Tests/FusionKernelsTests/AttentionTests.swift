@@ -210,6 +210,37 @@ extension KernelsSuite {
             }
         }
 
+        @Test("fk_attn_chunk_kv: each head over its own key and value columns gives fk_attn_chunk's bits on that head's rows")
+        func formedKeysAndValuesPerHead() {
+            let tokens = 70, heads = 5, dim = 19, d = heads * dim + 3  // row stride wider than the heads
+            let keys = randomFloats(tokens * d, seed: 41)
+            let values = randomFloats(tokens * d, seed: 42)
+            let u = randomFloats(heads * dim, seed: 43)
+            forEachLevel { level in
+                var p = [Float](repeating: .nan, count: tokens * heads)
+                var m = [Float](repeating: .nan, count: heads), l = [Float](repeating: .nan, count: heads)
+                var z = [Float](repeating: .nan, count: heads * dim)
+                fk_attn_chunk_kv(keys, d, dim, values, d, dim, 3, tokens, dim, u, dim, heads, &p, heads, &m, &l, &z, dim)
+                for h in 0..<heads {
+                    // The head's keys and values as one contiguous matrix each, through the one-set kernel.
+                    var headKeys: [Float] = [], headValues: [Float] = []
+                    for t in 0..<tokens {
+                        let row = t * d + h * dim
+                        headKeys += keys[row..<(row + dim)]
+                        headValues += values[row..<(row + dim)]
+                    }
+                    var pk = [Float](repeating: .nan, count: tokens), mk: [Float] = [.nan], lk: [Float] = [.nan]
+                    var zk = [Float](repeating: .nan, count: dim), zv = [Float](repeating: .nan, count: dim)
+                    let uh = Array(u[(h * dim)..<((h + 1) * dim)])
+                    fk_attn_chunk(headKeys, dim, 3, tokens, dim, uh, dim, 1, &pk, 1, &mk, &lk, &zk, dim)
+                    fk_attn_weighted_sum(headValues, dim, 3, tokens, dim, pk, 1, 1, &zv, dim, 0, dim)
+                    #expect(bits((3..<tokens).map { p[$0 * heads + h] }) == bits(Array(pk[3...])), "\(name(level)) head \(h) p")
+                    #expect(bits([m[h], l[h]]) == bits([mk[0], lk[0]]), "\(name(level)) head \(h) m, l")
+                    #expect(bits(Array(z[(h * dim)..<((h + 1) * dim)])) == bits(zv), "\(name(level)) head \(h) z")
+                }
+            }
+        }
+
         @Test("chunked attention matches float64 softmax attention, weights sum to 1",
               arguments: [(200, 64), (64, 64), (1, 64), (100, 7)])
         func chunkedMatchesReference(valid: Int, chunkSize: Int) {

@@ -3,8 +3,9 @@ import Testing
 
 /// The engine's determinism contract: a sample's output is bit-identical across thread counts, batch
 /// compositions, padding and runs under the automatic plan (which here gives the short samples plan A
-/// and the long ones plan B′: a mixed batch); per-step row t equals plain mode on frames 0…t bit for
-/// bit under plan A (`--plan x-formed`) and within 1e-5 under the automatic plan.
+/// and the long ones plan B′: a mixed batch; per-step rows run plan C); per-step row t equals plain
+/// mode on frames 0…t bit for bit under one plan (`--plan x-formed`, `--plan kv-formed`) and within
+/// 1e-5 under the automatic plan.
 @Suite struct EngineDeterminismTests {
     static let config = EngineFixtures.config(heads: 4, headDim: 12, img: 53, normFirst: false, finalNorm: true)
 
@@ -41,8 +42,9 @@ import Testing
         let packedAfterFirst = engine.weights.packedCount
         let second = try EngineFixtures.engine(engine, one)
         #expect(packedAfterFirst == 0)
-        // Everything plan A uses is packed now (not the transposed vision projector of plan B′).
-        #expect(engine.weights.packedCount == engine.weights.matrices.count - 1)
+        // Everything plan A uses is packed now (not plan B′'s transposed vision projector, nor plan
+        // C's Wk of each block).
+        #expect(engine.weights.packedCount == engine.weights.matrices.count - 1 - Self.config.nBlocks)
         #expect(EngineFixtures.sameBits(first.output.values, second.output.values),
                 "\(EngineFixtures.firstDifference(first.output.values, second.output.values))")
         #expect(EngineFixtures.sameBits(first.attention!.values, second.attention!.values))
@@ -107,21 +109,32 @@ import Testing
         let steps = try EngineFixtures.engine(engine, batch, perStep: true, attention: false)
         let d = Self.config.projDim
         let frames = 70
+        let stepsA = try EngineFixtures.engine(engine, batch, perStep: true, attention: false, plan: .xFormed)
+        // Per-step rows run plan C for the long histories checked below and plan A for the shortest.
+        let stepKinds = engine.plan(for: try batch.inputs(model), options: FusionOptions(perStep: true)).sampleKinds
+        #expect([0, 2, 4].allSatisfy { stepKinds[$0] == .kvFormed } && stepKinds.contains(.xFormed), "\(stepKinds)")
         var worstAutomatic: Float = 0
         for b in [0, 2, 4] {
             let length = batch.imageLengths![b]
             for t in Set([0, 1, 31, 32, 63, length - 1]) where t < length {
-                let plain = try EngineFixtures.engine(engine, batch.sample(b, frames: t + 1), attention: false, plan: .xFormed)
-                let row = Array(steps.output.values[((b * frames + t) * d)..<((b * frames + t + 1) * d)])
-                #expect(EngineFixtures.sameBits(plain.output.values, row),
-                        "sample \(b) step \(t): \(EngineFixtures.firstDifference(plain.output.values, row))")
+                let rows = ((b * frames + t) * d)..<((b * frames + t + 1) * d)
+                // Plan A in both modes, and plan C in both modes: the same bits.
+                let plainA = try EngineFixtures.engine(engine, batch.sample(b, frames: t + 1), attention: false, plan: .xFormed)
+                let rowA = Array(stepsA.output.values[rows])
+                #expect(EngineFixtures.sameBits(plainA.output.values, rowA),
+                        "plan A, sample \(b) step \(t): \(EngineFixtures.firstDifference(plainA.output.values, rowA))")
+                let plainC = try EngineFixtures.engine(engine, batch.sample(b, frames: t + 1), attention: false, plan: .kvFormed)
+                let rowC = Array(steps.output.values[rows])
+                #expect(EngineFixtures.sameBits(plainC.output.values, rowC),
+                        "plan C, sample \(b) step \(t): \(EngineFixtures.firstDifference(plainC.output.values, rowC))")
                 let automatic = try EngineFixtures.engine(engine, batch.sample(b, frames: t + 1), attention: false)
-                worstAutomatic = max(worstAutomatic, EngineFixtures.maxError(automatic.output.values, row).error)
+                worstAutomatic = max(worstAutomatic, EngineFixtures.maxError(automatic.output.values, rowC).error)
             }
             // Rows past the sample's length are exactly zero.
             #expect(steps.output.values[((b * frames + length) * d)..<((b + 1) * frames * d)].allSatisfy { $0 == 0 })
         }
-        // Plan B′ for the long prefixes: other rounding, the same function (SPEC's 1e-5 agreement).
+        // Automatic plain (plans A and B′) against automatic per-step rows (plan C): other rounding,
+        // the same function (the contract's 1e-5 agreement).
         #expect(worstAutomatic > 0 && worstAutomatic <= 1e-5, "automatic plain vs per-step rows: \(worstAutomatic)")
     }
 }

@@ -13,14 +13,16 @@ import TestSupport
         let model = try GoldenFixtures.model(golden)
         let inputs = try GoldenFixtures.inputs(golden, model: model)
         let engine = FusionEngine(model: model, threads: 2)
-        // Plan A for every sample, then the automatic per-sample choice (which may mix in plan B′ in
-        // plain mode; per-step rows run plan A either way).
-        for plan in [FusionPlanChoice.xFormed, .automatic] {
+        // Plan A for every sample, plan C for every sample, then the automatic per-sample choice (which
+        // may mix in plan B′ in plain mode, plan C in per-step mode).
+        for plan in [FusionPlanChoice.xFormed, .kvFormed, .automatic] {
             let run = try engine.fuse(
                 inputs,
                 options: FusionOptions(perStep: golden.per_step, attention: golden.expected.attention != nil, plan: plan))
-            if plan == .xFormed || golden.per_step { #expect(run.plan.sampleKinds.allSatisfy { $0 == .xFormed }) }
-            let path: GoldenPath = golden.per_step ? .perStep : plan == .xFormed ? .xFormed : .automatic
+            if plan == .xFormed { #expect(run.plan.sampleKinds.allSatisfy { $0 == .xFormed }) }
+            if plan == .kvFormed { #expect(run.plan.sampleKinds.allSatisfy { $0 == .kvFormed }) }
+            let path: GoldenPath =
+                plan == .kvFormed ? .kvFormed : golden.per_step ? .perStep : plan == .xFormed ? .xFormed : .automatic
             try GoldenFixtures.expectMatches(run.result, golden, path: path, label: "engine golden, plan \(run.plan.runName)")
         }
     }

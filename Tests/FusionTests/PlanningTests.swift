@@ -86,9 +86,15 @@ import Testing
         #expect(Self.engine.plan(for: mixed, choice: .xFormed).sampleKinds == Array(repeating: .xFormed, count: 4))
         #expect(Self.engine.plan(for: mixed, choice: .reference).kind == .reference)
         #expect(Self.engine.plan(for: mixed, choice: .projectorAbsorbed).kind == .projectorAbsorbed)
-        // Per-step mode: plan A, also when B′ is requested, and the explanation says why.
+        // Per-step mode: plan C with one token per frame (same GEMMs, H times less attention); plan A
+        // when B′ is requested, and the explanation says why.
         let steps = FusionWorkload(imageLengths: [5, 3], frames: 5, tokensPerFrame: 1, perStep: true)
-        #expect(Self.engine.plan(for: steps, choice: .automatic).sampleKinds == [.xFormed, .xFormed])
+        #expect(Self.engine.plan(for: steps, choice: .automatic).sampleKinds == [.kvFormed, .kvFormed])
+        #expect(model.automaticPerStepPlan(frames: 128, tokensPerFrame: 1) == .kvFormed)
+        // Many tokens per frame and short histories: forming K and V for every token costs more.
+        #expect(model.automaticPerStepPlan(frames: 2, tokensPerFrame: 16) == .xFormed)
+        #expect(Self.engine.plan(for: steps, choice: .kvFormed).sampleKinds == [.kvFormed, .kvFormed])
+        #expect(Self.engine.plan(for: mixed, choice: .kvFormed).sampleKinds == Array(repeating: .kvFormed, count: 4))
         let stepsPlan = Self.engine.plan(for: steps, choice: .projectorAbsorbed)
         #expect(stepsPlan.kind == .xFormed)
         #expect(stepsPlan.explanation.contains("was requested but applies to plain mode only"))

@@ -38,6 +38,9 @@ struct BlockWeights {
     /// Per head h, `Wk_h/√dh` (rows h·dh..<(h+1)·dh of Wk, scaled on use or when packed) as a (dh → d) map:
     /// `r_h = (Wk_h/√dh)ᵀ·Q_h`, the attention scale folded into the weight.
     let keyHeads: [Int]
+    /// Plan C: Wk (d × d, rows d..<2d of in_proj_weight) and bk, for `K = X·Wkᵀ + bk`.
+    let key: Int
+    let keyBias: VectorSlot?
     /// Wvv (d × d) and bv: head h's output columns h·dh..<(h+1)·dh are `Wvv_h·z_h + bv_h`.
     let value: Int
     let valueBias: VectorSlot?
@@ -151,6 +154,8 @@ final class EngineWeights: @unchecked Sendable {
                 query: matrix(inProj, rows: 0..<d),
                 queryBias: inBias.map { vector($0, range: 0..<d) },
                 keyHeads: keyHeads,
+                key: matrix(inProj, rows: d..<(2 * d)),
+                keyBias: inBias.map { vector($0, range: d..<(2 * d)) },
                 value: matrix(inProj, rows: (2 * d)..<(3 * d)),
                 valueBias: inBias.map { vector($0, range: (2 * d)..<(3 * d)) },
                 output: matrix(source(attention.outProj.weight)),

@@ -41,7 +41,7 @@ extension FusionEngine {
         return FusionRun(result: result, plan: plan, timings: timings)
     }
 
-    /// Every sample with its own plan (`sampleKinds[b]`: plan A or plan B′), the samples of each
+    /// Every sample with its own plan (`sampleKinds[b]`: plan A, B′ or C), the samples of each
     /// plan chunk by chunk, all writing into one output tensor (and one set of attention maps).
     private func fuseSamples(
         _ inputs: FusionInputs, options: FusionOptions, sampleKinds: [FusionPlanKind], timings: inout FusionTimings
@@ -65,12 +65,12 @@ extension FusionEngine {
                 let sink = ResultSink(
                     output: out.baseAddress!, attention: options.attention ? maps.baseAddress : nil,
                     tokenAxis: inputs.tokens, stepsPerSample: steps)
-                for kind in [FusionPlanKind.xFormed, .projectorAbsorbed] {
+                for kind in [FusionPlanKind.xFormed, .projectorAbsorbed, .kvFormed] {
                     let samples = sampleKinds.indices.filter { sampleKinds[$0] == kind }
                     guard !samples.isEmpty else { continue }
                     try fuseChunks(
-                        inputs, samples: samples, perStep: options.perStep, absorbProjector: kind == .projectorAbsorbed,
-                        sink: sink, packing: packing, timings: &timings)
+                        inputs, samples: samples, perStep: options.perStep, kind: kind, sink: sink, packing: packing,
+                        timings: &timings)
                 }
             }
         }
@@ -79,28 +79,33 @@ extension FusionEngine {
         return FusionResult(output: output, attention: attention)
     }
 
-    /// Plan A (or, with `absorbProjector`, plan B′) for the samples `samples` of the batch, chunk by
-    /// chunk, writing their rows into `sink`.
+    /// Plan `kind` (A, B′ or C) for the samples `samples` of the batch, chunk by chunk, writing their
+    /// rows into `sink`.
     private func fuseChunks(
-        _ inputs: FusionInputs, samples: [Int], perStep: Bool, absorbProjector: Bool, sink: ResultSink,
+        _ inputs: FusionInputs, samples: [Int], perStep: Bool, kind: FusionPlanKind, sink: ResultSink,
         packing: PackingClock, timings: inout FusionTimings
     ) throws {
         let config = model.config
         let d = config.projDim
         let heads = config.nHeads
+        let absorbProjector = kind == .projectorAbsorbed
+        let keysValues = kind == .kvFormed
         let chunks = SampleChunk.split(
             samples: samples, imageLengths: inputs.imageLengths, tokensPerFrame: inputs.tokensPerFrame,
             perStep: perStep,
             // Plan B′ keeps no X: its token budget only bounds converted copies of the images held
             // at once (none for float32 files, read in place), so it allows 4× more floats; fewer,
             // larger chunks stream the block weights fewer times.
+            // Plan C keeps K and V beside X: three rows of d floats per token.
             tokenBudget: absorbProjector
-                ? max(1, 4 * budgets.tokenFloats / config.imgLatentDim) : max(1, budgets.tokenFloats / d),
+                ? max(1, 4 * budgets.tokenFloats / config.imgLatentDim)
+                : max(1, budgets.tokenFloats / (keysValues ? 3 * d : d)),
             // Plan B′ holds u_h and the image-space sums, 2·H·img floats per query.
             queryBudget: absorbProjector
                 ? min(budgets.queries, max(1, budgets.tokenFloats / (2 * heads * config.imgLatentDim)))
                 : budgets.queries)
-        let attentionDim = absorbProjector ? max(d, config.imgLatentDim) : d
+        // Partial sums per (chunk, head): plan A's rows of d, B′'s of img, C's of d/H.
+        let attentionDim = absorbProjector ? max(d, config.imgLatentDim) : keysValues ? d / heads : d
         let chunkBudget = max(1, budgets.partialFloats / (heads * attentionDim))
         let groups = chunks.map { $0.attentionGroups(chunkBudget: chunkBudget) }
         var maxGroupTokens = 0
@@ -116,17 +121,19 @@ extension FusionEngine {
             samples: chunks.map(\.samples.count).max() ?? 0,
             tokens: absorbProjector ? 0 : chunks.map(\.totalTokens).max() ?? 0,
             queries: chunks.map(\.queries.count).max() ?? 0,
-            groupTokens: maxGroupTokens, groupChunks: maxGroupChunks, imageSpace: absorbProjector)
+            groupTokens: maxGroupTokens, groupChunks: maxGroupChunks, imageSpace: absorbProjector,
+            keysValues: keysValues)
         let scratch = AlignedFloats(count: layout.total)
         let clock = ContinuousClock()
         try scratch.withPointer { scratchBase in
             try weights.arena.withPointer { arena in
                 try weights.withTensorBases { tensorBases in
                     for (chunk, chunkGroups) in zip(chunks, groups) {
-                        let pass = QueryPass(
+                        var pass = QueryPass(
                             pool: pool, weights: weights, arena: arena, tensorBases: tensorBases,
                             packing: packing, scratch: scratchBase, layout: layout, x: scratchBase + layout.x, chunk: chunk,
                             groups: chunkGroups, sink: sink)
+                        pass.formsKeysValues = keysValues
                         let projectionStart = clock.now
                         try readText(inputs, chunk: chunk, into: scratchBase + layout.text)
                         if absorbProjector {

@@ -23,11 +23,23 @@ struct TokenSpace {
     let dim: Int
 }
 
+/// What one block's attention runs over, per plan.
+enum AttentionOperands {
+    /// Plans A and B′: every head scores and sums the same token rows of `space` (dim floats each)
+    /// with its own score vector (query q, head h at `keyVectors + (q·H + h)·dim`); `z_h` goes to
+    /// `headSums + (q·H + h)·dim`.
+    case shared(space: TokenSpace, keyVectors: UnsafeMutablePointer<Float>, headSums: UnsafeMutablePointer<Float>)
+    /// Plan C: head h scores columns h·dh..<(h+1)·dh of the K rows and sums the same columns of the V
+    /// rows (`keys`/`values`: per sample of the chunk, its token 0, row stride d) with the scaled
+    /// query `queries + q·d + h·dh`; `o_h` goes to `output + q·d + h·dh` (heads concatenated).
+    case formed(keys: [UnsafePointer<Float>], values: [UnsafePointer<Float>], queries: UnsafePointer<Float>,
+                output: UnsafeMutablePointer<Float>)
+}
+
 extension QueryPass {
-    /// Chunked attention for the queries `group` of one block over `space`: with score vectors
-    /// `keyVectors` (query q, head h at (q·H + h)·dim), fills `headSums` rows (same layout) with
-    /// `z_h = Σ_t a_h[t]·token_t` and, when asked for, writes the weights `a_h[t]` into the
-    /// attention maps of block `block`.
+    /// Chunked attention for the queries `group` of one block over `operands` (see
+    /// ``AttentionOperands``): fills each head's weighted sum and, when asked for, writes the weights
+    /// `a_h[t]` into the attention maps of block `block`.
     ///
     /// Query q's tokens [0, S_q) are cut at multiples of ``attentionChunkTokens``; per chunk c,
     /// `fk_attn_chunk` gives the chunk-local softmax numerators p, their maximum m and sum l and the
@@ -36,12 +48,15 @@ extension QueryPass {
     /// bits, depend only on S_q — never on threads, batch or mode. Parallel regions: all
     /// (query, chunk, head group) triples; then per query the scales (and maps) and the merge, the
     /// merge in a region of its own split by columns when there are few queries.
-    func attendGroup(
-        _ group: Range<Int>, block: Int, space: TokenSpace, keyVectors: UnsafeMutablePointer<Float>,
-        headSums: UnsafeMutablePointer<Float>
-    ) {
-        let d = space.dim
+    func attendGroup(_ group: Range<Int>, block: Int, operands: AttentionOperands) {
         let heads = config.nHeads
+        let headSize = config.projDim / heads
+        // Floats per head of a partial or merged sum.
+        let d: Int
+        switch operands {
+        case .shared(let space, _, _): d = space.dim
+        case .formed: d = headSize
+        }
         let queries = chunk.queries
         let headGroups = HeadGroup.groups(heads: heads)
         let weights = buffer(layout.weights)
@@ -79,12 +94,23 @@ extension QueryPass {
                 let tokenBegin = c * attentionChunkTokens
                 let tokenEnd = min(query.tokens, tokenBegin + attentionChunkTokens)
                 let stats = (chunkOffset[local] * heads + chunkCount * headGroup.first) + c * headGroup.count
-                fk_attn_chunk(
-                    space.sampleRows[query.sample], space.stride, tokenBegin, tokenEnd, d,
-                    keyVectors + (q * heads + headGroup.first) * d, d, headGroup.count,
-                    weights + tokenOffset[local] * heads + headGroup.first, heads,
-                    chunkMax + stats, chunkSum + stats,
-                    partialSums + ((chunkOffset[local] + c) * heads + headGroup.first) * d, d)
+                switch operands {
+                case .shared(let space, let keyVectors, _):
+                    fk_attn_chunk(
+                        space.sampleRows[query.sample], space.stride, tokenBegin, tokenEnd, d,
+                        keyVectors + (q * heads + headGroup.first) * d, d, headGroup.count,
+                        weights + tokenOffset[local] * heads + headGroup.first, heads,
+                        chunkMax + stats, chunkSum + stats,
+                        partialSums + ((chunkOffset[local] + c) * heads + headGroup.first) * d, d)
+                case .formed(let keys, let values, let queries, _):
+                    let first = headGroup.first * headSize
+                    fk_attn_chunk_kv(
+                        keys[query.sample] + first, config.projDim, headSize, values[query.sample] + first,
+                        config.projDim, headSize, tokenBegin, tokenEnd, d, queries + q * config.projDim + first, d,
+                        headGroup.count, weights + tokenOffset[local] * heads + headGroup.first, heads,
+                        chunkMax + stats, chunkSum + stats,
+                        partialSums + ((chunkOffset[local] + c) * heads + headGroup.first) * d, d)
+                }
             }
         }
 
@@ -126,10 +152,15 @@ extension QueryPass {
             let chunkCount = queries[q].chunks
             for headGroup in headGroups {
                 let stats = chunkOffset[local] * heads + chunkCount * headGroup.first
+                let sums: UnsafeMutablePointer<Float>
+                switch operands {
+                case .shared(_, _, let headSums): sums = headSums + (q * heads + headGroup.first) * d
+                case .formed(_, _, _, let output): sums = output + q * config.projDim + headGroup.first * d
+                }
                 fk_attn_merge_sum(
                     chunkCount, headGroup.count, d, chunkScale + stats,
                     partialSums + (chunkOffset[local] * heads + headGroup.first) * d, heads * d, d,
-                    headSums + (q * heads + headGroup.first) * d, d, columns.lowerBound, columns.upperBound)
+                    sums, d, columns.lowerBound, columns.upperBound)
             }
         }
         if pieceCount == 1 {

@@ -49,6 +49,9 @@ struct QueryPass {
     /// block's key vectors here, computed on the first call and copied on later ones: the same floats,
     /// without reading Wt, Wq and Wk again. nil: everything is computed.
     var fixedQuery: FixedQueryCache? = nil
+    /// Plan C: K and V formed for the chunk's tokens in every block (``ScratchLayout/keys`` and
+    /// ``ScratchLayout/values`` hold them) instead of being absorbed into the queries.
+    var formsKeysValues = false
     let chunk: SampleChunk
     /// Attention query groups (see ``SampleChunk/attentionGroups(chunkBudget:)``).
     let groups: [Range<Int>]
@@ -170,10 +173,94 @@ struct QueryPass {
         }
     }
 
-    /// `attn(x)` for every query row, written to `output` (rows × d): the query projection, the
-    /// absorbed key vectors, chunked attention, the absorbed value projection and out_proj.
+    /// `attn(x)` for every query row, written to `output` (rows × d): plan A's (and B′'s) query
+    /// projection, absorbed key vectors, chunked attention and absorbed value projection, or plan C's
+    /// (``attendFormingKeysValues(_:index:input:into:)``); then out_proj.
     private func attend(
         _ block: BlockWeights, index: Int, input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+    ) {
+        let d = config.projDim
+        let rows = chunk.queries.count
+        let headOutputs = buffer(layout.headOutputs)
+        if formsKeysValues {
+            attendFormingKeysValues(block, index: index, input: input, into: headOutputs)
+        } else {
+            attendAbsorbingKeysValues(block, index: index, input: input, into: headOutputs)
+        }
+        pool.gemm(GemmCall(
+            x: headOutputs, ldx: d, weight: matrix(block.output, rows: rows), inputs: d, outputs: d,
+            bias: vector(block.outputBias), y: output, ldy: d, rows: 0..<rows, columns: 0..<d))
+    }
+
+    /// In per-step mode every query of a sample enters the first block with the same input row
+    /// (q₀, or LN1(q₀)): `compute(rows, count)` then runs on one row per sample (gathered into
+    /// `gather`) and its `width`-float result rows in `result` are copied to the sample's other
+    /// queries — the same bits, as GEMM rows are independent. Returns false, doing nothing, where
+    /// that does not apply (another block, or one query per sample).
+    private func computeOncePerSample(
+        index: Int, input: UnsafePointer<Float>, gather: UnsafeMutablePointer<Float>,
+        result: UnsafeMutablePointer<Float>, width: Int, _ compute: (UnsafePointer<Float>, Int) -> Void
+    ) -> Bool {
+        let d = config.projDim
+        guard index == 0 && chunk.queries.count > chunk.samples.count else { return false }
+        let firstQuery = chunk.queries.indices.filter { $0 == 0 || chunk.queries[$0 - 1].sample != chunk.queries[$0].sample }
+        for (local, q) in firstQuery.enumerated() {
+            (gather + local * d).update(from: input + q * d, count: d)
+        }
+        compute(gather, chunk.samples.count)
+        // Descending: row q is written after every row above it was read (a query's sample index ≤ q).
+        for q in chunk.queries.indices.reversed() where q != chunk.queries[q].sample {
+            (result + q * width).update(from: result + chunk.queries[q].sample * width, count: width)
+        }
+        return true
+    }
+
+    /// Plan C's attention: K and V of every token of the chunk, the scaled queries `Q_h/√dh`, then per
+    /// head scores over K_h and sums over V_h (head size d/H), concatenated into `output` (rows × d).
+    private func attendFormingKeysValues(
+        _ block: BlockWeights, index: Int, input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+    ) {
+        let d = config.projDim
+        let heads = config.nHeads
+        let rows = chunk.queries.count
+        let tokens = chunk.totalTokens
+        let keys = buffer(layout.keys)
+        let values = buffer(layout.values)
+        let queries = buffer(layout.projectedQuery)
+        let keyValue = matrices([block.key, block.value], rows: tokens)
+        pool.gemm([
+            GemmCall(x: x, ldx: d, weight: keyValue[0], inputs: d, outputs: d, bias: vector(block.keyBias),
+                     y: keys, ldy: d, rows: 0..<tokens, columns: 0..<d),
+            GemmCall(x: x, ldx: d, weight: keyValue[1], inputs: d, outputs: d, bias: vector(block.valueBias),
+                     y: values, ldy: d, rows: 0..<tokens, columns: 0..<d),
+        ])
+        let projectQueries = { (rows: UnsafePointer<Float>, count: Int) in
+            pool.gemm(GemmCall(
+                x: rows, ldx: d, weight: matrix(block.query, rows: count), inputs: d, outputs: d,
+                bias: vector(block.queryBias), y: queries, ldy: d, rows: 0..<count, columns: 0..<d))
+        }
+        if !computeOncePerSample(index: index, input: input, gather: output, result: queries, width: d, projectQueries) {
+            projectQueries(input, rows)
+        }
+        // The attention scale on the query side: Q_h·K_hᵀ/√dh = K_h·fl(Q_h/√dh) up to one rounding.
+        let scale = Float((1.0 / Double(d / heads)).squareRoot())
+        forRows(rows) { r in
+            for i in (r.lowerBound * d)..<(r.upperBound * d) {
+                queries[i] *= scale
+            }
+        }
+        let operands = AttentionOperands.formed(
+            keys: chunk.firstRow.map { UnsafePointer(keys + $0 * d) },
+            values: chunk.firstRow.map { UnsafePointer(values + $0 * d) }, queries: queries, output: output)
+        for group in groups {
+            attendGroup(group, block: index, operands: operands)
+        }
+    }
+
+    /// Plans A and B′: the query projection, the absorbed key vectors `r_h`, chunked attention over X
+    /// (or, for B′, the raw images) and the absorbed value projection, into `output` (rows × d).
+    private func attendAbsorbingKeysValues(
+        _ block: BlockWeights, index: Int, input: UnsafeMutablePointer<Float>, into headOutputs: UnsafeMutablePointer<Float>
     ) {
         let d = config.projDim
         let heads = config.nHeads
@@ -182,26 +269,15 @@ struct QueryPass {
         let projectedQuery = buffer(layout.projectedQuery)
         let keyVectors = buffer(layout.keyVectors)
         let headSums = buffer(layout.headSums)
-        let headOutputs = buffer(layout.headOutputs)
 
         if index == 0, let fixedQuery, fixedQuery.isFilled {
             // The first block's input is q₀ (or LN1(q₀)): its key vectors are the stored ones.
             fixedQuery.copyKeyVectors(into: keyVectors)
-        } else if index == 0 && rows > chunk.samples.count {
-            // Per-step mode: every query of a sample enters the first block with the same q₀, so
-            // Q and the key vectors are computed once per sample (rows are independent in a GEMM:
-            // the same bits) and copied to the sample's other queries.
-            let samples = chunk.samples.count
-            let firstQuery = chunk.queries.indices.filter { $0 == 0 || chunk.queries[$0 - 1].sample != chunk.queries[$0].sample }
-            let sampleInputs = headOutputs
-            for (local, q) in firstQuery.enumerated() {
-                (sampleInputs + local * d).update(from: input + q * d, count: d)
-            }
-            projectKeyVectors(block, input: sampleInputs, rows: samples, projectedQuery: projectedQuery, into: keyVectors)
-            // Descending: row q is written after every row above it was read (a query's sample index ≤ q).
-            for q in chunk.queries.indices.reversed() where q != chunk.queries[q].sample {
-                (keyVectors + q * heads * d).update(from: keyVectors + chunk.queries[q].sample * heads * d, count: heads * d)
-            }
+        } else if computeOncePerSample(
+            index: index, input: input, gather: headOutputs, result: keyVectors, width: heads * d,
+            { projectKeyVectors(block, input: $0, rows: $1, projectedQuery: projectedQuery, into: keyVectors) })
+        {
+            // Per-step mode's first block: computed once per sample.
         } else {
             projectKeyVectors(block, input: input, rows: rows, projectedQuery: projectedQuery, into: keyVectors)
             if index == 0 { fixedQuery?.storeKeyVectors(from: keyVectors) }
@@ -217,7 +293,7 @@ struct QueryPass {
                 outputs: img, bias: nil, y: imageKeys, ldy: img, rows: 0..<queryHeads, columns: 0..<img))
             let space = TokenSpace(sampleRows: imageRows, stride: img, dim: img)
             for group in groups {
-                attendGroup(group, block: index, space: space, keyVectors: imageKeys, headSums: imageSums)
+                attendGroup(group, block: index, operands: .shared(space: space, keyVectors: imageKeys, headSums: imageSums))
             }
             pool.gemm(GemmCall(
                 x: imageSums, ldx: img, weight: matrix(weights.vision, rows: queryHeads), inputs: img, outputs: d,
@@ -226,7 +302,7 @@ struct QueryPass {
             let space = TokenSpace(
                 sampleRows: chunk.firstRow.map { x + $0 * d }, stride: d, dim: d)
             for group in groups {
-                attendGroup(group, block: index, space: space, keyVectors: keyVectors, headSums: headSums)
+                attendGroup(group, block: index, operands: .shared(space: space, keyVectors: keyVectors, headSums: headSums))
             }
         }
         let value = matrix(block.value, rows: rows)
@@ -236,9 +312,6 @@ struct QueryPass {
                 bias: vector(block.valueBias), y: headOutputs, ldy: d, rows: 0..<rows,
                 columns: (h * dh)..<((h + 1) * dh))
         })
-        pool.gemm(GemmCall(
-            x: headOutputs, ldx: d, weight: matrix(block.output, rows: rows), inputs: d, outputs: d,
-            bias: vector(block.outputBias), y: output, ldy: d, rows: 0..<rows, columns: 0..<d))
     }
 
     /// `Q = Wq·x + bq` for `rows` input rows, then the absorbed key vectors `r_h = (Wk_h/√dh)ᵀ·Q_h`,

@@ -21,6 +21,9 @@ struct ScratchLayout {
     /// Plan B′ only (else empty): u_h = Wvᵀ·r_h and the image-space sums, (Q × H × img) each.
     let imageKeys: Int
     let imageSums: Int
+    /// Plan C only (else empty): K and V of the chunk's tokens, (S × d) each.
+    let keys: Int
+    let values: Int
     let weights: Int
     let chunkMax: Int
     let chunkSum: Int
@@ -29,10 +32,12 @@ struct ScratchLayout {
     /// Floats in all.
     let total: Int
 
-    /// - Parameter imageSpace: plan B′ (attention over image rows: partial sums of img floats).
+    /// - Parameters:
+    ///   - imageSpace: plan B′ (attention over image rows: partial sums of img floats).
+    ///   - keysValues: plan C (K and V rows of the tokens).
     init(
         config: FusionConfig, samples: Int, tokens: Int, queries: Int, groupTokens: Int, groupChunks: Int,
-        imageSpace: Bool = false
+        imageSpace: Bool = false, keysValues: Bool = false
     ) {
         let d = config.projDim
         let heads = config.nHeads
@@ -54,6 +59,8 @@ struct ScratchLayout {
         let img = config.imgLatentDim
         imageKeys = take(imageSpace ? queries * heads * img : 0)
         imageSums = take(imageSpace ? queries * heads * img : 0)
+        keys = take(keysValues ? tokens * d : 0)
+        values = take(keysValues ? tokens * d : 0)
         weights = take(groupTokens * heads)
         chunkMax = take(groupChunks * heads)
         chunkSum = take(groupChunks * heads)

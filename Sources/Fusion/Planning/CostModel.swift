@@ -11,6 +11,8 @@
 ///   4·A·H·d, reading the query's X rows.
 /// - B′ (projector absorbed): per block and query Wvᵀ·r_h and Wv·z_h 4·H·d·img, plus r_h and Wvv
 ///   4d²; scores and sums over the raw images 4·A·H·img, reading the image rows every block.
+/// - C (K and V formed): X 2·ΣS·img·d; per block K and V for every token 4·ΣS·d², per query its
+///   scaled query (no GEMM), scores and sums over head-sized rows 4·A·d; K and V written and read.
 public struct CostModel: Sendable {
     /// The model's sizes.
     public let config: FusionConfig
@@ -59,6 +61,10 @@ public struct CostModel: Sendable {
                 blocks * queries * (4 * heads * d * img + 4 * d * d),
                 blocks * chunks * (2 * d * d + d * img) * float))
             phases.append((blocks * 4 * attended * heads * img, blocks * attended * img * float))
+        case .kvFormed:
+            phases.append((2 * tokens * img * d, tokens * img * float + tokens * d * float + chunks * img * d * float))
+            phases.append((blocks * 4 * tokens * d * d, blocks * (chunks * 2 * d * d + 5 * tokens * d) * float))
+            phases.append((blocks * 4 * attended * d, blocks * 2 * attended * d * float))
         }
         let flops = phases.reduce(0) { $0 + $1.flops }
         let bytes = phases.reduce(0) { $0 + $1.bytes }
@@ -88,6 +94,27 @@ public struct CostModel: Sendable {
         let xFormed = 2 * s * img * d + blocks * (4 * d * d + 4 * s * heads * d * w)
         let absorbed = blocks * (4 * heads * d * img + 4 * d * d + 4 * s * heads * img * w)
         return absorbed < xFormed ? .projectorAbsorbed : .xFormed
+    }
+
+    /// The plan the automatic choice runs for the per-step rows of one sample with `frames` valid
+    /// frames of `tokensPerFrame` tokens (S = frames·P tokens, one query per frame attending
+    /// A = P·frames·(frames+1)/2 tokens in all): plan C where its FLOPs for this sample, attention
+    /// weighted by ``attentionFlopWeight``, are fewer than plan A's, else plan A. Per block, with
+    /// the GEMMs both plans run left out (X, Q, out_proj, FFN):
+    /// - A: per query r_h and Wvv `4d²`, attention `4·A·H·d·w`;
+    /// - C: K and V `4·S·d²`, attention `4·A·d·w`.
+    /// With one token per frame C does the same GEMM work and H times less attention, so it wins
+    /// whenever H > 1. Depends on the configuration and the sample's sizes only.
+    public func automaticPerStepPlan(frames: Int, tokensPerFrame: Int) -> FusionPlanKind {
+        let d = Double(config.projDim)
+        let heads = Double(config.nHeads)
+        let w = Self.attentionFlopWeight
+        let queries = Double(frames)
+        let tokens = Double(frames * tokensPerFrame)
+        let attended = Double(tokensPerFrame) * queries * (queries + 1) / 2
+        let xFormed = queries * 4 * d * d + 4 * attended * heads * d * w
+        let kvFormed = tokens * 4 * d * d + 4 * attended * d * w
+        return kvFormed < xFormed ? .kvFormed : .xFormed
     }
 
     /// The fewest valid tokens from which ``automaticPlainPlan(tokens:)`` chooses plan B′ (it does

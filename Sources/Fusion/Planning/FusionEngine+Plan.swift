@@ -25,9 +25,13 @@ extension FusionEngine {
             sampleKinds = workload.imageLengths.map { _ in .xFormed }
         case .projectorAbsorbed:
             sampleKinds = workload.imageLengths.map { _ in workload.perStep ? .xFormed : .projectorAbsorbed }
+        case .kvFormed:
+            sampleKinds = workload.imageLengths.map { _ in .kvFormed }
         case .automatic:
             sampleKinds = workload.imageLengths.map {
-                workload.perStep ? .xFormed : model.automaticPlainPlan(tokens: $0 * workload.tokensPerFrame)
+                workload.perStep
+                    ? model.automaticPerStepPlan(frames: $0, tokensPerFrame: workload.tokensPerFrame)
+                    : model.automaticPlainPlan(tokens: $0 * workload.tokensPerFrame)
             }
         }
         func count(_ kind: FusionPlanKind) -> Int { sampleKinds.filter { $0 == kind }.count }
@@ -67,7 +71,7 @@ extension FusionEngine {
             "\(kind.title) for \(sampleKinds.filter { $0 == kind }.count) of \(sampleKinds.count) samples"
         }.joined(separator: ", ")
         switch choice {
-        case .reference, .xFormed:
+        case .reference, .xFormed, .kvFormed:
             lines.append("plan: \(runs), as requested")
         case .projectorAbsorbed:
             lines.append(
@@ -76,7 +80,10 @@ extension FusionEngine {
                     : "plan: \(runs) -- \(FusionPlanKind.projectorAbsorbed.title) was requested but applies to plain mode only")
         case .automatic:
             if w.perStep {
-                lines.append("plan: \(runs) -- per-step rows always run plan A")
+                lines.append(
+                    "plan: \(runs) -- chosen per sample from its own frames (fewer weighted FLOPs); "
+                        + "a sample's bits never depend on B, padding or threads (--plan x-formed: plan A for all, "
+                        + "bit-identical to plain --plan x-formed and streaming)")
             } else {
                 let threshold = model.automaticPlainThreshold
                 lines.append(

@@ -11,6 +11,11 @@ public enum FusionPlanKind: String, Sendable, CaseIterable, Equatable {
     /// from plan A, so its outputs are not bit-identical to per-step rows or a streaming session;
     /// opt-in (``FusionPlanChoice/projectorAbsorbed``), plain mode only.
     case projectorAbsorbed = "projector-absorbed"
+    /// K and V formed per block for every valid token (`K = X·Wkᵀ + bk`, `V = X·Wvvᵀ + bv`), then
+    /// per head scores `K_h·(Q_h/√dh)` and sums `a_h·V_h` of head size d/H: the reference's order, on
+    /// the engine's kernels. Pays for itself when many queries share the same frames (per-step
+    /// mode: the T queries of a sample attend over prefixes of one set of K and V rows).
+    case kvFormed = "kv-formed"
 
     /// A short name for tables.
     public var title: String {
@@ -18,20 +23,21 @@ public enum FusionPlanKind: String, Sendable, CaseIterable, Equatable {
         case .reference: return "reference (PyTorch order: K and V formed)"
         case .xFormed: return "A: X formed, K and V absorbed"
         case .projectorAbsorbed: return "B': projector absorbed"
+        case .kvFormed: return "C: K and V formed"
         }
     }
 }
 
 /// Which plan ``FusionOptions/plan`` asks for.
 public enum FusionPlanChoice: String, Sendable, CaseIterable, Equatable {
-    /// Let the planner decide, sample by sample: in plain mode each sample runs the exact plan with
-    /// fewer weighted FLOPs for its own valid tokens (``CostModel/automaticPlainPlan(tokens:)``:
-    /// plan A for short histories, plan B′ for long ones), so a sample's plan, and its bits, depend
-    /// on nothing but its own sizes — not on B, its batch neighbours, padding or threads. Per-step
-    /// mode runs plan A.
+    /// Let the planner decide, sample by sample: each sample runs the exact plan with fewer weighted
+    /// FLOPs for its own sizes — in plain mode plan A for short histories and plan B′ for long ones
+    /// (``CostModel/automaticPlainPlan(tokens:)``), in per-step mode plan C or plan A
+    /// (``CostModel/automaticPerStepPlan(frames:tokensPerFrame:)``) — so a sample's plan, and its bits,
+    /// depend on nothing but its own sizes: not on B, its batch neighbours, padding or threads.
     case automatic
-    /// Plan A for every sample: plain outputs then equal per-step rows and a streaming session's
-    /// vectors bit for bit.
+    /// Plan A for every sample, in every mode: plain outputs then equal per-step rows and a
+    /// streaming session's vectors bit for bit.
     case xFormed = "x-formed"
     /// The reference path (for comparisons and tests).
     case reference
@@ -39,6 +45,9 @@ public enum FusionPlanChoice: String, Sendable, CaseIterable, Equatable {
     /// per-step rows' identity with plain mode). Still deterministic across threads, batches and
     /// padding, but its bits differ from plan A's.
     case projectorAbsorbed = "projector-absorbed"
+    /// Plan C (K and V formed) for every sample, in either mode: plain output on frames 0…t then
+    /// equals per-step row t bit for bit.
+    case kvFormed = "kv-formed"
 }
 
 /// The predicted cost of one plan on one workload.

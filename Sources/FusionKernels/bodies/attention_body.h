@@ -243,10 +243,10 @@ void FK_FN(fk_attn_weighted_sum)(const float *img, ptrdiff_t ldi, ptrdiff_t t_be
 
 // ---- fused chunk and merge -------------------------------------------------------
 
-void FK_FN(fk_attn_chunk)(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, ptrdiff_t t_end,
-                          ptrdiff_t dim, const float *u, ptrdiff_t ldu, ptrdiff_t heads,
-                          float *p, ptrdiff_t ldp, float *m, float *l, float *z, ptrdiff_t ldz) {
-    FK_FN(fk_attn_scores)(img, ldi, t_begin, t_end, dim, u, ldu, heads, p, ldp);
+/// The chunk-local softmax numerators over the scores already in p (tokens [t_begin,
+/// t_end), `heads` lanes): m = max, p = exp(s − m), l = the chain of p in increasing t.
+FK_V16_INLINE void FK_FN(chunk_softmax)(float *p, ptrdiff_t ldp, ptrdiff_t t_begin, ptrdiff_t t_end,
+                                        ptrdiff_t heads, float *m, float *l) {
     const v16m hm = v16m_first(heads);
     v16 mv = v16_load_m(p + t_begin * ldp, hm);
     for (ptrdiff_t t = t_begin + 1; t < t_end; t++) mv = v16_max(mv, v16_load_m(p + t * ldp, hm));
@@ -258,10 +258,29 @@ void FK_FN(fk_attn_chunk)(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, pt
     }
     v16_store_m(m, mv, hm);
     v16_store_m(l, lv, hm);
+}
+
+void FK_FN(fk_attn_chunk)(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, ptrdiff_t t_end,
+                          ptrdiff_t dim, const float *u, ptrdiff_t ldu, ptrdiff_t heads,
+                          float *p, ptrdiff_t ldp, float *m, float *l, float *z, ptrdiff_t ldz) {
+    FK_FN(fk_attn_scores)(img, ldi, t_begin, t_end, dim, u, ldu, heads, p, ldp);
+    FK_FN(chunk_softmax)(p, ldp, t_begin, t_end, heads, m, l);
     // While the rows of this chunk are summed (from cache), fetch the rows of the next
     // chunk of the same length, which a caller running chunks in order needs next.
     FK_FN(wsum_columns)(img, ldi, t_begin, t_end, p, ldp, heads, z, ldz, 0, dim,
                         (t_end - t_begin) * ldi);
+}
+
+void FK_FN(fk_attn_chunk_kv)(const float *keys, ptrdiff_t ldk, ptrdiff_t khs, const float *values,
+                             ptrdiff_t ldv, ptrdiff_t vhs, ptrdiff_t t_begin, ptrdiff_t t_end,
+                             ptrdiff_t dim, const float *u, ptrdiff_t ldu, ptrdiff_t heads, float *p,
+                             ptrdiff_t ldp, float *m, float *l, float *z, ptrdiff_t ldz) {
+    for (ptrdiff_t h = 0; h < heads; h++)
+        FK_FN(fk_attn_scores)(keys + h * khs, ldk, t_begin, t_end, dim, u + h * ldu, ldu, 1, p + h, ldp);
+    FK_FN(chunk_softmax)(p, ldp, t_begin, t_end, heads, m, l);
+    for (ptrdiff_t h = 0; h < heads; h++)
+        FK_FN(wsum_columns)(values + h * vhs, ldv, t_begin, t_end, p + h, ldp, 1, z + h * ldz, ldz, 0, dim,
+                            h == 0 ? (t_end - t_begin) * ldv : 0);
 }
 
 void FK_FN(fk_attn_merge_scales)(ptrdiff_t chunks, ptrdiff_t heads, const float *m,

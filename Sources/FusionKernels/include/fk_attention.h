@@ -64,6 +64,21 @@ void fk_attn_chunk(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin, ptrdiff_t
                    float *p, ptrdiff_t ldp, float *m, float *l,
                    float *z, ptrdiff_t ldz);
 
+/// `fk_attn_chunk` for attention whose K and V are formed: each head scores its own
+/// columns of the key rows and sums its own columns of the value rows.
+///
+/// - head h's keys: token t at keys + t·ldk + h·khs (`dim` floats, e.g. dim = d/H and
+///   khs = d/H for the head-major columns of K = X·Wkᵀ); values likewise with ldv, vhs.
+/// - s[t][h] = keys_h,t · u_h as `fk_attn_scores` computes it for one head; p, m, l as
+///   `fk_attn_chunk` (one exp per token for all heads together); z[h·ldz + j] = the fma
+///   chain over t of p[t][h]·values_h,t[j], as `fk_attn_weighted_sum`.
+/// With khs = vhs = 0 and keys = values this gives `fk_attn_chunk`'s bits (each head's
+/// chain is its own), reading every row once per head instead of once.
+void fk_attn_chunk_kv(const float *keys, ptrdiff_t ldk, ptrdiff_t khs, const float *values, ptrdiff_t ldv,
+                      ptrdiff_t vhs, ptrdiff_t t_begin, ptrdiff_t t_end, ptrdiff_t dim, const float *u,
+                      ptrdiff_t ldu, ptrdiff_t heads, float *p, ptrdiff_t ldp, float *m, float *l,
+                      float *z, ptrdiff_t ldz);
+
 /// Softmax scales that combine `chunks` results of `fk_attn_chunk` (step 1 of 2).
 ///
 /// - `m`, `l`: chunk c, head h at m[c·heads + h], l[c·heads + h].

@@ -122,6 +122,12 @@ float *fk_gemm_block_buffer(void);
                              ptrdiff_t t_end, ptrdiff_t dim, const float *u,           \
                              ptrdiff_t ldu, ptrdiff_t heads, float *p, ptrdiff_t ldp,  \
                              float *m, float *l, float *z, ptrdiff_t ldz);             \
+    void fk_attn_chunk_kv_##sfx(const float *keys, ptrdiff_t ldk, ptrdiff_t khs,       \
+                                const float *values, ptrdiff_t ldv, ptrdiff_t vhs,     \
+                                ptrdiff_t t_begin, ptrdiff_t t_end,                    \
+                                ptrdiff_t dim, const float *u, ptrdiff_t ldu,          \
+                                ptrdiff_t heads, float *p, ptrdiff_t ldp, float *m,    \
+                                float *l, float *z, ptrdiff_t ldz);                    \
     void fk_attn_merge_scales_##sfx(ptrdiff_t chunks, ptrdiff_t heads, const float *m, \
                                     const float *l, float *scale);                     \
     void fk_attn_merge_sum_##sfx(ptrdiff_t chunks, ptrdiff_t heads,                    \
