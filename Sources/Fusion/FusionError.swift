@@ -21,6 +21,16 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
     case weightShape(key: String, expected: [Int], found: [Int], rule: String)
     /// A weight member cannot be used as float32 data (not a float array, unreadable).
     case unreadableWeight(key: String, detail: String)
+    /// A weight holds NaN or ±Inf (after conversion to float32) and non-finite weights were not allowed.
+    /// - index: the full index of the first such element; value: its text (`nan`, `inf`, `-inf`).
+    case nonFiniteWeight(key: String, index: [Int], value: String)
+    /// A prefix was named but no tensor of the weights file starts with it.
+    /// - tensorCount: how many tensors the file has (all outside the prefix); example: the first of them, sorted.
+    case noWeightsUnderPrefix(prefix: String, tensorCount: Int, example: String, looksUnprefixed: Bool)
+    /// A weight error (`missingWeight`, `unexpectedWeight`, `weightShape`, `unreadableWeight`,
+    /// `nonFiniteWeight`, `noWeightsUnderPrefix`) found in the weights file `file`; the description is
+    /// `FILE: ` followed by the inner error's.
+    indirect case inWeightsFile(file: String, FusionError)
     /// An input is inconsistent with the model or with another input.
     /// - input: `text`, `images`, `text_lengths`, `text_mask` or `image_lengths`.
     /// - sample: the batch index concerned, when one is.
@@ -47,6 +57,14 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
             return "weight \"\(key)\": expected shape \(shapeText(expected)) \(rule), found \(shapeText(found))"
         case let .unreadableWeight(key, detail):
             return "weight \"\(key)\": \(detail)"
+        case let .nonFiniteWeight(key, index, value):
+            let position = index.map(String.init).joined(separator: ", ")
+            return "weight \"\(key)\": non-finite value \(value) at [\(position)]"
+        case let .noWeightsUnderPrefix(prefix, count, example, looksUnprefixed):
+            let hint = looksUnprefixed ? "; they look like the model's own keys: drop the prefix" : ""
+            return "no tensor starts with the prefix \"\(prefix)\" (all \(count) tensors are outside it, such as \"\(example)\")\(hint)"
+        case let .inWeightsFile(file, error):
+            return "\(file): \(error)"
         case let .invalidInput(input, sample, detail):
             if let sample {
                 return "\(input): sample \(sample): \(detail)"

@@ -9,7 +9,7 @@ struct ModelOptions: ParsableArguments {
     var weights: String
 
     @Option(help: ArgumentHelp(
-        "A key prefix to strip from every weight, for checkpoints saved from a larger model (e.g. 'policy.fusion.').",
+        "The model's key prefix in a checkpoint saved from a larger model (e.g. 'policy.fusion.'): it is stripped, and tensors outside it (e.g. 'policy.head.*', 'value.*') are left aside.",
         valueName: "prefix"))
     var prefix: String?
 
@@ -19,11 +19,17 @@ struct ModelOptions: ParsableArguments {
     var config: String?
 
     /// Opens the weights and checks every tensor against the configuration.
-    func loadModel() throws -> FusionModel {
+    /// - Parameters:
+    ///   - allowNonfinite: let NaN and ±Inf weights through instead of failing.
+    ///   - explain: print on standard error how many tensors were used and how many left aside.
+    func loadModel(allowNonfinite: Bool = false, explain: Bool = false) throws -> FusionModel {
         let archive = try NpzArchive(path: weights)
         let configJSON = try config.map { try readText(path: $0) }
-        return try FusionModel.load(from: archive, prefix: prefix, configJSON: configJSON,
-                                    configOrigin: config == "-" ? "<stdin>" : config ?? "")
+        let loaded = try FusionModel.loadWeights(
+            from: archive, prefix: prefix, configJSON: configJSON,
+            configOrigin: config == "-" ? "<stdin>" : config ?? "", allowNonfinite: allowNonfinite)
+        if explain { printError(loaded.summary) }
+        return loaded.model
     }
 }
 
