@@ -11,6 +11,8 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
     case unknownConfigKey(origin: String, key: String)
     /// A configuration value has the wrong type or is out of range.
     case invalidConfigValue(origin: String, key: String, expected: String, found: String)
+    /// A valid configuration whose weights would not fit where they must go (e.g. the machine's memory).
+    case configurationTooLarge(origin: String, detail: String)
     /// Neither a `config` member nor a separate configuration was supplied.
     case missingConfig(origin: String)
     /// A tensor the configuration requires is absent.
@@ -47,6 +49,8 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
             return "\(origin): unknown configuration key \"\(key)\" (known keys: \(FusionConfig.keys.joined(separator: ", ")))"
         case let .invalidConfigValue(origin, key, expected, found):
             return "\(origin): configuration key \"\(key)\": expected \(expected), found \(found)"
+        case let .configurationTooLarge(origin, detail):
+            return "\(origin): the configuration is too large: \(detail)"
         case let .missingConfig(origin):
             return "\(origin): no configuration: the archive has no \"config\" member and no configuration JSON was given"
         case let .missingWeight(key, expectedShape, rule):
