@@ -13,6 +13,9 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
     case invalidConfigValue(origin: String, key: String, expected: String, found: String)
     /// A valid configuration whose weights would not fit where they must go (e.g. the machine's memory).
     case configurationTooLarge(origin: String, detail: String)
+    /// The weights file is a PyTorch checkpoint (`torch.save`'s zip, with a pickled `data.pkl`), which
+    /// fusectl cannot read; `scripts/convert_checkpoint.py` turns it into a weights .npz.
+    case pytorchCheckpoint(file: String, member: String)
     /// Neither a `config` member nor a separate configuration was supplied.
     case missingConfig(origin: String)
     /// A tensor the configuration requires is absent.
@@ -51,8 +54,10 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
             return "\(origin): configuration key \"\(key)\": expected \(expected), found \(found)"
         case let .configurationTooLarge(origin, detail):
             return "\(origin): the configuration is too large: \(detail)"
+        case let .pytorchCheckpoint(file, member):
+            return "\(file): a PyTorch checkpoint (torch.save's zip, with the pickle '\(member)'), not a weights .npz or .safetensors file; convert it with scripts/convert_checkpoint.py (see docs/model.md)"
         case let .missingConfig(origin):
-            return "\(origin): no configuration: the archive has no \"config\" member and no configuration JSON was given"
+            return "\(origin): no configuration: the weights file has no \"config\" entry and no configuration JSON was given"
         case let .missingWeight(key, expectedShape, rule):
             return "missing weight \"\(key)\": expected shape \(shapeText(expectedShape)) \(rule)"
         case let .unexpectedWeight(key, reason):

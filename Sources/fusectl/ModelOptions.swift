@@ -5,7 +5,9 @@ import NpyIO
 
 /// Where the model comes from: `--weights`, `--prefix`, `--config`.
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The weights .npz: the reference model's state_dict plus a 'config' member.", valueName: "file"))
+    @Option(help: ArgumentHelp(
+        "The weights: a .npz of the model's state_dict plus a 'config' member, or a .safetensors file (configuration in its metadata or --config). See docs/model.md.",
+        valueName: "file"))
     var weights: String
 
     @Option(help: ArgumentHelp(
@@ -23,11 +25,21 @@ struct ModelOptions: ParsableArguments {
     ///   - allowNonfinite: let NaN and ±Inf weights through instead of failing.
     ///   - explain: print on standard error how many tensors were used and how many left aside.
     func loadModel(allowNonfinite: Bool = false, explain: Bool = false) throws -> FusionModel {
-        let archive = try NpzArchive(path: weights)
         let configJSON = try config.map { try readText(path: $0) }
-        let loaded = try FusionModel.loadWeights(
-            from: archive, prefix: prefix, configJSON: configJSON,
-            configOrigin: config == "-" ? "<stdin>" : config ?? "", allowNonfinite: allowNonfinite)
+        let configOrigin = config == "-" ? "<stdin>" : config ?? ""
+        let loaded: LoadedWeights
+        switch try openArrayFile(path: weights) {
+        case .npz(let archive):
+            loaded = try FusionModel.loadWeights(
+                from: archive, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
+                allowNonfinite: allowNonfinite)
+        case .safetensors(let file):
+            loaded = try FusionModel.loadWeights(
+                from: file, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
+                allowNonfinite: allowNonfinite)
+        case .npy:
+            throw TextFileError(path: weights, reason: "is a single .npy array; expected a weights .npz or .safetensors file")
+        }
         if explain { printError(loaded.summary) }
         return loaded.model
     }

@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func missingConfigIsAnError() {
-        #expect(message { try load(members(configNames: [])) } == "w.npz: no configuration: the archive has no \"config\" member and no configuration JSON was given")
+        #expect(message { try load(members(configNames: [])) } == "w.npz: no configuration: the weights file has no \"config\" entry and no configuration JSON was given")
     }
 
     @Test func configErrorsNameTheirOrigin() {

@@ -25,13 +25,18 @@ extension FusionModel {
     ///   - configJSON: configuration JSON that replaces the `config` member (which may then be absent).
     ///   - configOrigin: names `configJSON` in error messages (e.g. the `--config` file's path).
     ///   - allowNonfinite: let NaN and ±Inf weights through instead of failing.
-    /// - Throws: as ``loadWeights(memberNames:array:source:prefix:configJSON:configOrigin:allowNonfinite:)``,
-    ///   with the archive's file named as the source.
+    /// - Throws: ``FusionError/pytorchCheckpoint(file:member:)`` for a zip that `torch.save` wrote (it
+    ///   holds a `data.pkl` member); otherwise as
+    ///   ``loadWeights(memberNames:array:source:prefix:configJSON:configOrigin:allowNonfinite:)``, with the
+    ///   archive's file named as the source.
     public static func loadWeights(
         from archive: NpzArchive, prefix: String?, configJSON: String?,
         configOrigin: String = "configuration JSON", allowNonfinite: Bool = false
     ) throws -> LoadedWeights {
-        try loadWeights(
+        if let pickle = archive.memberNames.first(where: { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }) {
+            throw FusionError.pytorchCheckpoint(file: archive.file, member: pickle)
+        }
+        return try loadWeights(
             memberNames: archive.memberNames, array: { try archive.array(named: $0) }, source: archive.file,
             prefix: prefix, configJSON: configJSON, configOrigin: configOrigin, allowNonfinite: allowNonfinite)
     }

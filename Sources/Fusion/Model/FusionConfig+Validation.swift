@@ -88,7 +88,7 @@ extension FusionConfig {
             let (bytes, overflow) = count.multipliedReportingOverflow(by: bytesPerWeight)
             return overflow ? nil : bytes
         }
-        guard let count, let bytes, bytes <= limit else {
+        guard let bytes, bytes <= limit else {
             let sizes = "n_blocks = \(nBlocks), proj_dim = \(projDim), ffn_dim = \(ffnDim), img_latent_dim = \(imgLatentDim), txt_latent_dim = \(txtLatentDim)"
             let amount = count.map { "\($0) weights, \(bytes.map(String.init) ?? "more than Int.max") bytes" } ?? "more than Int.max weights"
             throw FusionError.configurationTooLarge(
