@@ -7,7 +7,7 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
     /// The configuration JSON is not valid JSON or not an object.
     /// - origin: where the JSON came from (`weights.npz:config`, `config.json`).
     case malformedConfig(origin: String, detail: String)
-    /// The configuration holds a key that SPEC does not define.
+    /// The configuration holds a key that the configuration does not define.
     case unknownConfigKey(origin: String, key: String)
     /// A configuration value has the wrong type or is out of range.
     case invalidConfigValue(origin: String, key: String, expected: String, found: String)

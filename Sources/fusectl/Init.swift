@@ -23,7 +23,7 @@ struct Init: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("A JSON configuration; keys not given take SPEC's defaults. Omit for all defaults.", valueName: "file"))
+    @Option(help: ArgumentHelp("A JSON configuration; keys not given take the defaults of docs/model.md. Omit for all defaults.", valueName: "file"))
     var config: String?
 
     @Option(help: "The seed of the generator.")

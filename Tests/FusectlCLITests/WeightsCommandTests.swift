@@ -54,7 +54,7 @@ import Testing
         ])
         let outcome = try fuse(w, weights: "agent.npz", ["--prefix", "policy.fusion."])
         #expect(outcome.status == 1)
-        #expect(outcome.stderr == "fusectl fuse: error: \(w.folder.path("agent.npz")): unexpected weight \"policy.fusion.fusor.blocks.0.attn.dropout\": not a tensor of the SPEC model\n")
+        #expect(outcome.stderr == "fusectl fuse: error: \(w.folder.path("agent.npz")): unexpected weight \"policy.fusion.fusor.blocks.0.attn.dropout\": not a tensor of the fusion model\n")
         #expect(!w.outputExists)
         let wrongPrefix = try fuse(w, weights: "w.npz", ["--prefix", "policy.fusion."])
         #expect(wrongPrefix.stderr == "fusectl fuse: error: \(w.folder.path("w.npz")): no tensor starts with the prefix \"policy.fusion.\" (all 26 tensors are outside it, such as \"fusor.blocks.0.attn.in_proj_bias\"); they look like the model's own keys: drop the prefix\n")

@@ -25,11 +25,11 @@ import TestSupport
         let error = #expect(throws: FusionError.self) {
             try FusionModel.load(from: archive, prefix: nil, configJSON: nil)
         }
-        #expect(error?.description.hasPrefix("\(archive.file): unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the SPEC model; it looks like") == true)
+        #expect(error?.description.hasPrefix("\(archive.file): unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the fusion model; it looks like") == true)
         let wrong = #expect(throws: FusionError.self) {
             try FusionModel.load(from: archive, prefix: "policy.", configJSON: nil)
         }
-        #expect(wrong?.description == "\(archive.file): unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the SPEC model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
+        #expect(wrong?.description == "\(archive.file): unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the fusion model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
     }
 
     @Test func configMemberErrorsNameTheMember() throws {

@@ -35,7 +35,7 @@ enum GoldenFixtures {
             model: model)
     }
 
-    /// Expects `result` within SPEC's budgets of the case's PyTorch outputs (output ≤ 1e-4, attention
+    /// Expects `result` within the golden budgets of the case's PyTorch outputs (output ≤ 1e-4, attention
     /// ≤ 1e-5, max abs error) and prints the observed errors after `label`.
     static func expectMatches(_ result: FusionResult, _ golden: GoldenCase, label: String,
                               sourceLocation: SourceLocation = #_sourceLocation) throws {

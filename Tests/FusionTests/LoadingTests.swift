@@ -63,7 +63,7 @@ import Testing
 
     @Test func prefixMistakesAreNamed() {
         #expect(message { try load(members(), prefix: "policy.fusion.") } == "w.npz: no tensor starts with the prefix \"policy.fusion.\" (all 28 tensors are outside it, such as \"fusor.blocks.0.attn.in_proj_bias\"); they look like the model's own keys: drop the prefix")
-        #expect(message { try load(members(prefix: "policy.fusion.")) } == "w.npz: unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the SPEC model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
+        #expect(message { try load(members(prefix: "policy.fusion.")) } == "w.npz: unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the fusion model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
     }
 
     @Test func differingConfigMembersAreRejected() {
@@ -104,7 +104,7 @@ import Testing
             }?.description
         }
         #expect(message(prefix: "p.q.") == "w.npz: missing weight \"p.q.fusor.blocks.0.norm1.bias\": expected shape (36,) from the configuration's (proj_dim,), block 0 of n_blocks = 2")
-        #expect(message(prefix: "p.") == "w.npz: unexpected weight \"p.q.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the SPEC model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"p.q.\", which must be named to be stripped")
+        #expect(message(prefix: "p.") == "w.npz: unexpected weight \"p.q.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the fusion model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"p.q.\", which must be named to be stripped")
         members["p.q.fusor.blocks.0.norm1.bias"] = NpyArray(float32: [1, 2], shape: [2])
         #expect(message(prefix: "p.q.") == "w.npz: weight \"p.q.fusor.blocks.0.norm1.bias\": expected shape (36,) from the configuration's (proj_dim,), block 0 of n_blocks = 2, found (2,)")
         members["p.q.fusor.blocks.0.norm1.bias"] = nil
@@ -156,12 +156,12 @@ import Testing
     @Test func insideThePrefixEveryTensorMustBeTheModels() {
         var extra = agentMembers()
         extra["policy.fusion.fusor.blocks.0.attn.dropout"] = NpyArray(float32: [0], shape: [1])
-        #expect(message { try load(extra, prefix: "policy.fusion.") } == "agent.npz: unexpected weight \"policy.fusion.fusor.blocks.0.attn.dropout\": not a tensor of the SPEC model")
+        #expect(message { try load(extra, prefix: "policy.fusion.") } == "agent.npz: unexpected weight \"policy.fusion.fusor.blocks.0.attn.dropout\": not a tensor of the fusion model")
         var missing = agentMembers()
         missing["policy.fusion.fusor.blocks.1.norm2.weight"] = nil
         #expect(message { try load(missing, prefix: "policy.fusion.") } == "agent.npz: missing weight \"policy.fusion.fusor.blocks.1.norm2.weight\": expected shape (36,) from the configuration's (proj_dim,), block 1 of n_blocks = 2")
         // A prefix that takes in the policy head too: the head is inside it and is not the model's.
-        #expect(message { try load(agentMembers(), prefix: "policy.") } == "agent.npz: unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the SPEC model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
+        #expect(message { try load(agentMembers(), prefix: "policy.") } == "agent.npz: unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the fusion model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
         #expect(message { try load(agentMembers(), prefix: "actor.") } == "agent.npz: no tensor starts with the prefix \"actor.\" (all 29 tensors are outside it, such as \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\")")
     }
 

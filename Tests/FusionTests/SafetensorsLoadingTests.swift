@@ -49,7 +49,7 @@ import TestSupport
         #expect(loaded.model == (try npz("weights.npz")))
         #expect(loaded.leftAside == ["policy.head.bias", "policy.head.weight", "value.steps"])
         let error = #expect(throws: FusionError.self) { try safetensors("agent.safetensors") }
-        #expect(error?.description == "\(path("agent.safetensors")): unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the SPEC model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
+        #expect(error?.description == "\(path("agent.safetensors")): unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the fusion model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
     }
 
     @Test func theConfigurationComesFromMetadataOrJSON() throws {

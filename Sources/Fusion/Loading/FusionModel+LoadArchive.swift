@@ -1,8 +1,8 @@
 import NpyIO
 
 extension FusionModel {
-    /// Loads and checks a weights `.npz` (a PyTorch state_dict plus the `config` member, SPEC "Weights
-    /// file") and returns the model alone; see ``loadWeights(from:prefix:configJSON:configOrigin:allowNonfinite:)``.
+    /// Loads and checks a weights `.npz` (a PyTorch state_dict plus the `config` member, docs/model.md,
+    /// "The weights file") and returns the model alone; see ``loadWeights(from:prefix:configJSON:configOrigin:allowNonfinite:)``.
     public static func load(
         from archive: NpzArchive, prefix: String?, configJSON: String?,
         configOrigin: String = "configuration JSON", allowNonfinite: Bool = false
@@ -13,7 +13,7 @@ extension FusionModel {
         ).model
     }
 
-    /// Loads and checks a weights `.npz` (a PyTorch state_dict plus the `config` member, SPEC "Weights file").
+    /// Loads and checks a weights `.npz` (a PyTorch state_dict plus the `config` member, docs/model.md, "The weights file").
     ///
     /// - Parameters:
     ///   - archive: the opened archive; tensors may be float16, float32 or float64. Aligned little-endian

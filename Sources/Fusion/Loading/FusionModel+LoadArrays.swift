@@ -28,7 +28,7 @@ public struct LoadedWeights: Sendable {
 
 extension FusionModel {
     /// Loads and checks weights from named NumPy arrays — the members of a state_dict `.npz`
-    /// (SPEC "Weights file") — and returns the model alone; see
+    /// (docs/model.md, "The weights file") — and returns the model alone; see
     /// ``loadWeights(memberNames:array:source:prefix:configJSON:configOrigin:allowNonfinite:)``.
     public static func load(
         memberNames: [String], array: (String) throws -> NpyArray, source: String, prefix: String?,
@@ -41,7 +41,7 @@ extension FusionModel {
     }
 
     /// Loads and checks weights from named NumPy arrays — the members of a state_dict `.npz`
-    /// (SPEC "Weights file"); ``loadWeights(from:prefix:configJSON:configOrigin:allowNonfinite:)``
+    /// (docs/model.md, "The weights file"); ``loadWeights(from:prefix:configJSON:configOrigin:allowNonfinite:)``
     /// calls this for an archive.
     ///
     /// - Parameters:
@@ -159,7 +159,7 @@ extension FusionError {
         case let .weightShape(key, expected, found, rule):
             return .inWeightsFile(file: source, .weightShape(key: prefix + key, expected: expected, found: found, rule: rule))
         case let .unexpectedWeight(key, reason):
-            let generic = reason.hasPrefix("not a tensor of the SPEC model")
+            let generic = reason.hasPrefix("not a tensor of the fusion model")
             let reason = generic && !prefix.isEmpty ? config.reasonUnexpected(prefix + key) : reason
             return .inWeightsFile(file: source, .unexpectedWeight(key: prefix + key, reason: reason))
         case let .unreadableWeight(key, detail):

@@ -1,8 +1,8 @@
 import NpyIO
 
 extension FusionModel {
-    /// Loads and checks a weights `.safetensors` file (the same state_dict as a weights .npz, SPEC
-    /// "Weights file"), with the same rules and errors as ``loadWeights(from:prefix:configJSON:configOrigin:allowNonfinite:)``
+    /// Loads and checks a weights `.safetensors` file (the same state_dict as a weights .npz, docs/model.md,
+    /// "The weights file"), with the same rules and errors as ``loadWeights(from:prefix:configJSON:configOrigin:allowNonfinite:)``
     /// for an archive.
     ///
     /// - Parameters:
