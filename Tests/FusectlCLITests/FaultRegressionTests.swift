@@ -5,7 +5,7 @@ import Testing
 
 /// Every input under fixtures/regressions/ (fuzz findings and hostile files, see its README) through the
 /// built binary: status 0 or 1, never a signal or a hang, and on 1 a single `fusectl CMD: error:` line
-/// (naming the file, except for weights errors, which name the key).
+/// naming the file (weights errors name the weights file and the key).
 @Suite struct FaultRegressionTests {
     static let folder = fixturesURL().appendingPathComponent("regressions")
     /// The fuzz model's configuration (scripts/fuzz/targets/FuzzModel.swift) and weights.
@@ -54,7 +54,7 @@ import Testing
             let outcome = try FaultProcess.run(
                 ["fuse", "--weights", file] + configuration + ["--text", scratch.path("text.npy"),
                  "--images", scratch.path("images.npy"), "--out", scratch.path("out.npy")], folder: scratch)
-            expectCleanEnd(outcome, command: "fuse", file: file, namesFile: false)
+            expectCleanEnd(outcome, command: "fuse", file: file)
             #expect(FileManager.default.fileExists(atPath: scratch.path("out.npy")) == (outcome.exitStatus == 0))
         }
     }
