@@ -30,12 +30,12 @@ import Testing
     }
 
     @Test func theFolderHoldsEveryTarget() {
-        for target in ["npy", "npz", "weights", "inputs"] {
+        for target in ["npy", "npz", "safetensors", "weights", "inputs"] {
             #expect(!Self.inputs(target).isEmpty, "fixtures/regressions/\(target) is empty")
         }
     }
 
-    @Test(arguments: inputs("npy") + inputs("npz"))
+    @Test(arguments: inputs("npy") + inputs("npz") + inputs("safetensors"))
     func inspect(_ file: String) throws {
         let scratch = try TemporaryFolder()
         defer { scratch.remove() }
