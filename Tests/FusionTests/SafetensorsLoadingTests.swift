@@ -71,4 +71,19 @@ import TestSupport
         let error = #expect(throws: FusionError.self) { try FusionModel.loadWeights(from: file, prefix: nil, configJSON: nil) }
         #expect(error?.description == "m.safetensors:__metadata__.config: configuration key \"proj_dim\": expected an integer from 1 to 1048576, found 0")
     }
+
+    /// The same file with one more space of header padding: every F32 tensor's data is then 1 byte off
+    /// 4-byte alignment, so each is copied (never read through a misaligned pointer), with the same bits.
+    @Test func misalignedFloat32TensorsAreCopiedWithTheSameBits() throws {
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path("f32.safetensors"))))
+        let length = Int(original[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let header = original[8..<(8 + length)] + [0x20]
+        let shifted = (0..<8).map { UInt8(truncatingIfNeeded: (length + 1) >> ($0 * 8)) } + header + original[(8 + length)...]
+        let file = try SafetensorsFile(bytes: Array(shifted), origin: "shifted.safetensors")
+        #expect(file.dataStart % 4 == 1)
+        let loaded = try FusionModel.loadWeights(from: file, prefix: nil, configJSON: nil).model
+        #expect(ArchiveLoadingTests.tensors(of: loaded).allSatisfy { !$0.isReadInPlace })
+        #expect(loaded == (try npz("weights.npz")))
+        #expect(EngineFixtures.sameBits(try fused(loaded), try fused(try npz("weights.npz"))))
+    }
 }
