@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
     var prefix: String?
 
     @Option(help: ArgumentHelp(
-        "A JSON file with the model configuration; it replaces the weights file's 'config' member.",
+        "A JSON file with the model configuration; it replaces the weights file's own (the .npz 'config' member or the .safetensors metadata entry 'config').",
         valueName: "file"))
     var config: String?
 
