@@ -12,9 +12,9 @@ its float32 tensors in place.
     fusectl fuse --weights weights.npz --text text.npy --images images.npy --out fused.npy
 
 Where the state_dict is found: the checkpoint itself when it is a dict of tensors; otherwise the one
-nested dict of tensors in it (e.g. {"model": state_dict, "optimizer": ..., "epoch": 3}), or the one
-named with --key (a path through nested dicts: --key model or --key checkpoint/model) when there are
-several. With --prefix P, only the tensors whose keys start with P are kept, P stripped (the rest of a
+nested dict of tensors in it (e.g. {"model": state_dict, "optimizer": ..., "epoch": 3}) that holds the
+model's text_proj.proj.weight (under the prefix), or the one named with --key (a path through nested
+dicts: --key model or --key checkpoint/model). With --prefix P, only the tensors whose keys start with P are kept, P stripped (the rest of a
 larger model, e.g. "policy.head.*", is dropped). Without it, the keys must already be the model's.
 
 The configuration comes from --config (a JSON file), else from the checkpoint's own "config" entry (a
@@ -64,8 +64,10 @@ def _tensor_dicts(value: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[st
     return found
 
 
-def find_state_dict(checkpoint: Any, source: str, key: Optional[str]) -> dict[str, torch.Tensor]:
-    """The state_dict inside `checkpoint`: the one at --key, or the only dict of tensors in it."""
+def find_state_dict(checkpoint: Any, source: str, key: Optional[str], prefix: str = "") -> dict[str, torch.Tensor]:
+    """The state_dict inside `checkpoint`: the one at --key, else the only dict of tensors in it, else the
+    only one holding the model's text projector under `prefix` (an optimizer's per-parameter state,
+    {"exp_avg": ..., "step": ...}, is a dict of tensors too)."""
     if key is not None:
         value = checkpoint
         for part in key.split("/"):
@@ -80,6 +82,11 @@ def find_state_dict(checkpoint: Any, source: str, key: Optional[str]) -> dict[st
     if not candidates:
         raise ConversionError(f"{source}: no dict of tensors (a state_dict) found in the checkpoint")
     if len(candidates) > 1:
+        marker = "text_proj.proj.weight"
+        for under in (prefix, ""):  # under the prefix first; else anywhere, so that a wrong prefix is named later
+            holding = [c for c in candidates if any(k.startswith(under) and k.endswith(marker) for k in c[1])]
+            if len(holding) == 1:
+                return holding[0][1]
         names = ", ".join("/".join(path) or "(the checkpoint itself)" for path, _ in candidates)
         raise ConversionError(f"{source}: several dicts of tensors ({names}); name the state_dict with --key")
     return candidates[0][1]
@@ -103,7 +110,7 @@ def convert(source: Path, out: Path, prefix: str = "", config_path: Optional[Pat
         checkpoint = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types here (pickle, zip, unsupported globals)
         raise ConversionError(f"{source}: torch.load(weights_only=True) failed: {error}") from error
-    state = find_state_dict(checkpoint, str(source), key)
+    state = find_state_dict(checkpoint, str(source), key, prefix)
 
     if config_path is not None:
         cfg = reference.FusionConfig.from_json_file(config_path)

@@ -7,6 +7,7 @@ reference model's output.
 
 from __future__ import annotations
 
+import copy
 import os
 import struct
 import subprocess
@@ -54,8 +55,12 @@ class ConvertCheckpointTests(unittest.TestCase):
         model_state = {"policy.fusion." + k: v.to(torch.bfloat16) for k, v in self.state.items()}
         model_state["policy.head.weight"] = torch.ones(4, SMALL.proj_dim, dtype=torch.bfloat16)
         model_state["value.bias"] = torch.zeros(1)
-        checkpoint = {"model": model_state, "optimizer": {"state": {}, "param_groups": [{"lr": 0.1}]},
-                      "epoch": 3, "config": SMALL.to_dict()}
+        # a real Adam state: per-parameter dicts of tensors ({"step", "exp_avg", "exp_avg_sq"}) under int keys
+        trained = copy.deepcopy(self.model)
+        optimizer = torch.optim.Adam(trained.parameters())
+        trained(torch.randn(1, 2, SMALL.txt_latent_dim).numpy(), torch.randn(1, 3, SMALL.img_latent_dim).numpy()).sum().backward()
+        optimizer.step()
+        checkpoint = {"model": model_state, "optimizer": optimizer.state_dict(), "epoch": 3, "config": SMALL.to_dict()}
         path = self.dir / ("legacy.pt" if legacy else "agent.pt")
         torch.save(checkpoint, path, _use_new_zipfile_serialization=not legacy)
         return path
