@@ -76,6 +76,9 @@ import TestSupport
         let (outcome, data) = try fuse(checkpoint, in: folder, out: "out.npy")
         #expect(outcome.status == 1 && data == nil)
         #expect(outcome.stderr == "fusectl fuse: error: \(checkpoint): a PyTorch checkpoint (torch.save's zip, with the pickle 'model/data.pkl'), not a weights .npz or .safetensors file; convert it with scripts/convert_checkpoint.py (see docs/model.md)\n")
+        let inspected = try Fusectl.run(["inspect", checkpoint])
+        #expect(inspected.status == 1)
+        #expect(inspected.stderr == "fusectl inspect: error: \(checkpoint) member 'model/data.pkl' at byte 0: a pickle: the archive is a PyTorch checkpoint (torch.save's zip), not a .npz; convert it with scripts/convert_checkpoint.py\n")
     }
 }
 
