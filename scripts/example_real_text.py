@@ -26,7 +26,7 @@ What it does, offline (HF_HUB_OFFLINE=1 and TRANSFORMERS_OFFLINE=1 are set befor
 5. Runs the PyTorch reference (scripts/reference/model.py) on the same files and checks that fusectl
    agrees (fused vectors within 1e-4, attention within 1e-5, as scripts/reference/compare_with_torch.py).
 
-Per SPEC the pooled text token is the last real one; with a BERT tokenizer that is [SEP], whose
+Per docs/model.md the pooled text token is the last real one; with a BERT tokenizer that is [SEP], whose
 hidden state has attended to the whole instruction. Exit status: 0 on success, 1 when a check
 fails or fusectl fails, 2 when a package or fusectl is missing (the message says what to do).
 Nothing is downloaded; the outputs go to --out (default examples/out/real_text, ignored by git).

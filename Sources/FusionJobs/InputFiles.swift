@@ -30,7 +30,7 @@ public struct InputFiles: Sendable, Equatable {
 
     /// Opens the files and checks them against `model`.
     ///
-    /// - Throws: `JobError` for a missing or unknown bundle member or a combination SPEC does not
+    /// - Throws: `JobError` for a missing or unknown bundle member or a combination docs/model.md does not
     ///   allow; `NpyError` for unreadable files; `FusionError` for inputs that contradict the model
     ///   or each other (batch sizes, latent sizes, lengths out of range, a mask row without a token).
     public func load(model: FusionModel) throws -> FusionInputs {

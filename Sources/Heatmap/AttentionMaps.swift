@@ -6,7 +6,7 @@
 /// - per-step: `(B, T, N, H, T·P)` — the same for every step t, where step t saw frames `0...t` only
 ///   (weights on later frames are 0, and steps at or past a sample's `image_lengths` are all 0).
 ///
-/// Weights at masked tokens are 0 and every valid row sums to 1 (SPEC "Attention maps").
+/// Weights at masked tokens are 0 and every valid row sums to 1 (docs/model.md, "Attention maps").
 public struct AttentionMaps {
     /// The weights, `shape.reduce(1, *)` of them, C order.
     public let values: [Float]

@@ -106,6 +106,9 @@ public final class NpzArchive: @unchecked Sendable {
             throw context.error("unsupported compression method \(entry.method); expected 0 (stored) or 8 (deflated)")
         }
         try region.withBytes { bytes in
+            if bareName == "data.pkl" || bareName.hasSuffix("/data.pkl") {
+                throw context.error(at: 0, "a pickle: the archive is a PyTorch checkpoint (torch.save's zip), not a .npz; convert it with scripts/convert_checkpoint.py")
+            }
             if bytes.count >= 6 && !zip(bytes.prefix(6), NpyHeader.magic).allSatisfy({ $0 == $1 }) || bytes.count < 6 && bytes.count > 0 {
                 throw context.error(at: 0, "the member is not a .npy array: expected the magic \\x93NUMPY, found \(NpyHeader.escapedBytes(bytes.prefix(6)))")
             }

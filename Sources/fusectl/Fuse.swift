@@ -70,13 +70,13 @@ struct Fuse: ParsableCommand {
         valueName: "plan"))
     var plan: FusionPlanChoice = .automatic
 
-    @Flag(help: "Print the chosen plan, every candidate's predicted FLOPs, bytes and time, and why, on standard error.")
+    @Flag(help: "Print how many weights were used (and left aside outside --prefix), the chosen plan, every candidate's predicted FLOPs, bytes and time, and why, on standard error.")
     var explain = false
 
     @Flag(help: "Print one JSON line of timings on standard error: load, pack, forward, write seconds, plan, FLOPs.")
     var timings = false
 
-    @Flag(help: "Let NaN and Inf in the inputs through instead of failing.")
+    @Flag(help: "Let NaN and Inf in the inputs and the weights through instead of failing.")
     var allowNonfinite = false
 
     @Flag(help: "Print a short human summary on standard error: the output shape, a few values of each sample and the frames that got the most attention.")
@@ -126,7 +126,7 @@ struct Fuse: ParsableCommand {
         let start = clock.now
         let engine: FusionEngine
         do {
-            engine = FusionEngine(model: try model.loadModel(), threads: threads)
+            engine = FusionEngine(model: try model.loadModel(allowNonfinite: allowNonfinite, explain: explain), threads: threads)
         } catch {
             throw failure("fuse", error)
         }

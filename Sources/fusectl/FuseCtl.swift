@@ -11,7 +11,7 @@ struct FuseCtl: ParsableCommand {
         commandName: "fusectl",
         abstract: "Fuse text and image latents with a cross-attention transformer, over NumPy files.",
         discussion: """
-            The model is the one of SPEC.md: the instruction's last real token queries the history of \
+            The model is described in docs/model.md: the instruction's last real token queries the history of \
             frames through N cross-attention blocks and comes out as one vector per sample, (B, 1, d).
 
             Every file argument accepts '-' for standard input or output. Data errors exit with status 1 \

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Fusion
 import NpyIO
 
@@ -12,7 +13,9 @@ struct Init: ParsableCommand {
             from fusectl's own seeded generator: the same seed always gives the same file, though not the \
             numbers PyTorch's generator would draw. The configuration is stored as the 'config' member. \
             Stored members start at 64-byte aligned offsets (zip extra-field padding that numpy ignores), so \
-            that 'fuse' reads float32 weights in place from the file's memory map instead of copying them.
+            that 'fuse' reads float32 weights in place from the file's memory map instead of copying them. \
+            Sizes are bounded (dimensions up to 1048576, n_blocks up to 4096) and a model whose weights would \
+            not fit in the machine's memory is refused before anything is allocated.
 
             Example:
               echo '{"proj_dim": 256, "n_blocks": 2}' > small.json
@@ -20,7 +23,7 @@ struct Init: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("A JSON configuration; keys not given take SPEC's defaults. Omit for all defaults.", valueName: "file"))
+    @Option(help: ArgumentHelp("A JSON configuration; keys not given take the defaults of docs/model.md. Omit for all defaults.", valueName: "file"))
     var config: String?
 
     @Option(help: "The seed of the generator.")
@@ -39,6 +42,10 @@ struct Init: ParsableCommand {
         do {
             let configuration = try config.map { try FusionConfig.decode(json: try readText(path: $0), origin: $0) }
                 ?? FusionConfig.decode(json: "{}", origin: "defaults")
+            // The float32 tensors and their stored copies must fit in memory: refuse before allocating.
+            try configuration.checkWeightsFit(
+                bytesPerWeight: 4 + dtype.dtype.itemSize, limit: Int(clamping: ProcessInfo.processInfo.physicalMemory),
+                origin: config ?? "defaults")
             // Stored members 64-byte aligned: `fuse` then reads float32 weights in place from the map.
             var writer = NpzWriter(compression: compressed ? .deflated : .stored, alignment: 64)
             for (key, tensor) in WeightInitializer.stateDict(config: configuration, seed: seed) {

@@ -7,7 +7,8 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show each array's name, dtype, shape, order, size and value statistics.",
         discussion: """
-            For a .npy file the array is named after the file; for a .npz archive every member is listed. \
+            For a .npy file the array is named after the file; for a .npz archive every member is listed, \
+            and for a .safetensors file every tensor (bfloat16 statistics are over its exact float32 values). \
             Numeric arrays also get min, max and mean over their finite values and the count of NaN and Inf.
 
             Examples:
@@ -16,7 +17,7 @@ struct Inspect: ParsableCommand {
             """
     )
 
-    @Argument(help: "The .npy or .npz files ('-' for standard input).")
+    @Argument(help: "The .npy, .npz or .safetensors files ('-' for standard input).")
     var files: [String]
 
     @Flag(help: "Print one JSON document (an array of objects, one per array) instead of a table.")
@@ -26,12 +27,18 @@ struct Inspect: ParsableCommand {
         var rows: [InspectedArray] = []
         for file in files {
             do {
-                switch try openNumpyFile(path: file) {
+                switch try openArrayFile(path: file) {
                 case .npy(let array):
                     rows.append(try InspectedArray(file: file, name: nil, array: array))
                 case .npz(let archive):
                     for name in archive.memberNames {
                         rows.append(try InspectedArray(file: file, name: name, array: try archive.array(named: name)))
+                    }
+                case .safetensors(let tensors):
+                    for entry in tensors.entries {
+                        var row = try InspectedArray(file: file, name: entry.name, array: try tensors.array(named: entry.name))
+                        (row.dtype, row.bytes) = (entry.dtype.name, entry.dataOffsets.count)
+                        rows.append(row)
                     }
                 }
             } catch {

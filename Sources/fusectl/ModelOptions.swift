@@ -5,25 +5,43 @@ import NpyIO
 
 /// Where the model comes from: `--weights`, `--prefix`, `--config`.
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The weights .npz: the reference model's state_dict plus a 'config' member.", valueName: "file"))
+    @Option(help: ArgumentHelp(
+        "The weights: a .npz of the model's state_dict plus a 'config' member, or a .safetensors file (configuration in its metadata or --config). See docs/model.md.",
+        valueName: "file"))
     var weights: String
 
     @Option(help: ArgumentHelp(
-        "A key prefix to strip from every weight, for checkpoints saved from a larger model (e.g. 'policy.fusion.').",
+        "The model's key prefix in a checkpoint saved from a larger model (e.g. 'policy.fusion.'): it is stripped, and tensors outside it (e.g. 'policy.head.*', 'value.*') are left aside.",
         valueName: "prefix"))
     var prefix: String?
 
     @Option(help: ArgumentHelp(
-        "A JSON file with the model configuration; it replaces the weights file's 'config' member.",
+        "A JSON file with the model configuration; it replaces the weights file's own (the .npz 'config' member or the .safetensors metadata entry 'config').",
         valueName: "file"))
     var config: String?
 
     /// Opens the weights and checks every tensor against the configuration.
-    func loadModel() throws -> FusionModel {
-        let archive = try NpzArchive(path: weights)
+    /// - Parameters:
+    ///   - allowNonfinite: let NaN and ±Inf weights through instead of failing.
+    ///   - explain: print on standard error how many tensors were used and how many left aside.
+    func loadModel(allowNonfinite: Bool = false, explain: Bool = false) throws -> FusionModel {
         let configJSON = try config.map { try readText(path: $0) }
-        return try FusionModel.load(from: archive, prefix: prefix, configJSON: configJSON,
-                                    configOrigin: config == "-" ? "<stdin>" : config ?? "")
+        let configOrigin = config == "-" ? "<stdin>" : config ?? ""
+        let loaded: LoadedWeights
+        switch try openArrayFile(path: weights) {
+        case .npz(let archive):
+            loaded = try FusionModel.loadWeights(
+                from: archive, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
+                allowNonfinite: allowNonfinite)
+        case .safetensors(let file):
+            loaded = try FusionModel.loadWeights(
+                from: file, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
+                allowNonfinite: allowNonfinite)
+        case .npy:
+            throw TextFileError(path: weights, reason: "is a single .npy array; expected a weights .npz or .safetensors file")
+        }
+        if explain { printError(loaded.summary) }
+        return loaded.model
     }
 }
 

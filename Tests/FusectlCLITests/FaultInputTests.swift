@@ -44,9 +44,9 @@ import Glibc
         let empty = w.folder.path("empty.npy")
         try #require(FileManager.default.createFile(atPath: empty, contents: Data()))
         expectCleanFailure(try fuse(w, text: empty), "fusectl fuse: error: \(empty): truncated: expected a .npy file, found 0 bytes", workspace: w)
-        expectCleanFailure(try fuse(w, weights: empty), "fusectl fuse: error: \(empty): empty file; expected a .npz archive", workspace: w)
+        expectCleanFailure(try fuse(w, weights: empty), "fusectl fuse: error: \(empty): empty file; expected a .npy, .npz or .safetensors file", workspace: w)
         expectCleanFailure(try FaultProcess.run(["inspect", empty], folder: w.folder),
-                           "fusectl inspect: error: \(empty): empty file; expected a .npy or .npz file", workspace: w)
+                           "fusectl inspect: error: \(empty): empty file; expected a .npy, .npz or .safetensors file", workspace: w)
     }
 
     /// /dev/zero would never end and /dev/null is no array: devices are refused before any read.

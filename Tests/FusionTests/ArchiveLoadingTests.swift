@@ -15,7 +15,7 @@ import TestSupport
         let error = #expect(throws: FusionError.self) {
             try FusionModel.load(from: archive, prefix: nil, configJSON: nil)
         }
-        #expect(error?.description == "\(archive.file): no configuration: the archive has no \"config\" member and no configuration JSON was given")
+        #expect(error?.description == "\(archive.file): no configuration: the weights file has no \"config\" entry and no configuration JSON was given")
     }
 
     @Test func prefixIsStrippedAndItsAbsenceExplained() throws {
@@ -25,11 +25,11 @@ import TestSupport
         let error = #expect(throws: FusionError.self) {
             try FusionModel.load(from: archive, prefix: nil, configJSON: nil)
         }
-        #expect(error?.description.hasPrefix("unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the SPEC model; it looks like") == true)
+        #expect(error?.description.hasPrefix("\(archive.file): unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the fusion model; it looks like") == true)
         let wrong = #expect(throws: FusionError.self) {
             try FusionModel.load(from: archive, prefix: "policy.", configJSON: nil)
         }
-        #expect(wrong?.description == "unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the SPEC model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
+        #expect(wrong?.description == "\(archive.file): unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the fusion model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
     }
 
     @Test func configMemberErrorsNameTheMember() throws {

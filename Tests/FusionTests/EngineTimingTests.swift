@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Fusion
 
-/// Times the engine on SPEC's standard workloads W1–W5 with the default configuration and random
+/// Times the engine on the standard workloads of docs/model.md W1–W5 with the default configuration and random
 /// standard-normal inputs: packing, then the median of 5 forward passes, with achieved GFLOP/s of
 /// plan A (FLOPs from the cost model). Off by default; run in release with
 /// `FUSION_TIMING=1 swift test -c release -Xswiftc -enable-testing --filter EngineTimingTests`

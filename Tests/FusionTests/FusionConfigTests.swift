@@ -71,9 +71,9 @@ import Testing
             (#"{"n_heads": 2.5}"#, "configuration key \"n_heads\": expected an integer, found 2.5"),
             (#"{"norm_first": 1}"#, "configuration key \"norm_first\": expected true or false, found 1"),
             (#"{"layer_norm_eps": "1e-5"}"#, "configuration key \"layer_norm_eps\": expected a number, found \"1e-5\""),
-            (#"{"n_blocks": 0}"#, "configuration key \"n_blocks\": expected an integer ≥ 1, found 0"),
+            (#"{"n_blocks": 0}"#, "configuration key \"n_blocks\": expected an integer from 1 to 4096, found 0"),
             (#"{"layer_norm_eps": 0}"#, "configuration key \"layer_norm_eps\": expected a finite number > 0, found 0.0"),
-            (#"{"ffn_dim": -3}"#, "configuration key \"ffn_dim\": expected an integer ≥ 1, found -3"),
+            (#"{"ffn_dim": -3}"#, "configuration key \"ffn_dim\": expected an integer from 1 to 1048576, found -3"),
         ]
         for (json, message) in cases {
             let error = #expect(throws: FusionError.self) { try FusionConfig.decode(json: json, origin: "c") }
@@ -104,5 +104,43 @@ import Testing
         #expect(throws: FusionError.unknownConfigKey(origin: "configuration", key: "heads")) {
             try JSONDecoder().decode(FusionConfig.self, from: Data(#"{"heads": 4}"#.utf8))
         }
+    }
+
+    @Test func hostileSizesAreRefusedByName() {
+        let cases: [(String, String)] = [
+            (#"{"n_blocks": 1000000000000}"#, "configuration key \"n_blocks\": expected an integer from 1 to 4096, found 1000000000000"),
+            (#"{"proj_dim": 9223372036854775807}"#, "configuration key \"proj_dim\": expected an integer from 1 to 1048576, found 9223372036854775807"),
+            (#"{"proj_dim": 9223372036854775806, "n_heads": 2}"#, "configuration key \"proj_dim\": expected an integer from 1 to 1048576, found 9223372036854775806"),
+            (#"{"ffn_dim": 1099511627776}"#, "configuration key \"ffn_dim\": expected an integer from 1 to 1048576, found 1099511627776"),
+            (#"{"img_latent_dim": -9223372036854775808}"#, "configuration key \"img_latent_dim\": expected an integer from 1 to 1048576, found -9223372036854775808"),
+            (#"{"txt_latent_dim": 1048577}"#, "configuration key \"txt_latent_dim\": expected an integer from 1 to 1048576, found 1048577"),
+            (#"{"n_heads": 9223372036854775807}"#, "configuration key \"n_heads\": expected an integer from 1 to proj_dim = 768, found 9223372036854775807"),
+            (#"{"n_blocks": 1e300}"#, "configuration key \"n_blocks\": expected an integer, found 1e+300"),
+            (#"{"n_blocks": 100000000000000000000000}"#, "configuration key \"n_blocks\": expected an integer, found 1e+23"),
+        ]
+        for (json, message) in cases {
+            let error = #expect(throws: FusionError.self) { try FusionConfig.decode(json: json, origin: "c") }
+            #expect(error?.description == "c: " + message, "\(json)")
+        }
+    }
+
+    @Test func weightCountMatchesTheTableAndIsOverflowChecked() throws {
+        for config in [ModelFactory.smallConfig(), ModelFactory.smallConfig(finalNorm: true, attnBias: false), FusionConfig()] {
+            #expect(config.weightCount() == config.expectedWeights().reduce(0) { $0 + $1.shape.reduce(1, *) })
+        }
+        var largest = FusionConfig()
+        (largest.projDim, largest.ffnDim, largest.imgLatentDim, largest.txtLatentDim, largest.nBlocks) =
+            (1 << 20, 1 << 20, 1 << 20, 1 << 20, 4096)
+        try largest.validate()
+        let count = try #require(largest.weightCount())
+        #expect(count == 2 * (1 << 40) + 4096 * (6 * (1 << 40) + 10 * (1 << 20)))
+        var overflowing = largest
+        overflowing.nBlocks = Int.max / 2
+        #expect(overflowing.weightCount() == nil)
+        let error = #expect(throws: FusionError.self) {
+            try largest.checkWeightsFit(bytesPerWeight: 4, limit: 1 << 30, origin: "c.json")
+        }
+        #expect(error?.description == "c.json: the configuration is too large: n_blocks = 4096, proj_dim = 1048576, ffn_dim = 1048576, img_latent_dim = 1048576, txt_latent_dim = 1048576 make \(count) weights, \(count * 4) bytes; at most 1073741824 bytes are available")
+        try FusionConfig().checkWeightsFit(bytesPerWeight: 8, limit: 1 << 30, origin: "c.json")
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Fusion
 
-/// Times the reference path on SPEC's W1 shape with the default configuration. Off by default
+/// Times the reference path on the W1 shape of docs/model.md with the default configuration. Off by default
 /// (it is slow in debug builds); run with
 /// `FUSION_TIMING=1 swift test -c release -Xswiftc -enable-testing --filter ReferenceTimingTests`.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["FUSION_TIMING"] != nil))

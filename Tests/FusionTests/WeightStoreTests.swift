@@ -21,7 +21,7 @@ import Testing
         var tensors = ModelFactory.tensors(config)
         tensors["fusor.blocks.0.attn.dropout"] = Tensor(zeros: [1])
         let error = #expect(throws: FusionError.self) { try WeightStore(config: config, tensors: tensors) }
-        #expect(error?.description == "unexpected weight \"fusor.blocks.0.attn.dropout\": not a tensor of the SPEC model")
+        #expect(error?.description == "unexpected weight \"fusor.blocks.0.attn.dropout\": not a tensor of the fusion model")
     }
 
     @Test func wrongShapeIsNamed() {
@@ -74,7 +74,7 @@ import Testing
             tensors["policy.fusion." + key] = value
         }
         let error = #expect(throws: FusionError.self) { try WeightStore(config: config, tensors: tensors) }
-        #expect(error?.description == "unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the SPEC model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
+        #expect(error?.description == "unexpected weight \"policy.fusion.fusor.blocks.0.attn.in_proj_bias\": not a tensor of the fusion model; it looks like \"fusor.blocks.0.attn.in_proj_bias\" under the prefix \"policy.fusion.\", which must be named to be stripped")
     }
 
     @Test func invalidConfigIsRejectedFirst() {

@@ -1,6 +1,6 @@
-"""fusectl against PyTorch on SPEC's standard workloads W1-W5 (issue 4's benchmark).
+"""fusectl against the peers on the standard workloads W1-W5 of docs/model.md.
 
-    scripts/bench                       # W1-W5 at SPEC's sizes, medians of 5, all cores
+    scripts/bench                       # W1-W5 at the sizes of docs/model.md, medians of 5, all cores
     scripts/bench --quick               # smaller B: a smoke run in about a minute
     scripts/bench --workloads W1,W3 --repeat 9 --threads 1
     scripts/bench --fusectl path/to/fusectl --json results.json
@@ -212,7 +212,7 @@ def main(argv: list[str]) -> int:
     peak["best"] = bench_peak.best_peak(args.cache, args.threads, [peak["peak"], peak_again])
     load_after = os.getloadavg()
 
-    title = "quick smoke run (smaller B: not comparable with the targets)" if args.quick else "SPEC sizes"
+    title = "quick smoke run (smaller B: not comparable with the targets)" if args.quick else "full sizes"
     print(f"## fusectl vs PyTorch, {title}\n")
     print(bench_report.table(results, peak["best"]["gflops"]))
     print()

@@ -2,7 +2,7 @@
 
     scripts/bench stream [--fusectl .build/release/fusectl] [--frames 1024] [--threads 2] [--quick]
 
-One episode of --frames frames with SPEC's default configuration (d = 768, img 2048, txt 768, 4 blocks).
+One episode of --frames frames with the default configuration (d = 768, img 2048, txt 768, 4 blocks).
 fusectl: frames are written to `fusectl stream` through a pipe and each fused vector is read back, so
 the round trip through the pipe is included. PyTorch: the usual agent loop, which recomputes the
 reference forward (torch.inference_mode(), need_weights=False, same thread count) over the whole

@@ -10,7 +10,7 @@ Plain mode without --attention calls the model with need_weights=False (PyTorch'
 fastest path). Timing runs under torch.inference_mode() with --threads threads
 (default: torch's default) and prints one JSON line to stdout:
 {"mode", "threads", "repeat", "min_s", "median_s", "shape"}. It is the PyTorch side
-of the performance ratio SPEC asks for; run fusectl on the same files with the same
+of the performance ratios docs/model.md asks for; run fusectl on the same files with the same
 thread count. Re-executes itself under the torch venv if torch is missing.
 """
 

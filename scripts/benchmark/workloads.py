@@ -1,4 +1,4 @@
-"""SPEC's standard workloads W1-W5 for scripts/bench: their sizes and their files.
+"""The standard workloads W1-W5 of docs/model.md for scripts/bench: their sizes and their files.
 
 A workload's inputs are written once into a cache folder and reused while its
 manifest matches (same sizes, seed and generator version):
@@ -10,7 +10,7 @@ manifest matches (same sizes, seed and generator version):
     <cache>/<set>/<name>/image_lengths.npy W5 only: (B,) int64, uniform in 1..T
     <cache>/<set>/<name>/manifest.json     written last; its absence means "regenerate"
 
-<set> is "full" (SPEC's sizes) or "quick" (smaller B for a smoke run). Needs numpy;
+<set> is "full" (the sizes of docs/model.md) or "quick" (smaller B for a smoke run). Needs numpy;
 writing the weights needs torch (scripts/reference/model.py).
 """
 
@@ -40,7 +40,7 @@ CHUNK_ELEMENTS = 1 << 24
 
 @dataclasses.dataclass(frozen=True)
 class Workload:
-    """One benchmark input set: sizes as in SPEC's "Standard workloads" table.
+    """One benchmark input set: sizes as in the "Standard workloads" table of docs/model.md.
 
     per_step: run with --per-step; ragged: W5's random image_lengths (uniform in
     1..T) and text_mask (random padding); seed: numpy seed of the inputs.
@@ -58,7 +58,7 @@ class Workload:
 
     @property
     def images_shape(self) -> tuple[int, ...]:
-        """(B, T, img) when P == 1, else (B, T, P, img), as SPEC allows."""
+        """(B, T, img) when P == 1, else (B, T, P, img), as docs/model.md allows."""
         if self.P == 1:
             return (self.B, self.T, IMG_DIM)
         return (self.B, self.T, self.P, IMG_DIM)
@@ -86,7 +86,7 @@ FULL = (
     Workload("W4", 8, 32, 128, 1, True, False, 4, "steps: per-step targets for every step"),
     Workload("W5", 64, 32, 256, 1, False, True, 5, "ragged: image_lengths 1..256, random text padding"),
 )
-"""SPEC's standard workloads, default configuration."""
+"""The standard workloads of docs/model.md, default configuration."""
 
 QUICK_B = {"W1": 1, "W2": 16, "W3": 1, "W4": 2, "W5": 8}
 """Batch sizes of the --quick smoke run (everything else as in FULL)."""

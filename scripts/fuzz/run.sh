@@ -3,6 +3,7 @@
 # the sources and run for SECONDS each (default 60):
 #   npy      the .npy parser: from memory, memory-mapped from a file, as a stream through a pipe
 #   npz      the .npz (zip) reader: directory, stored and deflated members, CRC, zip-bomb limits
+#   safetensors  the .safetensors reader: header length, strict JSON header, dtypes, shapes, offsets, metadata
 #   weights  the weights loader: a fuzzed weights .npz against a fixed tiny configuration, then a forward pass
 #   inputs   `fuse --batch` validation: a fuzzed bundle .npz against a tiny model (InputFiles, checkFinite,
 #            the reference forward pass on capped sizes)
@@ -19,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-all_targets=(npy npz weights inputs)
+all_targets=(npy npz safetensors weights inputs)
 mode="${1:-60}"
 target="${2:-all}"
 shift $(( $# < 2 ? $# : 2 ))
@@ -94,6 +95,7 @@ seed_corpus() {
     case $name in
         npy) find fixtures/npy fixtures/golden -name '*.npy' -size -64k -exec cp {} "$corpus/" \; ;;
         npz) find fixtures/npy fixtures/golden fixtures/fuzz -name '*.npz' -size -64k -exec cp {} "$corpus/" \; ;;
+        safetensors) find fixtures/safetensors -name '*.safetensors' -size -64k -exec cp {} "$corpus/" \; ;;
         weights) cp fixtures/fuzz/weights/* "$corpus/"
                  find fixtures/golden -name 'weights.npz' -size -64k -exec cp {} "$corpus/" \; ;;
         inputs) cp fixtures/fuzz/inputs/* "$corpus/" ;;
@@ -116,7 +118,7 @@ fi
 seconds=$mode
 case $target in
     all) targets=("${all_targets[@]}") ;;
-    npy|npz|weights|inputs) targets=("$target") ;;
+    npy|npz|safetensors|weights|inputs) targets=("$target") ;;
     *) echo "unknown target '$target'; expected one of ${all_targets[*]} or all" >&2; exit 2 ;;
 esac
 # FUZZ_JOBS=N runs N parallel workers per target (their logs go to .build/fuzz/TARGET/fuzz-*.log)

@@ -27,7 +27,7 @@ BASE_CONFIG = {
 """Every case's config is BASE_CONFIG updated with the case's overrides."""
 
 SIZE_KEYS = ("img_latent_dim", "txt_latent_dim", "proj_dim", "n_heads", "n_blocks", "ffn_dim")
-"""The keys a 'partial_member' config lists; the others take SPEC's defaults."""
+"""The keys a 'partial_member' config lists; the others take the defaults."""
 
 CONFIG_STORAGE = ("member", "prefixed_member", "partial_member", "file")
 
@@ -121,7 +121,7 @@ CASES = [
          1021, {"norm_first": True}, B=2, T=4, L=4, prefix="agent.0.fusion.", config_storage="prefixed_member"),
     Case("config_file", "no config member in weights.npz; the config is config.json beside it",
          1022, {"norm_first": True, "activation": "relu"}, B=2, T=5, L=4, config_storage="file"),
-    Case("config_defaults", "config member lists only the size keys; norm_first, activation, eps, final_norm, attn_bias take SPEC defaults",
+    Case("config_defaults", "config member lists only the size keys; norm_first, activation, eps, final_norm, attn_bias take the defaults",
          1023, {}, B=2, T=5, L=4, config_storage="partial_member"),
     Case("layer_norm_eps_large", "layer_norm_eps 0.01 (eps placement matters), pre-norm, final_norm",
          1024, {"layer_norm_eps": 0.01, "norm_first": True, "final_norm": True}, B=2, T=5, L=4),

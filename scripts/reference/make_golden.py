@@ -119,7 +119,7 @@ def write_weights(case: Case, case_dir: Path, stored: FusionModel, cfg: FusionCo
         full = cfg.to_dict()
         partial = {k: full[k] for k in SIZE_KEYS}
         if FusionConfig.from_dict(partial) != cfg:
-            raise ValueError(f"{case.name}: a partial config needs SPEC defaults for every non-size key")
+            raise ValueError(f"{case.name}: a partial config needs the defaults for every non-size key")
         save_weights_npz(stored, case_dir / "weights.npz", config_json=json.dumps(partial), **kwargs)
     elif case.config_storage == "file":
         save_weights_npz(stored, case_dir / "weights.npz", include_config=False, **kwargs)
@@ -200,7 +200,7 @@ on a similar CPU; another torch or CPU may move the last float32 bit). MANIFEST.
 torch/numpy/python versions, the self-check errors and the sha256 of every file.
 
 Each `<case>/` holds `case.json` (which files play which role), `weights.npz`
-(state_dict with SPEC's key names, optionally prefixed, plus a 0-d unicode `config`
+(state_dict with the key names of docs/model.md, optionally prefixed, plus a 0-d unicode `config`
 member unless `config_file` names `config.json`), the inputs (`text.npy`,
 `images.npy`, optional `text_lengths.npy`, `text_mask.npy`, `image_lengths.npy`), and
 the float32 expectations `output.npy` ((B,1,d) plain, (B,T,d) per-step) and

@@ -1,8 +1,8 @@
-"""PyTorch reference for fusectl's fusion model, exactly as /SPEC.md defines it.
+"""PyTorch reference for fusectl's fusion model, exactly as docs/model.md describes it.
 
 Every golden file under fixtures/golden/ is produced by this module (through
 scripts/reference/make_golden.py), so it is written to be obviously right rather than fast:
-the module tree and parameter names are SPEC's weights table, the per-step mode is
+the module tree and parameter names follow the weights table of docs/model.md, the per-step mode is
 computed by brute force over prefixes, and every input is checked before use.
 
 Module tree (state_dict keys in brackets):
@@ -56,7 +56,7 @@ ArrayLike = Union[np.ndarray, torch.Tensor]
 
 @dataclasses.dataclass(frozen=True)
 class FusionConfig:
-    """The model configuration: SPEC's table, same keys, same defaults.
+    """The model configuration: the table of docs/model.md, same keys, same defaults.
 
     Raises ValueError on construction when a value is invalid (non-positive size,
     proj_dim not divisible by n_heads, unknown activation, eps <= 0).
@@ -132,11 +132,11 @@ class FusionConfig:
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
     def to_dict(self) -> dict[str, Any]:
-        """All keys, in SPEC's table order."""
+        """All keys, in the table order of docs/model.md."""
         return dataclasses.asdict(self)
 
     def to_json(self) -> str:
-        """Compact JSON with every key, in SPEC's table order."""
+        """Compact JSON with every key, in the table order of docs/model.md."""
         return json.dumps(self.to_dict())
 
 
@@ -334,7 +334,7 @@ def _frame_padding_mask(lengths: torch.Tensor, T: int, P: int) -> torch.Tensor:
 
 
 class FusionModel(nn.Module):
-    """SPEC's fusion model; see the module docstring for the tree."""
+    """The fusion model of docs/model.md; see the module docstring for the tree."""
 
     def __init__(self, cfg: FusionConfig) -> None:
         super().__init__()
@@ -376,7 +376,7 @@ class FusionModel(nn.Module):
         """Plain fusion: returns (B, 1, d) float32, plus attention (B, N, H, T·P) if need_weights.
 
         text (B, L, txt) or (B, txt); images (B, T, img) or (B, T, P, img); the
-        optional lengths/mask as in pool_text and SPEC. Attention weights are 0 at
+        optional lengths/mask as in pool_text and docs/model.md. Attention weights are 0 at
         masked tokens and each (b, n, h) row sums to 1.
         """
         pooled, imgs, lengths = self._prepare(text, images, text_lengths, text_mask, image_lengths)
@@ -511,7 +511,7 @@ def save_weights_npz(
 ) -> None:
     """Writes model.state_dict() as an .npz, each key prefixed by `prefix`, each tensor
     converted to `dtype` (float16/32/64), plus the config member under `config_key`
-    (unprefixed by default, as SPEC says) when include_config. The member holds
+    (unprefixed by default, as docs/model.md says) when include_config. The member holds
     `config_json` if given (e.g. a config listing only some keys), else
     model.config.to_json(). compressed=True deflates like numpy.savez_compressed; `align` as in
     write_npz (64: fusectl reads the float32 members in place, as from `fusectl init`)."""
@@ -535,7 +535,7 @@ def read_config_member(array: np.ndarray, where: str) -> FusionConfig:
 
 
 def expected_shapes(cfg: FusionConfig) -> dict[str, tuple[int, ...]]:
-    """SPEC's weights table for cfg: unprefixed key -> shape, in state_dict order."""
+    """The weights table of docs/model.md for cfg: unprefixed key -> shape, in state_dict order."""
     return {k: tuple(v.shape) for k, v in FusionModel(cfg).state_dict().items()}
 
 
@@ -548,7 +548,7 @@ def load_weights_npz(
 
     The config comes from config_path if given, else the `config` member (or
     `prefix + "config"`). Every tensor key must start with `prefix`; after stripping
-    it, the keys must be exactly SPEC's table for the config with exactly its shapes,
+    it, the keys must be exactly the weights table of docs/model.md for the config with exactly its shapes,
     dtype float16/32/64. Raises ValueError naming the file and key otherwise.
     """
     path = Path(path)

@@ -1,7 +1,7 @@
-"""SPEC.md's forward pass for one sample in plain NumPy float64, independent of torch.
+"""The forward pass of docs/model.md for one sample in plain NumPy float64, independent of torch.
 
 make_golden.py uses it as a second opinion on every golden output: if the torch
-module wiring in model.py drifted from SPEC (pre-norm placement, K/V source,
+module wiring in model.py drifted from docs/model.md (pre-norm placement, K/V source,
 head split, pooling rule), the two would disagree far beyond float32 rounding.
 Written for clarity, not speed: one sample, one query, loops over heads.
 """
@@ -35,7 +35,7 @@ def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) 
 
 
 def pooled_index(L: int, length: Optional[int], mask_row: Optional[np.ndarray]) -> int:
-    """SPEC's pooling rule for one sample: len-1, else the last nonzero mask index, else L-1."""
+    """The pooling rule of docs/model.md for one sample: len-1, else the last nonzero mask index, else L-1."""
     if length is not None:
         return int(length) - 1
     if mask_row is not None:

@@ -21,7 +21,7 @@ struct ResultSink {
 /// cancels in the softmax); attention over the query's X rows with `u = r` in fixed chunks of
 /// ``attentionChunkTokens`` → `z_h = Σ_t a_h[t]·X_t` and the weights; `o_h = Wvv_h·z_h + bv_h`
 /// (V absorbed: the weights sum to 1); `attn = Wo·o + bo`; then residual, LayerNorm and FFN as
-/// SPEC's post- or pre-norm block. Every row is computed on its own with a fixed operation order,
+/// The post- or pre-norm block of docs/model.md. Every row is computed on its own with a fixed operation order,
 /// so a query's bits depend only on its own text token and X rows.
 ///
 /// Plan B′ (`imageRows` given) replaces the attention step: `u_h = Wvᵀ·r_h`, attention over the raw

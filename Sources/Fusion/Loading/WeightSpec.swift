@@ -1,4 +1,4 @@
-/// One tensor the SPEC model needs: its state_dict key, its shape under a configuration,
+/// One tensor the fusion model needs: its state_dict key, its shape under a configuration,
 /// and how that shape follows from the configuration (for error messages).
 public struct WeightSpec: Sendable, Equatable {
     /// The key, e.g. `fusor.blocks.0.attn.in_proj_weight`.
@@ -10,7 +10,7 @@ public struct WeightSpec: Sendable, Equatable {
 }
 
 extension FusionConfig {
-    /// SPEC's weights table for this configuration, in state_dict order: `text_proj.proj.weight`,
+    /// The weights table of docs/model.md for this configuration, in state_dict order: `text_proj.proj.weight`,
     /// `vision_proj.proj.weight`, then per block `attn.in_proj_weight`, `attn.in_proj_bias`*,
     /// `attn.out_proj.weight`, `attn.out_proj.bias`*, `norm1.*`, `ffn.0.*`, `ffn.2.*`, `norm2.*`,
     /// then `fusor.final_norm.*`* (* only when `attn_bias` / `final_norm`).
@@ -54,7 +54,7 @@ extension FusionConfig {
     }
 
     /// Why `key` is not among ``expectedWeights()``: names the configuration value that excludes it
-    /// when there is one (n_blocks, attn_bias, final_norm), else says it is not a SPEC tensor.
+    /// when there is one (n_blocks, attn_bias, final_norm), else says it is not a tensor of the model.
     func reasonUnexpected(_ key: String) -> String {
         let everyKey = FusionConfig.allSpecKeys(blocks: max(nBlocks, blockIndex(of: key).map { $0 + 1 } ?? 0))
         if let block = blockIndex(of: key), block >= nBlocks, everyKey.contains(key) {
@@ -68,9 +68,9 @@ extension FusionConfig {
         }
         if let known = everyKey.sorted().first(where: { key.hasSuffix("." + $0) }) {
             let prefix = String(key.dropLast(known.count))
-            return "not a tensor of the SPEC model; it looks like \"\(known)\" under the prefix \"\(prefix)\", which must be named to be stripped"
+            return "not a tensor of the fusion model; it looks like \"\(known)\" under the prefix \"\(prefix)\", which must be named to be stripped"
         }
-        return "not a tensor of the SPEC model"
+        return "not a tensor of the fusion model"
     }
 
     /// The block index in `fusor.blocks.{i}.…`, or nil.
@@ -82,7 +82,7 @@ extension FusionConfig {
         return Int(rest[..<dot])
     }
 
-    /// Every key SPEC can name for `blocks` blocks, biases and final norm included.
+    /// Every key the weights table can name for `blocks` blocks, biases and final norm included.
     private static func allSpecKeys(blocks: Int) -> Set<String> {
         var full = FusionConfig()
         full.nBlocks = max(blocks, 1)

@@ -1,4 +1,4 @@
-/// A checked set of weights: exactly the tensors SPEC's table names for a configuration,
+/// A checked set of weights: exactly the tensors the weights table of docs/model.md names for a configuration,
 /// each with the shape that configuration implies.
 ///
 /// Built from plain float32 tensors whose keys have already had any checkpoint prefix

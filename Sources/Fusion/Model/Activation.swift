@@ -1,4 +1,4 @@
-/// The feed-forward non-linearity of every block (SPEC key `activation`).
+/// The feed-forward non-linearity of every block (configuration key `activation`).
 public enum Activation: String, Codable, Sendable, CaseIterable {
     /// Exact GELU, `0.5·x·(1 + erf(x/√2))` — torch `nn.GELU()`.
     case gelu

@@ -1,13 +1,13 @@
 import Foundation
 
 extension FusionConfig {
-    /// Parses a configuration JSON object; absent keys take SPEC's defaults, and the result is validated.
+    /// Parses a configuration JSON object; absent keys take the defaults of docs/model.md, and the result is validated.
     ///
     /// - Parameters:
     ///   - json: a JSON object such as `{"proj_dim": 36, "n_heads": 3}`.
     ///   - origin: where the text came from, used in error messages (`config.json`, `weights.npz:config`).
     /// - Throws: ``FusionError/malformedConfig(origin:detail:)`` for text that is not a JSON object,
-    ///   ``FusionError/unknownConfigKey(origin:key:)`` for a key SPEC does not define,
+    ///   ``FusionError/unknownConfigKey(origin:key:)`` for a key the configuration does not define,
     ///   ``FusionError/invalidConfigValue(origin:key:expected:found:)`` for a wrong type or a value
     ///   ``validate()`` rejects.
     public static func decode(json: String, origin: String) throws -> FusionConfig {

@@ -1,6 +1,6 @@
-/// The model's hyper-parameters: SPEC.md's configuration table, with its defaults.
+/// The model's hyper-parameters: the configuration table of docs/model.md, with its defaults.
 ///
-/// JSON keys are SPEC's (`img_latent_dim`, …, `attn_bias`); ``decode(json:origin:)``
+/// JSON keys are those of docs/model.md (`img_latent_dim`, …, `attn_bias`); ``decode(json:origin:)``
 /// rejects unknown keys and invalid values, ``jsonString()`` writes every key, sorted.
 public struct FusionConfig: Codable, Equatable, Sendable {
     /// Size of one image token (`img_latent_dim`, default 2048).
@@ -26,7 +26,7 @@ public struct FusionConfig: Codable, Equatable, Sendable {
     /// Whether the attention's input and output projections have biases (`attn_bias`, default true).
     public var attnBias: Bool = true
 
-    /// SPEC's defaults.
+    /// The defaults of docs/model.md.
     public init() {}
 
     /// Head size dh = d / H (meaningful once ``validate()`` passed).
@@ -46,6 +46,6 @@ public struct FusionConfig: Codable, Equatable, Sendable {
         case attnBias = "attn_bias"
     }
 
-    /// Every JSON key SPEC defines, sorted.
+    /// Every JSON key the configuration defines, sorted.
     public static let keys: [String] = CodingKeys.allCases.map(\.rawValue).sorted()
 }

@@ -1,7 +1,7 @@
 /// One batch of inputs, checked against a model: the text and image latents and the optional
 /// lengths or mask, with each sample's pooled text token and valid frame count resolved.
 ///
-/// Shapes (SPEC "Computation"):
+/// Shapes (docs/model.md, "Inputs"):
 /// - `text`: (B, L, txt_latent_dim), or (B, txt_latent_dim) already pooled.
 /// - `images`: (B, T, img_latent_dim), or (B, T, P, img_latent_dim); tokens are frame-major, T·P of them.
 /// - `textLengths`: B integers in 1…L (right padding; pooled token len−1), 3-D text only.

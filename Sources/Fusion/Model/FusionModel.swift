@@ -1,4 +1,4 @@
-/// The SPEC fusion model with checked weights: text projector, vision projector,
+/// The fusion model of docs/model.md with checked weights: text projector, vision projector,
 /// N fusion blocks and an optional final LayerNorm.
 ///
 /// Mirrors the reference module tree: `text_proj.proj`, `vision_proj.proj`,

@@ -1,4 +1,4 @@
-/// An exact way of computing SPEC's forward pass (they differ in operation order, not in meaning).
+/// An exact way of computing the forward pass of docs/model.md (they differ in operation order, not in meaning).
 public enum FusionPlanKind: String, Sendable, CaseIterable, Equatable {
     /// What the PyTorch reference does: X, then per block K = X·Wkᵀ + bk and V = X·Wvᵀ + bv for every
     /// token, scores Q·Kᵀ, a·V. Runs as ``FusionModel/fuseReference(_:options:)`` (slow, simple).

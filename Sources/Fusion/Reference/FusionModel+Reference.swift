@@ -1,5 +1,5 @@
 extension FusionModel {
-    /// The reference forward pass: SPEC's computation followed literally, sample by sample.
+    /// The reference forward pass: the computation of docs/model.md followed literally, sample by sample.
     ///
     /// Plain mode: output (B, 1, d), sample b attends over its first image_lengths[b]·P tokens.
     /// Per-step mode: output (B, T, d), row t = plain fusion of frames 0…t for t < image_lengths[b],

@@ -1,4 +1,4 @@
-/// One sample of the reference forward pass, following SPEC "Computation" step by step.
+/// One sample of the reference forward pass, following docs/model.md, "The forward pass", step by step.
 ///
 /// Holds `q₀ = Wt·t` (step 2), `X = images·Wvᵀ` for the sample's valid tokens (step 3) and, per block,
 /// `K = X·Wkᵀ + bk` and `V = X·Wvᵀ + bv`. K and V depend on X only (the blocks update Q only), so

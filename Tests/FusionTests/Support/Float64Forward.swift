@@ -1,10 +1,10 @@
 import Foundation
 @testable import Fusion
 
-/// An independent float64 implementation of SPEC's per-sample computation, used as the
-/// "better reference" for the float32 path. Written from SPEC, not from the library's code.
+/// An independent float64 implementation of the per-sample computation of docs/model.md, used as the
+/// "better reference" for the float32 path. Written from docs/model.md, not from the library's code.
 enum Float64Forward {
-    /// SPEC steps 2–6 for one sample: pooled text t (txt), `validTokens` image tokens (row-major).
+    /// Steps 2–6 of docs/model.md for one sample: pooled text t (txt), `validTokens` image tokens (row-major).
     static func fuse(model: FusionModel, text t: [Float], images: [Float], validTokens s: Int)
         -> (output: [Double], weights: [[Double]])
     {

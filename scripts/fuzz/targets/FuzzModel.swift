@@ -28,7 +28,7 @@ let fuzzMaxTokens = 4096
 let fuzzMaxPerStepFrames = 64
 
 /// Runs the reference forward pass on checked inputs (plain with attention, and per-step when T is small),
-/// single-threaded, and checks the shapes SPEC promises. Skips inputs above the size caps.
+/// single-threaded, and checks the shapes docs/model.md promises. Skips inputs above the size caps.
 func fuzzForward(_ model: FusionModel, _ inputs: FusionInputs) {
     let config = model.config
     guard inputs.batchSize * inputs.tokens <= fuzzMaxTokens else { return }
@@ -40,7 +40,7 @@ func fuzzForward(_ model: FusionModel, _ inputs: FusionInputs) {
         guard inputs.frames <= fuzzMaxPerStepFrames else { return }
         let steps = try model.fuseReference(inputs, options: FusionOptions(perStep: true, attention: false, threads: 1))
         precondition(steps.output.shape == [b, inputs.frames, d], "per-step output shape \(steps.output.shape)")
-        // per-step rows past image_lengths[b] are zero (SPEC "Per-step mode")
+        // per-step rows past image_lengths[b] are zero (docs/model.md, "Per-step mode")
         for sample in 0..<b {
             for t in inputs.imageLengths[sample]..<inputs.frames {
                 let row = (sample * inputs.frames + t) * d
