@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from convert_checkpoint import ConversionError, convert  # noqa: E402
-from reference import FusionConfig, init_model, load_weights_npz  # noqa: E402
+from reference.model import FusionConfig, init_model, load_weights_npz  # noqa: E402
 
 SMALL = FusionConfig(img_latent_dim=10, txt_latent_dim=7, proj_dim=12, n_heads=3, n_blocks=2, ffn_dim=20, final_norm=True)
 
