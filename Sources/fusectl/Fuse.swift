@@ -21,14 +21,20 @@ struct Fuse: ParsableCommand {
 
             The output is (B, 1, d), or (B, T, d) with --per-step, where row t is the fusion of frames 0..t \
             (zeros for t >= image_lengths[b]). --attention writes the attention weights: (B, N, H, T*P), or \
-            (B, T, N, H, T*P) with --per-step. Outputs are written atomically: on any error no file is left.
+            (B, T, N, H, T*P) with --per-step. Outputs are written atomically: on any error no file is left. \
+            An output named *.npz is an archive: --out writes its member 'fused', --attention its member \
+            'attention', and '--out r.npz --attention r.npz' puts both in one archive. Any other two outputs \
+            naming the same file (after resolving links and '..') are a usage error.
 
             Many batches: --manifest JOBS runs one job per line of a TSV or JSON Lines file (columns text, \
-            images, out, and optionally image_lengths, text_mask, text_lengths, attention; relative paths are \
-            relative to the manifest's folder) with the weights loaded once. Jobs whose outputs exist are \
-            skipped (--force recomputes), so a killed run resumes where it stopped; --shard K/N takes the \
-            jobs whose index is K mod N. A failed job is reported and the others go on (--fail-fast stops); \
-            the exit status is 1 when any job failed.
+            images, out, and optionally image_lengths, text_mask, text_lengths, attention, or batch (a \
+            bundle .npz) instead of the separate inputs; relative paths are relative to the manifest's \
+            folder) with the weights loaded once. The whole manifest is checked first: every line that \
+            cannot be read and every output file two jobs would write is reported, and then no job runs. \
+            Missing output folders are created. Jobs whose outputs exist are skipped (--force recomputes), \
+            so a killed run resumes where it stopped; --shard K/N takes the jobs whose index is K mod N. A \
+            failed job is reported and the others go on (--fail-fast stops); the exit status is 1 when any \
+            job failed.
 
             Examples:
               fusectl fuse --weights w.npz --text t.npy --images i.npy --out f.npy
@@ -44,10 +50,10 @@ struct Fuse: ParsableCommand {
     @OptionGroup(title: "Inputs (one batch)")
     var inputs: InputOptions
 
-    @Option(help: ArgumentHelp("Where to write the fused vectors ('-' for standard output).", valueName: "file"))
+    @Option(help: ArgumentHelp("Where to write the fused vectors: .npy, or .npz (member 'fused'); '-' for standard output.", valueName: "file"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Also write the attention weights to this .npy file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Also write the attention weights to this .npy, or .npz (member 'attention'; may be --out's .npz).", valueName: "file"))
     var attention: String?
 
     @Option(help: ArgumentHelp("Also draw the attention weights as a PNG heatmap (see 'fusectl heatmap').", valueName: "file"))
@@ -110,6 +116,23 @@ struct Fuse: ParsableCommand {
         let stdoutUsers = [out, attention, attentionPng].filter { $0 == "-" }
         if stdoutUsers.count > 1 {
             throw ValidationError("Only one of --out, --attention and --attention-png can be '-' (standard output).")
+        }
+        try checkDistinctOutputs()
+    }
+
+    /// Two outputs naming one file (after resolving links and `..`) would silently lose one of them;
+    /// only --out and --attention may share a path, and only a .npz (one archive, two members).
+    private func checkDistinctOutputs() throws {
+        let named = [("--out", out), ("--attention", attention), ("--attention-png", attentionPng)]
+            .compactMap { option, path in path.map { (option, $0, OutputPath.resolved($0)) } }
+            .filter { $0.1 != "-" }
+        for (i, first) in named.enumerated() {
+            for second in named[(i + 1)...] where first.2 == second.2 {
+                if first.0 == "--out" && second.0 == "--attention" && OutputPath.isArchive(first.1) { continue }
+                throw ValidationError(
+                    "\(first.0) and \(second.0) name the same file (\(second.1)); one would overwrite the other. "
+                        + "Give different files" + (second.0 == "--attention" ? ", or one .npz to hold both." : "."))
+            }
         }
     }
 
