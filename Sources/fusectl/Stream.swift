@@ -1,5 +1,6 @@
 import ArgumentParser
 import Fusion
+import FusionJobs
 import NpyIO
 
 /// `fusectl stream`: fusion for a live agent, one frame in, one vector out.
@@ -31,7 +32,7 @@ struct Stream: ParsableCommand {
     @OptionGroup(title: "Model")
     var model: ModelOptions
 
-    @Option(help: ArgumentHelp("The instruction: (L, txt_latent_dim) token latents or (txt_latent_dim) pooled.", valueName: "file"))
+    @Option(help: ArgumentHelp("The one instruction: (L, txt_latent_dim) token latents (or (1, L, txt_latent_dim)) or (txt_latent_dim) pooled.", valueName: "file"))
     var text: String
 
     @Option(help: ArgumentHelp("The instruction's mask, (L,): nonzero marks a real token.", valueName: "file"))
@@ -53,9 +54,11 @@ struct Stream: ParsableCommand {
     func run() throws {
         do {
             let fusionModel = try model.loadModel()
+            let instruction = try InputFiles.readArray(path: text)
+            try InputFiles.checkLatents(instruction, input: "text")
             let session = try FusionSession(
-                model: fusionModel, text: try NpyFile.read(path: text),
-                textMask: try textMask.map { try NpyFile.read(path: $0) }, maxFrames: window)
+                model: fusionModel, text: instruction,
+                textMask: try textMask.map { try InputFiles.readArray(path: $0) }, maxFrames: window)
             let reader = NpyStreamReader(fileDescriptor: 0, origin: "<stdin>")
             while let array = try reader.next() {
                 if !array.dtype.isNumeric {
