@@ -21,7 +21,9 @@ struct Fuse: ParsableCommand {
 
             The output is (B, 1, d), or (B, T, d) with --per-step, where row t is the fusion of frames 0..t \
             (zeros for t >= image_lengths[b]). --attention writes the attention weights: (B, N, H, T*P), or \
-            (B, T, N, H, T*P) with --per-step. Outputs are written atomically: on any error no file is left. \
+            (B, T, N, H, T*P) with --per-step (quadratic in T: maps larger than a quarter of the memory the \
+            run may use, physical, cgroup or FUSECTL_MEMORY_LIMIT bytes, are refused before the forward pass, \
+            with their size). Outputs are written atomically: on any error no file is left. \
             An output named *.npz is an archive: --out writes its member 'fused', --attention its member \
             'attention', and '--out r.npz --attention r.npz' puts both in one archive. Any other two outputs \
             naming the same file (after resolving links and '..') are a usage error.
@@ -159,6 +161,7 @@ struct Fuse: ParsableCommand {
             let batch = try inputs.files.load(model: engine.model)
             if !allowNonfinite { try batch.checkFinite() }
             let loaded = clock.now
+            try AttentionMapSize.check(batch, config: engine.model.config, options: fusionOptions)
             if explain { printError(engine.plan(for: batch, options: fusionOptions).explanation) }
             let run = try engine.fuse(batch, options: fusionOptions)
             let result = run.result
