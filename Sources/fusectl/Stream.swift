@@ -21,10 +21,13 @@ struct Stream: ParsableCommand {
 
             Python side: numpy.load cannot read a pipe (it seeks), and numpy.save/read_array given the \
             pipe's file object ask for its position; go through bytes and an object with only 'read':
-              p = subprocess.Popen(["fusectl", "stream", "--weights", "w.npz", "--text", "instr.npy"],
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-              b = io.BytesIO(); numpy.save(b, frame); p.stdin.write(b.getvalue()); p.stdin.flush()
-              fused = numpy.lib.format.read_array(types.SimpleNamespace(read=p.stdout.read))
+              p = subprocess.Popen(
+                  ["fusectl", "stream", "--weights", "w.npz", "--text", "instr.npy"],
+                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+              reader = types.SimpleNamespace(read=p.stdout.read)
+              b = io.BytesIO(); numpy.save(b, frame)
+              p.stdin.write(b.getvalue()); p.stdin.flush()
+              fused = numpy.lib.format.read_array(reader)
             See scripts/agent_loop_example.py.
             """
     )
