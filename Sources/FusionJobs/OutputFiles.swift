@@ -56,7 +56,7 @@ public struct OutputFiles: Sendable, Equatable {
         try checkDistinct()
         if createFolders { try makeFolders() }
         let fused = try NpyArray(float32: result.output.values, shape: result.output.shape).converted(to: dtype)
-        let maps = try result.attention.map { try NpyArray(float32: $0.values, shape: $0.shape) }
+        let maps = result.attention.map { NpyArray(float32: $0.values, shape: $0.shape) }
         if sharesArchive {
             var archive = NpzWriter(alignment: 64)
             archive.add(Self.fusedMember, fused)

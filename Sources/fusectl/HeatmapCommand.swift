@@ -1,4 +1,5 @@
 import ArgumentParser
+import FusionJobs
 import Heatmap
 import NpyIO
 
@@ -26,7 +27,7 @@ struct HeatmapCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The attention maps .npy ('-' for standard input).")
+    @Argument(help: "The attention maps: a .npy, or a .npz (its member 'attention', or its only member); '-' for standard input.")
     var maps: String
 
     @Option(help: ArgumentHelp("Where to write the PNG ('-' for standard output).", valueName: "file"))
@@ -55,7 +56,7 @@ struct HeatmapCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let array = try NpyFile.read(path: maps)
+            let array = try Self.readMaps(path: maps)
             var options = HeatmapOptions(sample: sample)
             if let block, let head { options.selection = .block(block, head: head) }
             let perFrame = try resolvedTokensPerFrame(shape: array.shape)
@@ -68,6 +69,25 @@ struct HeatmapCommand: ParsableCommand {
 }
 
 extension HeatmapCommand {
+    /// The maps: a .npy, the member 'attention' of a .npz ('fuse --out r.npz --attention r.npz'), or
+    /// the one member of a single-member .npz.
+    static func readMaps(path: String) throws -> NpyArray {
+        switch try openNumpyFile(path: path) {
+        case .npy(let array):
+            return array
+        case .npz(let archive):
+            if archive.contains(OutputFiles.attentionMember) {
+                return try archive.array(named: OutputFiles.attentionMember)
+            }
+            guard archive.memberNames.count == 1 else {
+                throw HeatmapInputError(message:
+                    "\(path == "-" ? "<stdin>" : path): is a .npz archive without an 'attention' member and of "
+                        + "\(archive.memberNames.count) members; expected attention maps (a .npy, or a .npz of one member)")
+            }
+            return try archive.array(named: archive.memberNames[0])
+        }
+    }
+
     /// P from --tokens-per-frame or --frames (which must agree with each other and the token axis);
     /// nil (each token a frame) with a note when neither is given for plain maps of several tokens.
     func resolvedTokensPerFrame(shape: [Int]) throws -> Int? {

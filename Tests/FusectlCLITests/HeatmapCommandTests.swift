@@ -48,4 +48,19 @@ import Testing
         #expect(contradicting.stderr == "fusectl heatmap: error: \(maps): --frames 3 and --tokens-per-frame 3 make 9 tokens, but the token axis has 6\n")
         #expect(!FileManager.default.fileExists(atPath: folder.path("bad.png")))
     }
+
+    /// The archive of 'fuse --out r.npz --attention r.npz' is drawn from its 'attention' member.
+    @Test func anNpzOutputIsDrawnFromItsAttentionMember() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let maps = try writeMaps(folder)
+        var archive = NpzWriter()
+        archive.add("fused", NpyArray(float32: [1, 2], shape: [1, 1, 2]))
+        archive.add("attention", try NpyFile.read(path: maps))
+        try archive.write(to: folder.path("r.npz"))
+        let fromArchive = try Fusectl.run(["heatmap", folder.path("r.npz"), "--out", folder.path("a.png"), "--frames", "3"])
+        let fromNpy = try Fusectl.run(["heatmap", maps, "--out", folder.path("b.png"), "--frames", "3"])
+        #expect(fromArchive.status == 0 && fromNpy.status == 0, "\(fromArchive.stderr)")
+        #expect(try png(folder, "a.png") == png(folder, "b.png"))
+    }
 }
