@@ -50,7 +50,14 @@ struct Compare: ParsableCommand {
     func run() throws {
         let pairs: [(label: String?, expected: NpyArray?, actual: NpyArray?)]
         do {
-            pairs = try Self.pairs(expected: try openNumpyFile(path: expected), actual: try openNumpyFile(path: actual))
+            let contents = (try openNumpyFile(path: expected), try openNumpyFile(path: actual))
+            if case .npy = contents.0, case .npz = contents.1 {
+                throw CompareInputError.mixedKinds(npy: expected, npz: actual)
+            }
+            if case .npz = contents.0, case .npy = contents.1 {
+                throw CompareInputError.mixedKinds(npy: actual, npz: expected)
+            }
+            pairs = try Self.pairs(expected: contents.0, actual: contents.1)
         } catch {
             throw failure("compare", error, exitCode: 2)
         }
@@ -99,7 +106,7 @@ struct Compare: ParsableCommand {
                  a.contains(name) ? try a.array(named: name) : nil)
             }
         default:
-            throw CompareInputError.mixedKinds
+            throw CompareInputError.mixedKinds(npy: "the .npy file", npz: "the .npz archive")
         }
     }
 
@@ -118,6 +125,13 @@ struct Compare: ParsableCommand {
 }
 
 enum CompareInputError: Error, CustomStringConvertible {
-    case mixedKinds
-    var description: String { "cannot compare a .npy file with a .npz archive" }
+    /// One side is a .npy file, the other a .npz archive (paths as given, "-" for standard input).
+    case mixedKinds(npy: String, npz: String)
+    var description: String {
+        switch self {
+        case let .mixedKinds(npy, npz):
+            let name = { (path: String) in path == "-" ? "<stdin>" : path }
+            return "cannot compare \(name(npy)), a .npy file, with \(name(npz)), a .npz archive"
+        }
+    }
 }

@@ -67,6 +67,18 @@ import Testing
             """)
     }
 
+    @Test func aNpyAndANpzAreNamedWhenTheyCannotBeCompared() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try write([1], shape: [1], to: folder.path("e.npy"))
+        var archive = NpzWriter()
+        archive.add("x", NpyArray(float32: [1], shape: [1]))
+        try archive.write(to: folder.path("a.npz"))
+        let outcome = try Fusectl.run(["compare", folder.path("a.npz"), folder.path("e.npy")])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr == "fusectl compare: error: cannot compare \(folder.path("e.npy")), a .npy file, with \(folder.path("a.npz")), a .npz archive\n")
+    }
+
     @Test func unreadableInputExitsTwo() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
