@@ -5,9 +5,10 @@ import Fusion
 ///
 /// Plain maps are B·N·H·T·P floats, linear in the inputs; per-step maps are B·T·N·H·T·P floats,
 /// quadratic in the history length T (B = 1, T = 65,536 frames, N = H = 8: 1 TiB). The forward pass
-/// fills them in memory and writing makes one more copy, so a run whose maps take more than a
-/// quarter of the memory it may use is refused before the forward pass, with the size in the
-/// message, instead of dying of memory midway.
+/// fills them in memory and writing makes one more copy, so maps that take more than a quarter of
+/// the memory a run may use are refused before the forward pass, with the size in the message,
+/// instead of dying of memory midway. `AttentionStream` keeps only one group of samples' maps in
+/// memory where the destination allows, so there the limit applies to one sample's maps.
 public enum AttentionMapSize {
     /// The float32 maps `options` asks for on `inputs`, in bytes; nil when none are asked for, and
     /// `Int.max` when the count overflows.
@@ -38,8 +39,9 @@ public enum AttentionMapSize {
         throw JobError.inputs(
             "the \(options.perStep ? "per-step " : "")attention maps \(shape) would take \(size) of float32, more than "
                 + "a quarter of the \(byteText(memoryLimit)) of memory this run may use; drop the attention output"
-                + (options.perStep ? ", or fuse shorter histories or fewer samples at a time (per-step maps grow with T²)"
-                    : ", or fuse fewer samples at a time"))
+                + (options.perStep
+                    ? ", or fuse shorter histories\(b > 1 ? " or fewer samples at a time" : "") (per-step maps grow with T²)"
+                    : b > 1 ? ", or fuse fewer samples at a time" : ""))
     }
 
     /// The memory a run may use: the smallest of the machine's physical memory, the cgroup's limit

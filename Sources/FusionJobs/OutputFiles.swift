@@ -87,7 +87,7 @@ public struct OutputFiles: Sendable, Equatable {
     }
 
     /// Creates the folders above `output` and `attention` that do not exist yet.
-    private func makeFolders() throws {
+    func makeFolders() throws {
         for path in [output, attention].compactMap({ $0 }) where path != "-" {
             let folder = (path as NSString).deletingLastPathComponent
             guard !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) else { continue }

@@ -21,9 +21,13 @@ struct Fuse: ParsableCommand {
 
             The output is (B, 1, d), or (B, T, d) with --per-step, where row t is the fusion of frames 0..t \
             (zeros for t >= image_lengths[b]). --attention writes the attention weights: (B, N, H, T*P), or \
-            (B, T, N, H, T*P) with --per-step (quadratic in T: maps larger than a quarter of the memory the \
-            run may use, physical, cgroup or FUSECTL_MEMORY_LIMIT bytes, are refused before the forward pass, \
-            with their size). Outputs are written atomically: on any error no file is left. \
+            (B, T, N, H, T*P) with --per-step (quadratic in T). Maps over 256 MiB (or an eighth of the \
+            memory the run may use: physical, cgroup or FUSECTL_MEMORY_LIMIT bytes) are written to their \
+            .npy as groups of samples are fused, so memory holds one group's maps; the bytes are those of \
+            an all-at-once run. Where that cannot be done (one sample's maps over a quarter of that memory; \
+            maps into a .npz, or needed whole by --attention-png or --report) maps over a quarter of it are \
+            refused before the forward pass, with their size. Outputs are written atomically: on any error \
+            no file is left. \
             An output named *.npz is an archive: --out writes its member 'fused', --attention its member \
             'attention', and '--out r.npz --attention r.npz' puts both in one archive. Any other two outputs \
             naming the same file (after resolving links and '..') are a usage error.
@@ -161,8 +165,23 @@ struct Fuse: ParsableCommand {
             let batch = try inputs.files.load(model: engine.model)
             if !allowNonfinite { try batch.checkFinite() }
             let loaded = clock.now
-            try AttentionMapSize.check(batch, config: engine.model.config, options: fusionOptions)
+            let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
             if explain { printError(engine.plan(for: batch, options: fusionOptions).explanation) }
+            let outputs = OutputFiles(output: out!, attention: attention, dtype: outDtype.dtype)
+            // Large maps go to their file group by group (only a picture or a report needs them all at once).
+            if attentionPng == nil && !report,
+               let streamed = try AttentionStream.fuse(batch, engine: engine, options: fusionOptions, outputs: outputs) {
+                if timings {
+                    let plan = engine.plan(for: batch, options: fusionOptions)
+                    printError(TimingsLine(
+                        load_s: seconds(loaded - start), pack_s: streamed.timings.pack,
+                        forward_s: streamed.timings.forward, write_s: 0, total_s: seconds(clock.now - start),
+                        plan: plan.kind.rawValue, flops: plan.estimate(plan.kind)?.flops ?? 0,
+                        threads: engine.threads, cpu: FusionEngine.cpuLevel).json)
+                }
+                return
+            }
+            try AttentionMapSize.check(batch, config: engine.model.config, options: fusionOptions)
             let run = try engine.fuse(batch, options: fusionOptions)
             let result = run.result
             let computed = clock.now
@@ -172,14 +191,13 @@ struct Fuse: ParsableCommand {
                                  options: HeatmapOptions(), to: attentionPng)
             }
             do {
-                try OutputFiles(output: out!, attention: attention, dtype: outDtype.dtype).write(result)
+                try outputs.write(result)
             } catch {
                 if let attentionPng { removeRegularFile(attentionPng) }
                 throw error
             }
             if report { printReport(result, tokensPerFrame: batch.tokensPerFrame) }
             if timings {
-                let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
                 printError(TimingsLine(
                     load_s: seconds(loaded - start), pack_s: run.timings.pack, forward_s: run.timings.forward,
                     write_s: seconds(clock.now - computed), total_s: seconds(clock.now - start),

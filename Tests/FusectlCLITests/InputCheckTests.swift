@@ -62,7 +62,7 @@ import Testing
     @Test func streamTakesOneInstruction() throws {
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
-        let frame = Data(NpyFile.encode(try NpyArray(float32: [0.1, 0.2, 0.3, 0.4, 0.5], shape: [5])))
+        let frame = Data(NpyFile.encode(NpyArray(float32: [0.1, 0.2, 0.3, 0.4, 0.5], shape: [5])))
         let batch = try Fusectl.run(["stream", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("text.npy")],
                                     stdin: frame)
         #expect(batch.status == 1)
