@@ -30,11 +30,16 @@ public struct InputFiles: Sendable, Equatable {
 
     /// Opens the files and checks them against `model`.
     ///
-    /// - Throws: `JobError` for a missing or unknown bundle member or a combination docs/model.md does not
-    ///   allow; `NpyError` for unreadable files; `FusionError` for inputs that contradict the model
+    /// - Throws: `JobError` for a missing or unknown bundle member, a combination docs/model.md does not
+    ///   allow, latents that are not floating point, lengths that are not integers of shape (B,), or an
+    ///   archive of several arrays where one was expected; `NpyError` for unreadable files; `FusionError` for inputs that contradict the model
     ///   or each other (batch sizes, latent sizes, lengths out of range, a mask row without a token).
     public func load(model: FusionModel) throws -> FusionInputs {
         let arrays = try batch.map(Self.bundle) ?? separateFiles()
+        try Self.checkLatents(arrays.text, input: "text")
+        try Self.checkLatents(arrays.images, input: "images")
+        try arrays.textLengths.map { try Self.checkLengths($0, input: "text_lengths") }
+        try arrays.imageLengths.map { try Self.checkLengths($0, input: "image_lengths") }
         return try FusionInputs(
             text: arrays.text,
             images: arrays.images,
@@ -42,6 +47,44 @@ public struct InputFiles: Sendable, Equatable {
             textMask: arrays.textMask,
             imageLengths: try arrays.imageLengths?.intElements(),
             model: model)
+    }
+
+    /// Latents are floating point (float16, float32 or float64): integers would be read as numbers
+    /// silently, which is almost always a file mix-up (a mask or lengths given as latents).
+    public static func checkLatents(_ array: NpyArray, input: String) throws {
+        guard array.dtype.isFloatingPoint else {
+            throw JobError.inputs(
+                "\(input) (\(array.origin)): expected floating-point latents (float16, float32 or float64), "
+                    + "found \(array.dtype) \(shapeText(array.shape))")
+        }
+    }
+
+    /// Lengths are integers (not bool: True would read as length 1) of shape (B,).
+    private static func checkLengths(_ array: NpyArray, input: String) throws {
+        guard array.dtype.isInteger, array.shape.count == 1 else {
+            throw JobError.inputs(
+                "\(input) (\(array.origin)): expected integers of shape (B,), found \(array.dtype) \(shapeText(array.shape))")
+        }
+    }
+
+    /// A .npy file, or the one array of a single-member .npz archive given where a .npy was expected.
+    ///
+    /// - Throws: `JobError.inputs` for an archive of several members (naming them); `NpyError` for
+    ///   everything that cannot be read.
+    public static func readArray(path: String) throws -> NpyArray {
+        switch try openNumpyFile(path: path) {
+        case .npy(let array):
+            return array
+        case .npz(let archive):
+            let names = archive.memberNames
+            guard names.count == 1 else {
+                throw JobError.inputs(
+                    "\(path == "-" ? "<stdin>" : path): is a .npz archive of \(names.count) members "
+                        + "(\(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? ", ..." : "")) where one array "
+                        + "(a .npy, or a .npz of one member) was expected; a bundle of a batch's arrays goes to --batch")
+            }
+            return try archive.array(named: names[0])
+        }
     }
 
     private struct Arrays {
@@ -60,11 +103,11 @@ public struct InputFiles: Sendable, Equatable {
             throw JobError.inputs("give at most one of text lengths and text mask")
         }
         return Arrays(
-            text: try NpyFile.read(path: text),
-            images: try NpyFile.read(path: images),
-            textLengths: try textLengths.map { try NpyFile.read(path: $0) },
-            textMask: try textMask.map { try NpyFile.read(path: $0) },
-            imageLengths: try imageLengths.map { try NpyFile.read(path: $0) })
+            text: try Self.readArray(path: text),
+            images: try Self.readArray(path: images),
+            textLengths: try textLengths.map { try Self.readArray(path: $0) },
+            textMask: try textMask.map { try Self.readArray(path: $0) },
+            imageLengths: try imageLengths.map { try Self.readArray(path: $0) })
     }
 
     private static func bundle(path: String) throws -> Arrays {

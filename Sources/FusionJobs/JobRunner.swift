@@ -52,6 +52,10 @@ public struct JobRunner {
             if !allowNonfinite { try inputs.checkFinite() }
             var jobOptions = options
             jobOptions.attention = job.outputs.attention != nil
+            if try AttentionStream.fuse(inputs, engine: engine, options: jobOptions, outputs: job.outputs) != nil {
+                return .done(samples: inputs.batchSize)
+            }
+            try AttentionMapSize.check(inputs, config: engine.model.config, options: jobOptions)
             let result = try engine.fuse(inputs, options: jobOptions).result
             try job.outputs.write(result)
             return .done(samples: inputs.batchSize)

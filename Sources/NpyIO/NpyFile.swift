@@ -48,6 +48,13 @@ public enum NpyFile {
                          fortranOrder: array.isFortranOrder && !array.isCContiguous, shape: array.shape)
     }
 
+    /// The header `np.save` writes for a little-endian, C-order array of `dtype` and `shape`, for
+    /// writers that stream the data after it (the data must then be exactly count × itemSize bytes).
+    public static func header(dtype: NpyDType, shape: [Int]) -> [UInt8] {
+        NpyHeader.encode(dtype: dtype, byteOrder: dtype.itemSize == 1 ? .notApplicable : .little,
+                         fortranOrder: false, shape: shape)
+    }
+
     /// The exact bytes `np.save` would write for `array`: `header(for:)` followed by the element bytes
     /// as stored. O(byteCount) memory; `write(_:to:)` streams instead.
     public static func encode(_ array: NpyArray) -> [UInt8] {

@@ -91,8 +91,9 @@ public struct NpyHeader: Equatable, Sendable {
         }
         var values: [String: PythonLiteral] = [:]
         for (key, value) in items {
+            // Only str keys: numpy refuses bytes (b'descr') and other keys when it sorts them.
             guard case .string(let name) = key else {
-                throw context.error(at: textOffset, "malformed header: expected string keys, found the key \(key.repr.prefix(40))")
+                throw context.error(at: textOffset, "malformed header: expected str keys, found the key \(key.repr.prefix(40))")
             }
             guard ["descr", "fortran_order", "shape"].contains(name) else {
                 throw context.error(at: textOffset, "malformed header: unexpected key '\(name)'; expected exactly 'descr', 'fortran_order', 'shape'")

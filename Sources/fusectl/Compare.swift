@@ -11,11 +11,15 @@ struct Compare: ParsableCommand {
             NaN only with --equal-nan; an infinity is close only to the same infinity. '--rtol 0 --atol 0' \
             means exact equality. For .npz files every member must exist on both sides.
 
+            Each line of the report names both files (and the member): \
+            'EXPECTED[:MEMBER] vs ACTUAL[:MEMBER]: OK|FAIL: ...'.
+
             Exit status: 0 close, 1 not close (or shapes/kinds differ, or a member is missing), 2 an input \
             could not be read.
 
             Example:
-              fusectl compare fixtures/golden/post_gelu_basic/output.npy out.npy --atol 1e-4
+              fusectl compare fixtures/golden/post_gelu_basic/output.npy out.npy \\
+                  --atol 1e-4
             """
     )
 
@@ -44,17 +48,27 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        let pairs: [(label: String, expected: NpyArray?, actual: NpyArray?)]
+        let pairs: [(label: String?, expected: NpyArray?, actual: NpyArray?)]
         do {
-            pairs = try Self.pairs(expected: try openNumpyFile(path: expected), actual: try openNumpyFile(path: actual))
+            let contents = (try openNumpyFile(path: expected), try openNumpyFile(path: actual))
+            if case .npy = contents.0, case .npz = contents.1 {
+                throw CompareInputError.mixedKinds(npy: expected, npz: actual)
+            }
+            if case .npz = contents.0, case .npy = contents.1 {
+                throw CompareInputError.mixedKinds(npy: actual, npz: expected)
+            }
+            pairs = try Self.pairs(expected: contents.0, actual: contents.1)
         } catch {
             throw failure("compare", error, exitCode: 2)
         }
         var allClose = true
+        let (expectedName, actualName) = (expected == "-" ? "<stdin>" : expected, actual == "-" ? "<stdin>" : actual)
         for pair in pairs {
+            let member = pair.label.map { ":" + $0 } ?? ""
+            let label = "\(expectedName)\(member) vs \(actualName)\(member)"
             guard let expectedArray = pair.expected, let actualArray = pair.actual else {
                 let side = pair.expected == nil ? expected : actual
-                print("\(pair.label): FAIL: member missing in \(side)")
+                print("\(label): FAIL: member missing in \(side == "-" ? "<stdin>" : side)")
                 allClose = false
                 continue
             }
@@ -67,23 +81,23 @@ struct Compare: ParsableCommand {
             }
             switch outcome {
             case .failure(let incompatibility):
-                print("\(pair.label): FAIL: \(incompatibility)")
+                print("\(label): FAIL: \(incompatibility)")
                 allClose = false
             case .success(let comparison):
-                print("\(pair.label): \(Self.summary(comparison))")
+                print("\(label): \(Self.summary(comparison))")
                 allClose = allClose && comparison.isClose
             }
         }
         if !allClose { throw ExitCode(1) }
     }
 
-    /// Matches .npz members by name; a .npy pair is one unnamed pair.
+    /// Matches .npz members by name; a .npy pair is one unnamed pair (label nil).
     static func pairs(expected: NumpyFileContents, actual: NumpyFileContents) throws
-        -> [(label: String, expected: NpyArray?, actual: NpyArray?)]
+        -> [(label: String?, expected: NpyArray?, actual: NpyArray?)]
     {
         switch (expected, actual) {
         case let (.npy(e), .npy(a)):
-            return [("array", e, a)]
+            return [(nil, e, a)]
         case let (.npz(e), .npz(a)):
             var names = e.memberNames
             names += a.memberNames.filter { !e.contains($0) }
@@ -92,7 +106,7 @@ struct Compare: ParsableCommand {
                  a.contains(name) ? try a.array(named: name) : nil)
             }
         default:
-            throw CompareInputError.mixedKinds
+            throw CompareInputError.mixedKinds(npy: "the .npy file", npz: "the .npz archive")
         }
     }
 
@@ -111,6 +125,13 @@ struct Compare: ParsableCommand {
 }
 
 enum CompareInputError: Error, CustomStringConvertible {
-    case mixedKinds
-    var description: String { "cannot compare a .npy file with a .npz archive" }
+    /// One side is a .npy file, the other a .npz archive (paths as given, "-" for standard input).
+    case mixedKinds(npy: String, npz: String)
+    var description: String {
+        switch self {
+        case let .mixedKinds(npy, npz):
+            let name = { (path: String) in path == "-" ? "<stdin>" : path }
+            return "cannot compare \(name(npy)), a .npy file, with \(name(npz)), a .npz archive"
+        }
+    }
 }

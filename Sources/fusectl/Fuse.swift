@@ -21,14 +21,26 @@ struct Fuse: ParsableCommand {
 
             The output is (B, 1, d), or (B, T, d) with --per-step, where row t is the fusion of frames 0..t \
             (zeros for t >= image_lengths[b]). --attention writes the attention weights: (B, N, H, T*P), or \
-            (B, T, N, H, T*P) with --per-step. Outputs are written atomically: on any error no file is left.
+            (B, T, N, H, T*P) with --per-step (quadratic in T). Maps over 256 MiB (or an eighth of the \
+            memory the run may use: physical, cgroup or FUSECTL_MEMORY_LIMIT bytes) are written to their \
+            .npy as groups of samples are fused, so memory holds one group's maps; the bytes are those of \
+            an all-at-once run. Where that cannot be done (one sample's maps over a quarter of that memory; \
+            maps into a .npz, or needed whole by --attention-png or --report) maps over a quarter of it are \
+            refused before the forward pass, with their size. Outputs are written atomically: on any error \
+            no file is left. \
+            An output named *.npz is an archive: --out writes its member 'fused', --attention its member \
+            'attention', and '--out r.npz --attention r.npz' puts both in one archive. Any other two outputs \
+            naming the same file (after resolving links and '..') are a usage error.
 
             Many batches: --manifest JOBS runs one job per line of a TSV or JSON Lines file (columns text, \
-            images, out, and optionally image_lengths, text_mask, text_lengths, attention; relative paths are \
-            relative to the manifest's folder) with the weights loaded once. Jobs whose outputs exist are \
-            skipped (--force recomputes), so a killed run resumes where it stopped; --shard K/N takes the \
-            jobs whose index is K mod N. A failed job is reported and the others go on (--fail-fast stops); \
-            the exit status is 1 when any job failed.
+            images, out, and optionally image_lengths, text_mask, text_lengths, attention, or batch (a \
+            bundle .npz) instead of the separate inputs; relative paths are relative to the manifest's \
+            folder) with the weights loaded once. The whole manifest is checked first: every line that \
+            cannot be read and every output file two jobs would write is reported, and then no job runs. \
+            Missing output folders are created. Jobs whose outputs exist are skipped (--force recomputes), \
+            so a killed run resumes where it stopped; --shard K/N takes the jobs whose index is K mod N. A \
+            failed job is reported and the others go on (--fail-fast stops); the exit status is 1 when any \
+            job failed.
 
             Examples:
               fusectl fuse --weights w.npz --text t.npy --images i.npy --out f.npy
@@ -44,10 +56,10 @@ struct Fuse: ParsableCommand {
     @OptionGroup(title: "Inputs (one batch)")
     var inputs: InputOptions
 
-    @Option(help: ArgumentHelp("Where to write the fused vectors ('-' for standard output).", valueName: "file"))
+    @Option(help: ArgumentHelp("Where to write the fused vectors: .npy, or .npz (member 'fused'); '-' for standard output.", valueName: "file"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Also write the attention weights to this .npy file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Also write the attention weights to this .npy, or .npz (member 'attention'; may be --out's .npz).", valueName: "file"))
     var attention: String?
 
     @Option(help: ArgumentHelp("Also draw the attention weights as a PNG heatmap (see 'fusectl heatmap').", valueName: "file"))
@@ -114,6 +126,23 @@ struct Fuse: ParsableCommand {
         if stdoutUsers.count > 1 {
             throw ValidationError("Only one of --out, --attention and --attention-png can be '-' (standard output).")
         }
+        try checkDistinctOutputs()
+    }
+
+    /// Two outputs naming one file (after resolving links and `..`) would silently lose one of them;
+    /// only --out and --attention may share a path, and only a .npz (one archive, two members).
+    private func checkDistinctOutputs() throws {
+        let named = [("--out", out), ("--attention", attention), ("--attention-png", attentionPng)]
+            .compactMap { option, path in path.map { (option, $0, OutputPath.resolved($0)) } }
+            .filter { $0.1 != "-" }
+        for (i, first) in named.enumerated() {
+            for second in named[(i + 1)...] where first.2 == second.2 {
+                if first.0 == "--out" && second.0 == "--attention" && OutputPath.isArchive(first.1) { continue }
+                throw ValidationError(
+                    "\(first.0) and \(second.0) name the same file (\(second.1)); one would overwrite the other. "
+                        + "Give different files" + (second.0 == "--attention" ? ", or one .npz to hold both." : "."))
+            }
+        }
     }
 
     var fusionOptions: FusionOptions {
@@ -139,7 +168,23 @@ struct Fuse: ParsableCommand {
             let batch = try inputs.files.load(model: engine.model)
             if !allowNonfinite { try batch.checkFinite() }
             let loaded = clock.now
+            let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
             if explain { printError(engine.plan(for: batch, options: fusionOptions).explanation) }
+            let outputs = OutputFiles(output: out!, attention: attention, dtype: outDtype.dtype)
+            // Large maps go to their file group by group (only a picture or a report needs them all at once).
+            if attentionPng == nil && !report,
+               let streamed = try AttentionStream.fuse(batch, engine: engine, options: fusionOptions, outputs: outputs) {
+                if timings {
+                    let plan = engine.plan(for: batch, options: fusionOptions)
+                    printError(TimingsLine(
+                        load_s: seconds(loaded - start), pack_s: streamed.timings.pack,
+                        forward_s: streamed.timings.forward, write_s: 0, total_s: seconds(clock.now - start),
+                        plan: plan.kind.rawValue, flops: plan.estimate(plan.kind)?.flops ?? 0,
+                        threads: engine.threads, cpu: FusionEngine.cpuLevel).json)
+                }
+                return
+            }
+            try AttentionMapSize.check(batch, config: engine.model.config, options: fusionOptions)
             let run = try engine.fuse(batch, options: fusionOptions)
             let result = run.result
             let computed = clock.now
@@ -149,14 +194,13 @@ struct Fuse: ParsableCommand {
                                  options: HeatmapOptions(), to: attentionPng)
             }
             do {
-                try OutputFiles(output: out!, attention: attention, dtype: outDtype.dtype).write(result)
+                try outputs.write(result)
             } catch {
                 if let attentionPng { removeRegularFile(attentionPng) }
                 throw error
             }
             if report { printReport(result, tokensPerFrame: batch.tokensPerFrame) }
             if timings {
-                let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
                 printError(TimingsLine(
                     load_s: seconds(loaded - start), pack_s: run.timings.pack, forward_s: run.timings.forward,
                     write_s: seconds(clock.now - computed), total_s: seconds(clock.now - start),

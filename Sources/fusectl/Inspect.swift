@@ -5,11 +5,13 @@ import NpyIO
 /// `fusectl inspect FILE...`: what each array in .npy/.npz files holds.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show each array's name, dtype, shape, order, size and value statistics.",
+        abstract: "Show each array's name, dtype, shape, byte and memory order, size and value statistics.",
         discussion: """
             For a .npy file the array is named after the file; for a .npz archive every member is listed, \
             and for a .safetensors file every tensor (bfloat16 statistics are over its exact float32 values). \
-            Numeric arrays also get min, max and mean over their finite values and the count of NaN and Inf.
+            Numeric arrays also get min, max and mean over their finite values and the count of NaN and Inf. \
+            Byte order is little, big or '-' (single-byte types); order is C or F (Fortran). The text of \
+            one-element string arrays (a weights file's 'config' member) is printed below the table.
 
             Examples:
               fusectl inspect weights.npz
@@ -56,12 +58,15 @@ struct InspectedArray: Encodable {
     var dtype: String
     var shape: [Int]
     var order: String
+    var byte_order: String
     var bytes: Int
     var min: Double?
     var max: Double?
     var mean: Double?
     var nan: Int?
     var inf: Int?
+    /// The string of a one-element string array (a weights file's `config`).
+    var text: String?
 
     init(file: String, name: String?, array: NpyArray) throws {
         self.file = file
@@ -69,6 +74,12 @@ struct InspectedArray: Encodable {
         dtype = array.dtype.description
         shape = array.shape
         order = array.isFortranOrder ? "F" : "C"
+        switch array.byteOrder {
+        case .little: byte_order = "little"
+        case .big: byte_order = "big"
+        case .notApplicable: byte_order = "-"
+        }
+        if !array.dtype.isNumeric && array.count == 1 { text = try array.stringScalar() }
         bytes = array.byteCount
         if array.dtype.isNumeric && !array.dtype.isComplex {
             let statistics = try ArrayStatistics(of: array)
@@ -86,20 +97,24 @@ struct InspectedArray: Encodable {
     }
 
     static func table(_ rows: [InspectedArray]) -> String {
-        let header = ["array", "dtype", "shape", "order", "bytes", "min", "max", "mean", "nan", "inf"]
+        let header = ["array", "dtype", "shape", "byteorder", "order", "bytes", "min", "max", "mean", "nan", "inf"]
         let body = rows.map { row -> [String] in
             let label = row.name.map { "\(row.file):\($0)" } ?? row.file
-            return [label, row.dtype, shapeText(row.shape), row.order, String(row.bytes),
+            return [label, row.dtype, shapeText(row.shape), row.byte_order, row.order, String(row.bytes),
                     format(row.min), format(row.max), format(row.mean),
                     row.nan.map(String.init) ?? "-", row.inf.map(String.init) ?? "-"]
         }
         let widths = header.indices.map { column in
             ([header] + body).map { $0[column].count }.max() ?? 0
         }
-        return ([header] + body).map { cells in
+        let table = ([header] + body).map { cells in
             zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }.joined(separator: "\n")
+        }
+        let texts = rows.compactMap { row in
+            row.text.map { "\(row.name.map { "\(row.file):\($0)" } ?? row.file): \($0)" }
+        }
+        return (table + (texts.isEmpty ? [] : [""] + texts)).joined(separator: "\n")
     }
 
     private static func format(_ value: Double?) -> String {

@@ -6,7 +6,7 @@ import NpyIO
 
 /// `fuse --manifest`: many batches with one loaded model.
 struct ManifestOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A TSV or JSON Lines file of jobs, one a line ('-' for standard input).", valueName: "file"))
+    @Option(help: ArgumentHelp("A TSV or JSON Lines (*.jsonl) file of jobs, one a line ('-' for standard input).", valueName: "file"))
     var manifest: String?
 
     @Option(help: ArgumentHelp("Run only the jobs whose 0-based index is K mod N (e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT).", valueName: "K/N"))
@@ -47,6 +47,11 @@ struct ManifestOptions: ParsableArguments {
         do {
             jobs = try JobManifest(text: try readText(path: manifest!), path: manifest!, outputDType: outputDType).jobs
             selectedShard = try shard.map(Shard.init(parsing:)) ?? .all
+        } catch let errors as ManifestErrors {
+            for problem in errors.problems { printError("fusectl fuse: error: \(problem)") }
+            let count = errors.problems.count
+            printError("fusectl fuse: no job was run: \(count) \(count == 1 ? "problem" : "problems") in the manifest")
+            throw ExitCode(1)
         } catch {
             throw failure("fuse", error)
         }

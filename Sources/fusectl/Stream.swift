@@ -1,5 +1,6 @@
 import ArgumentParser
 import Fusion
+import FusionJobs
 import NpyIO
 
 /// `fusectl stream`: fusion for a live agent, one frame in, one vector out.
@@ -20,10 +21,13 @@ struct Stream: ParsableCommand {
 
             Python side: numpy.load cannot read a pipe (it seeks), and numpy.save/read_array given the \
             pipe's file object ask for its position; go through bytes and an object with only 'read':
-              p = subprocess.Popen(["fusectl", "stream", "--weights", "w.npz", "--text", "instr.npy"],
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-              b = io.BytesIO(); numpy.save(b, frame); p.stdin.write(b.getvalue()); p.stdin.flush()
-              fused = numpy.lib.format.read_array(types.SimpleNamespace(read=p.stdout.read))
+              p = subprocess.Popen(
+                  ["fusectl", "stream", "--weights", "w.npz", "--text", "instr.npy"],
+                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+              reader = types.SimpleNamespace(read=p.stdout.read)
+              b = io.BytesIO(); numpy.save(b, frame)
+              p.stdin.write(b.getvalue()); p.stdin.flush()
+              fused = numpy.lib.format.read_array(reader)
             See scripts/agent_loop_example.py.
             """
     )
@@ -31,7 +35,7 @@ struct Stream: ParsableCommand {
     @OptionGroup(title: "Model")
     var model: ModelOptions
 
-    @Option(help: ArgumentHelp("The instruction: (L, txt_latent_dim) token latents or (txt_latent_dim) pooled.", valueName: "file"))
+    @Option(help: ArgumentHelp("The one instruction: (L, txt_latent_dim) token latents (or (1, L, txt_latent_dim)) or (txt_latent_dim) pooled.", valueName: "file"))
     var text: String
 
     @Option(help: ArgumentHelp("The instruction's mask, (L,): nonzero marks a real token.", valueName: "file"))
@@ -53,9 +57,11 @@ struct Stream: ParsableCommand {
     func run() throws {
         do {
             let fusionModel = try model.loadModel()
+            let instruction = try InputFiles.readArray(path: text)
+            try InputFiles.checkLatents(instruction, input: "text")
             let session = try FusionSession(
-                model: fusionModel, text: try NpyFile.read(path: text),
-                textMask: try textMask.map { try NpyFile.read(path: $0) }, maxFrames: window)
+                model: fusionModel, text: instruction,
+                textMask: try textMask.map { try InputFiles.readArray(path: $0) }, maxFrames: window)
             let reader = NpyStreamReader(fileDescriptor: 0, origin: "<stdin>")
             while let array = try reader.next() {
                 if !array.dtype.isNumeric {

@@ -27,13 +27,18 @@ enum Fusectl {
         return packageRoot.appendingPathComponent(".build/debug/fusectl")
     }
 
-    /// Runs `fusectl arguments…` in `directory`, feeding `stdin`, and waits for it.
+    /// Runs `fusectl arguments…` in `directory`, feeding `stdin`, and waits for it. `environment`
+    /// entries are added to (or replace) this process's environment.
     @discardableResult
-    static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil) throws -> CommandOutcome {
+    static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil,
+                    environment: [String: String] = [:]) throws -> CommandOutcome {
         let process = Process()
         process.executableURL = binaryURL
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let output = Pipe(), errors = Pipe(), input = Pipe()
         process.standardOutput = output
         process.standardError = errors

@@ -16,7 +16,7 @@ import Testing
         try write([1, 2, 3, 4.00001], shape: [2, 2], to: folder.path("a.npy"))
         let outcome = try Fusectl.run(["compare", folder.path("e.npy"), folder.path("a.npy"), "--atol", "1e-4"])
         #expect(outcome.status == 0)
-        #expect(outcome.stdoutText.hasPrefix("array: OK: max abs error"))
+        #expect(outcome.stdoutText.hasPrefix("\(folder.path("e.npy")) vs \(folder.path("a.npy")): OK: max abs error"))
     }
 
     @Test func exactComparisonFindsTheFirstMismatch() throws {
@@ -46,7 +46,7 @@ import Testing
         try write([1, 2, 3, 4], shape: [4], to: folder.path("a.npy"))
         let outcome = try Fusectl.run(["compare", folder.path("e.npy"), folder.path("a.npy")])
         #expect(outcome.status == 1)
-        #expect(outcome.stdoutText == "array: FAIL: shape mismatch: expected (2, 2), found (4,)\n")
+        #expect(outcome.stdoutText == "\(folder.path("e.npy")) vs \(folder.path("a.npy")): FAIL: shape mismatch: expected (2, 2), found (4,)\n")
     }
 
     @Test func missingNpzMemberFails() throws {
@@ -60,7 +60,23 @@ import Testing
         try right.write(to: folder.path("a.npz"))
         let outcome = try Fusectl.run(["compare", folder.path("e.npz"), folder.path("a.npz")])
         #expect(outcome.status == 1)
-        #expect(outcome.stdoutText.contains("y: FAIL: member missing in \(folder.path("a.npz"))"))
+        #expect(outcome.stdoutText == """
+            \(folder.path("e.npz")):x vs \(folder.path("a.npz")):x: OK: max abs error 0, max rel error 0, 0 of 1 elements differ
+            \(folder.path("e.npz")):y vs \(folder.path("a.npz")):y: FAIL: member missing in \(folder.path("a.npz"))
+
+            """)
+    }
+
+    @Test func aNpyAndANpzAreNamedWhenTheyCannotBeCompared() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try write([1], shape: [1], to: folder.path("e.npy"))
+        var archive = NpzWriter()
+        archive.add("x", NpyArray(float32: [1], shape: [1]))
+        try archive.write(to: folder.path("a.npz"))
+        let outcome = try Fusectl.run(["compare", folder.path("a.npz"), folder.path("e.npy")])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr == "fusectl compare: error: cannot compare \(folder.path("e.npy")), a .npy file, with \(folder.path("a.npz")), a .npz archive\n")
     }
 
     @Test func unreadableInputExitsTwo() throws {

@@ -43,7 +43,7 @@ import Glibc
         defer { w.folder.remove() }
         let empty = w.folder.path("empty.npy")
         try #require(FileManager.default.createFile(atPath: empty, contents: Data()))
-        expectCleanFailure(try fuse(w, text: empty), "fusectl fuse: error: \(empty): truncated: expected a .npy file, found 0 bytes", workspace: w)
+        expectCleanFailure(try fuse(w, text: empty), "fusectl fuse: error: \(empty): empty file; expected a .npy or .npz file", workspace: w)
         expectCleanFailure(try fuse(w, weights: empty), "fusectl fuse: error: \(empty): empty file; expected a .npy, .npz or .safetensors file", workspace: w)
         expectCleanFailure(try FaultProcess.run(["inspect", empty], folder: w.folder),
                            "fusectl inspect: error: \(empty): empty file; expected a .npy, .npz or .safetensors file", workspace: w)

@@ -49,7 +49,7 @@ import Testing
         defer { w.folder.remove() }
         try w.save("lengths.npy", [4, 2, 1], [3])
         expectFailure(try w.fuse(["text": "text.npy", "images": "images.npy", "image-lengths": "lengths.npy"]),
-                      "\(w.folder.path("lengths.npy")): expected an integer or bool array, found float32", in: w)
+                      "image_lengths (\(w.folder.path("lengths.npy"))): expected integers of shape (B,), found float32 (3,)", in: w)
     }
 
     @Test func maskNeedsARealToken() throws {

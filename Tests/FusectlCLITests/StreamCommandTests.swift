@@ -138,7 +138,7 @@ import Testing
         defer { w.folder.remove() }
         let outcome = try stream(w, [frame(0, episode: 0), NpyArray(float32: [1, 2, 3], shape: [3])])
         #expect(outcome.status == 1)
-        #expect(outcome.stderr == "fusectl stream: error: frame: sample 1: expected shape (5,) or (P, 5), found (3,)\n")
+        #expect(outcome.stderr == "fusectl stream: error: frame: step 1: expected shape (5,) or (P, 5), found (3,)\n")
         #expect(try arrays(in: outcome.stdout).count == 1)
         let garbage = try Fusectl.run(["stream", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("instruction.npy")],
                                       stdin: Data(NpyFile.encode(frame(0, episode: 0))) + Data("garbage".utf8))

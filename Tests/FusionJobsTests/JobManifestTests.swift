@@ -10,7 +10,7 @@ import Testing
         let first = manifest.jobs[0]
         #expect(first.index == 0 && first.line == 3)
         #expect(first.inputs == InputFiles(text: "/data/set/a.npy", images: "/data/set/b.npy", imageLengths: "/data/set/len.npy"))
-        #expect(first.outputs == OutputFiles(output: "/data/set/out/c.npy"))
+        #expect(first.outputs.output == "/data/set/out/c.npy" && first.outputs.attention == nil)
         #expect(manifest.jobs[1].inputs.text == "/abs/t.npy")
         #expect(manifest.jobs[1].line == 4)
     }
@@ -26,25 +26,64 @@ import Testing
         let text = #"{"text": "t.npy", "images": "i.npy", "out": "o.npy", "attention": "a.npy", "image_lengths": null}"#
         let job = try #require(try JobManifest(text: text, path: "-").jobs.first)
         #expect(job.inputs == InputFiles(text: "t.npy", images: "i.npy"))
-        #expect(job.outputs == OutputFiles(output: "o.npy", attention: "a.npy"))
+        #expect(job.outputs.output == "o.npy" && job.outputs.attention == "a.npy")
+    }
+
+    /// The problems `JobManifest(text:path:)` throws, as (line, message) pairs.
+    private func problems(_ text: String, path: String) -> [String] {
+        do {
+            _ = try JobManifest(text: text, path: path)
+            return []
+        } catch let errors as ManifestErrors {
+            return errors.problems.map(\.description)
+        } catch {
+            return ["unexpected \(error)"]
+        }
     }
 
     @Test func errorsNameTheLine() {
-        #expect(throws: JobError.manifest(path: "j.tsv", line: 2, "missing 'out'")) {
-            try JobManifest(text: "# jobs\nt.npy\ti.npy\n", path: "j.tsv")
-        }
-        #expect(throws: JobError.manifest(path: "j.jsonl", line: 1, "unknown key 'txt' (known: text, images, out, image_lengths, text_mask, text_lengths, attention)")) {
-            try JobManifest(text: #"{"txt": "t.npy"}"#, path: "j.jsonl")
-        }
-        #expect(throws: JobError.manifest(path: "<stdin>", line: 1, "not a JSON object")) {
-            try JobManifest(text: "{nope", path: "-")
-        }
-        #expect(throws: JobError.manifest(path: "j.tsv", line: 1, "give at most one of 'text_lengths' and 'text_mask'")) {
-            try JobManifest(text: "t\ti\to\t\tm.npy\tl.npy\n", path: "j.tsv")
-        }
-        #expect(throws: JobError.manifest(path: "j.tsv", line: 1, "8 fields, but only 7 columns (text, images, out, image_lengths, text_mask, text_lengths, attention)")) {
-            try JobManifest(text: "a\tb\tc\td\te\tf\tg\th\n", path: "j.tsv")
-        }
+        #expect(problems("# jobs\nt.npy\ti.npy\n", path: "j.tsv") == ["j.tsv:2: missing 'out'"])
+        #expect(problems(#"{"txt": "t.npy"}"#, path: "j.jsonl")
+                == ["j.jsonl:1: unknown key 'txt' (known: text, images, out, image_lengths, text_mask, text_lengths, attention, batch)"])
+        #expect(problems("{nope", path: "-") == ["<stdin>:1: not a JSON object"])
+        #expect(problems("t\ti\to\t\tm.npy\tl.npy\n", path: "j.tsv")
+                == ["j.tsv:1: give at most one of 'text_lengths' and 'text_mask'"])
+        #expect(problems("a\tb\tc\td\te\tf\tg\th\ti\n", path: "j.tsv")
+                == ["j.tsv:1: 9 fields, but only 8 columns (text, images, out, image_lengths, text_mask, text_lengths, attention, batch)"])
+    }
+
+    @Test func everyProblemIsReportedWithItsLine() {
+        let jsonl = """
+            {"text": "t.npy", "images": "i.npy", "out": "o1.npy"}
+            {"text": "t.npy", "out": "o2.npy"}
+            # a comment
+            t.npy\ti.npy\to3.npy
+            {"batch": "b.npz", "text_mask": "m.npy", "out": "o4.npy"}
+            {"batch": "b.npz", "out": "o1.npy"}
+            """
+        #expect(problems(jsonl, path: "/d/jobs.jsonl") == [
+            "/d/jobs.jsonl:2: missing 'images' (or a 'batch' bundle)",
+            "/d/jobs.jsonl:4: not a JSON object",
+            "/d/jobs.jsonl:5: give either 'batch' or the separate inputs, not both (found 'batch' and 'text_mask')",
+            "/d/jobs.jsonl:6: 'out' /d/o1.npy is also written by line 1 ('out'); each output needs its own file",
+        ])
+        #expect(problems("text,images,out\nt.npy,i.npy,o.npy\nt.npy i.npy o2.npy\nt.npy\n", path: "j.tsv") == [
+            "j.tsv:1: expected tab-separated columns (text<TAB>images<TAB>out...), found a comma-separated line",
+            "j.tsv:2: expected tab-separated columns (text<TAB>images<TAB>out...), found a comma-separated line",
+            "j.tsv:3: expected tab-separated columns (text<TAB>images<TAB>out...), found a space-separated line",
+            "j.tsv:4: expected tab-separated columns (text<TAB>images<TAB>out...), found a single field",
+        ])
+    }
+
+    @Test func aBatchColumnNamesABundle() throws {
+        let manifest = try JobManifest(text: "batch\tout\tattention\nb.npz\to.npz\to.npz\n", path: "/d/jobs.tsv")
+        let job = try #require(manifest.jobs.first)
+        #expect(job.inputs == InputFiles(batch: "/d/b.npz"))
+        #expect(job.outputs.output == "/d/o.npz" && job.outputs.attention == "/d/o.npz")
+        #expect(job.outputs.sharesArchive && job.outputs.createFolders)
+        // Without a header the bundle is the eighth column.
+        let plain = try JobManifest(text: "\t\to.npy\t\t\t\t\tb.npz\n", path: "jobs.tsv")
+        #expect(plain.jobs.first?.inputs == InputFiles(batch: "b.npz"))
     }
 
     @Test func shardsPartitionTheJobs() throws {

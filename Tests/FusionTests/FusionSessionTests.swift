@@ -60,10 +60,10 @@ import Testing
         let model = try ModelFactory.model()
         let session = try FusionSession(model: model, text: ModelFactory.normal([20], seed: 6))
         _ = try session.append(frame: ModelFactory.normal([2, 50], seed: 7))
-        #expect(throws: FusionError.invalidInput(input: "frame", sample: 1, detail: "has 3 tokens, but this episode's frames have 2")) {
+        #expect(throws: FusionError.invalidInput(input: "frame", sample: nil, detail: "step 1: has 3 tokens, but this episode's frames have 2")) {
             try session.append(frame: ModelFactory.normal([3, 50], seed: 8))
         }
-        #expect(throws: FusionError.invalidInput(input: "frame", sample: 1, detail: "expected shape (50,) or (P, 50), found (49,)")) {
+        #expect(throws: FusionError.invalidInput(input: "frame", sample: nil, detail: "step 1: expected shape (50,) or (P, 50), found (49,)")) {
             try session.append(frame: ModelFactory.normal([49], seed: 8))
         }
         #expect(throws: FusionError.invalidInput(input: "window", sample: nil, detail: "must be at least 1 frame, found 0")) {

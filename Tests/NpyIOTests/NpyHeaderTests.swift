@@ -95,6 +95,13 @@ func readError(_ bytes: [UInt8], origin: String = "t.npy", limits: NpyLimits = .
             ("{'descr': '<f4' 'fortran_order': False, 'shape': (1,)}",
              "t.npy at byte 26: malformed header: expected ',' or '}' in the dict, found ''fortran_ord'"),
             ("['descr']", "t.npy at byte 10: malformed header: expected a dict, found ['descr']"),
+            // numpy refuses keys that are not str (it cannot sort them with the str keys) and bytes descrs.
+            ("{b'descr': '<f4', 'fortran_order': False, 'shape': (1,)}",
+             "t.npy at byte 10: malformed header: expected str keys, found the key b'descr'"),
+            ("{1: '<f4', 'fortran_order': False, 'shape': (1,)}",
+             "t.npy at byte 10: malformed header: expected str keys, found the key 1"),
+            ("{'descr': b'<f4', 'fortran_order': False, 'shape': (1,)}",
+             "t.npy at byte 10: malformed header: 'descr' must be a string, found b'<f4'"),
             ("{'descr': '<f4, 'fortran_order': False, 'shape': (1,)}",
              "t.npy at byte 27: malformed header: expected ',' or '}' in the dict, found 'fortran_orde'"),
             ("{'descr': '<f4', 'fortran_order': false, 'shape': (1,)}",

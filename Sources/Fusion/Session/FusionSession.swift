@@ -34,8 +34,8 @@ public final class FusionSession {
     ///   - text: the instruction, (L, txt_latent_dim) token latents or (txt_latent_dim) already pooled.
     ///   - textMask: (L) — nonzero marks a real token; the last real one is used. Only with 2-D text.
     ///   - maxFrames: the window, ≥ 1, or nil for no limit.
-    /// - Throws: `FusionError.invalidInput` for shapes that contradict the model, a mask without a real
-    ///   token, or a window below 1.
+    /// - Throws: `FusionError.invalidInput` for shapes that contradict the model, a batch of more than
+    ///   one instruction, a mask without a real token, or a window below 1.
     public init(engine: FusionEngine, text: any FloatSource, textMask: (any FloatSource)? = nil, maxFrames: Int? = nil) throws {
         if let maxFrames, maxFrames < 1 {
             throw FusionError.invalidInput(input: "window", sample: nil, detail: "must be at least 1 frame, found \(maxFrames)")
@@ -43,7 +43,18 @@ public final class FusionSession {
         self.engine = engine
         self.maxFrames = maxFrames
         let model = engine.model
-        let batchText = Tensor(shape: [1] + text.shape, values: try text.elements(in: 0..<elementCount(text.shape)))
+        // One instruction: (L, txt) or (txt,); a batch of one, (1, L, txt), is that instruction too.
+        var textShape = text.shape
+        if textShape.count == 3 {
+            guard textShape[0] == 1 else {
+                throw FusionError.invalidInput(
+                    input: "text", sample: nil,
+                    detail: "a session takes one instruction, (L, txt_latent_dim) or (txt_latent_dim,); "
+                        + "found \(textShape[0]) instructions, shape \(shapeText(textShape))")
+            }
+            textShape.removeFirst()
+        }
+        let batchText = Tensor(shape: [1] + textShape, values: try text.elements(in: 0..<elementCount(textShape)))
         let batchMask = try textMask.map { mask in
             Tensor(shape: [1] + mask.shape, values: try mask.elements(in: 0..<elementCount(mask.shape)))
         }
@@ -72,7 +83,8 @@ public final class FusionSession {
     ///
     /// - Parameter frame: (img_latent_dim) or (P, img_latent_dim); P must match the episode's first frame.
     /// - Returns: d floats, and the attention weights (N, H, kept frames · P) when `attention` is set.
-    /// - Throws: `FusionError.invalidInput` naming the frame's step for a wrong shape; non-finite values.
+    /// - Throws: `FusionError.invalidInput` naming the frame's step ("frame: step 3: ...") for a wrong
+    ///   shape or a non-finite value.
     /// - Complexity: O(P·img·d) for the projection plus O(N·(d² + d·ffn + H·S·d)) over S kept tokens.
     public func append(frame: any FloatSource, attention: Bool = false) throws -> (output: [Float], attention: Tensor?) {
         let config = model.config
@@ -84,19 +96,19 @@ public final class FusionSession {
         case 1 where shape[0] == img: p = 1
         case 2 where shape[1] == img && shape[0] >= 1: p = shape[0]
         default:
-            throw FusionError.invalidInput(input: "frame", sample: step,
-                                           detail: "expected shape (\(img),) or (P, \(img)), found \(shapeText(shape))")
+            throw FusionError.invalidInput(input: "frame", sample: nil,
+                                           detail: "step \(step): expected shape (\(img),) or (P, \(img)), found \(shapeText(shape))")
         }
         if let tokensPerFrame, tokensPerFrame != p {
-            throw FusionError.invalidInput(input: "frame", sample: step,
-                                           detail: "has \(p) tokens, but this episode's frames have \(tokensPerFrame)")
+            throw FusionError.invalidInput(input: "frame", sample: nil,
+                                           detail: "step \(step): has \(p) tokens, but this episode's frames have \(tokensPerFrame)")
         }
         var projected = [Float](repeating: 0, count: p * d)
         try frame.withElements(in: 0..<(p * img)) { tokens in
             if let bad = tokens.firstIndex(where: { !$0.isFinite }) {
-                throw FusionError.nonFiniteInput(input: "frame", sample: step,
-                                                 index: Array([bad / img, bad % img].suffix(shape.count)),
-                                                 value: "\(tokens[bad])")
+                let index = Array([bad / img, bad % img].suffix(shape.count)).map(String.init).joined(separator: ", ")
+                throw FusionError.invalidInput(input: "frame", sample: nil,
+                                               detail: "step \(step): non-finite value \(tokens[bad]) at [\(index)]")
             }
             projected.withUnsafeMutableBufferPointer { x in
                 engine.projectTokens(tokens.baseAddress!, count: p, into: x.baseAddress!)

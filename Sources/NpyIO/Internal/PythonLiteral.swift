@@ -4,6 +4,8 @@ enum PythonLiteral: Equatable {
     case tuple([PythonLiteral])
     case list([PythonLiteral])
     case string(String)
+    /// A bytes literal (`b'...'`): numpy's header keys and descr must be str, so it is kept apart.
+    case bytes(String)
     /// An integer; `nil` when it does not fit in `Int` (the text is kept for messages).
     case int(Int?, text: String)
     case float(String)
@@ -15,7 +17,7 @@ enum PythonLiteral: Equatable {
         case let (.dict(a), .dict(b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         case let (.tuple(a), .tuple(b)), let (.list(a), .list(b)): return a == b
-        case let (.string(a), .string(b)): return a == b
+        case let (.string(a), .string(b)), let (.bytes(a), .bytes(b)): return a == b
         case let (.int(a, x), .int(b, y)): return a == b && x == y
         case let (.float(a), .float(b)): return a == b
         case let (.bool(a), .bool(b)): return a == b
@@ -31,6 +33,7 @@ enum PythonLiteral: Equatable {
         case .tuple(let items): return items.count == 1 ? "(\(items[0].repr),)" : "(" + items.map(\.repr).joined(separator: ", ") + ")"
         case .list(let items): return "[" + items.map(\.repr).joined(separator: ", ") + "]"
         case .string(let text): return "'\(text)'"
+        case .bytes(let text): return "b'\(text)'"
         case .int(_, let text): return text
         case .float(let text): return text
         case .bool(let value): return value ? "True" : "False"
@@ -111,7 +114,8 @@ struct PythonLiteralParser {
             let word = String(decoding: text[start..<position], as: UTF8.self)
             if position < text.count, text[position] == UInt8(ascii: "'") || text[position] == UInt8(ascii: "\""),
                ["u", "U", "b", "B"].contains(word) {
-                return .string(try parseString())
+                let text = try parseString()
+                return word.lowercased() == "b" ? .bytes(text) : .string(text)
             }
             switch word {
             case "True": return .bool(true)
