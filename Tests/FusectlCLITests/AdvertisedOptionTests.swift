@@ -72,7 +72,7 @@ import Glibc
     @Test func explainNamesTheCandidatesAndTheChoice() throws {
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
-        for plan in ["x-formed", "projector-absorbed"] {
+        for plan in ["x-formed", "projector-absorbed", "kv-formed"] {
             let outcome = try fuse(w, ["--plan", plan, "--explain", "--timings"])
             try #require(outcome.status == 0, "\(outcome.stderr)")
             let lines = outcome.stderr.split(separator: "\n").map(String.init)
@@ -82,8 +82,8 @@ import Glibc
                 ($0.hasPrefix(" * ") || $0.hasPrefix("   ")) && $0.contains(" GFLOP, ") && $0.contains("predicted")
             }
             #expect(lines.contains { $0.hasPrefix("chosen: ") && $0.contains(" GFLOP, ") }, "\(outcome.stderr)")
-            #expect(candidates.count == 3, "\(outcome.stderr)")
-            for name in ["reference", "x-formed", "projector-absorbed"] {
+            #expect(candidates.count == 4, "\(outcome.stderr)")
+            for name in ["reference", "x-formed", "projector-absorbed", "kv-formed"] {
                 #expect(candidates.contains { $0.dropFirst(3).hasPrefix(name + " ") }, "\(name) missing: \(outcome.stderr)")
             }
             let chosen = candidates.filter { $0.hasPrefix(" * ") }
