@@ -109,14 +109,23 @@ def memory_bandwidth(threads: int, cache: Path, mib: int = 1024, seconds: float 
 
 
 def cpu_model() -> str:
-    """/proc/cpuinfo's first "model name", or "unknown CPU"."""
+    """/proc/cpuinfo's first "model name" with its "cpu family" and "model" numbers
+    ("AMD EPYC (family 26 model 2)": virtual machines often show a bare vendor name), or "unknown CPU"."""
+    fields: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in ("model name", "cpu family", "model") and key not in fields:
+                fields[key] = value.strip()
+            if not line.strip() and fields:
+                break
     except OSError:
         pass
-    return "unknown CPU"
+    name = fields.get("model name", "unknown CPU")
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']} model {fields['model']})"
+    return name
 
 
 def best_peak(cache: Path, threads: int, measured: list[dict]) -> dict:
