@@ -442,6 +442,8 @@ class PeerGraphTests(unittest.TestCase):
         self.assertTrue(all(isinstance(d, str) for d in dims["bias"]), dims)  # B, Q, S all free
         self.assertEqual(dims["query"][0], dims["images"][0])
         self.assertEqual(dims["images"][1], dims["bias"][2])
+        # Wq, Wk, Wv are initialisers of their own: no runtime splits in_proj_weight on every call
+        self.assertNotIn("Split", {node.op_type for node in graph.node})
 
     def test_a_disagreeing_peer_is_not_timed(self):
         import torch
