@@ -1,29 +1,35 @@
-"""fusectl against the peers on the standard workloads W1-W5 of docs/model.md.
+"""fusectl against every peer (PyTorch, ONNX Runtime, OpenVINO) on the standard workloads W1-W5 of docs/model.md.
 
     scripts/bench                       # W1-W5 at the sizes of docs/model.md, medians of 5, all cores
-    scripts/bench --quick               # smaller B: a smoke run in about a minute
-    scripts/bench --workloads W1,W3 --repeat 9 --threads 1
+    scripts/bench --quick               # smaller B: a smoke run
+    scripts/bench --workloads W1,W3 --repeat 9 --threads 2
     scripts/bench --fusectl path/to/fusectl --json results.json
-    scripts/bench --torch-only          # the PyTorch column alone
+    scripts/bench --peers onnxruntime   # PyTorch and ONNX Runtime only (--peers none: PyTorch alone)
+    scripts/bench --torch-only          # the PyTorch column alone (no other peer, no fusectl)
     scripts/bench --fusectl-args "--plan projector-absorbed"    # time another plan
     scripts/bench --rss-4096            # only: fusectl's peak RSS on W2's shape with B=4096 (4.3 GB file)
 
-Steps: (1) writes the reference weights (default config, seed 0) and the workload
-inputs into the cache folder (--cache, default ${TMPDIR:-/tmp}/fusectl-bench;
-reused while their manifests match); (2) builds fusectl in release mode unless
---fusectl or --no-build is given; (3) measures the machine's FMA peak; (4) per
-workload runs the PyTorch reference (benchmark/torch_fuse.py: inference_mode, same
-thread count, need_weights=False, per-step as one causal-mask pass; 1 warm-up,
-median of --repeat) and fusectl (1 warm-up run that also fills the page cache,
-then median of --repeat whole-process runs; forward time, FLOPs and plan from
---timings when the binary has it), checks the outputs agree (max abs <= 1e-4)
-and (5) prints a markdown table with issue 4's targets. Progress goes to stderr,
-the report to stdout. Exit status: 0 when every run worked and every compared
-output agreed, 1 otherwise, 2 on bad arguments.
+Steps: (1) writes the reference weights (default config, seed 0) twice, as `fusectl init`
+writes them (64-byte aligned members) and as np.savez does, exports the reference to ONNX
+once (benchmark/onnx_export.py), and writes the workload inputs into the cache folder
+(--cache, default ${TMPDIR:-/tmp}/fusectl-bench; all reused while their stamps match);
+(2) builds fusectl in release mode unless --fusectl or --no-build is given; (3) measures
+the machine's FMA peak and its streaming read bandwidth from memory; (4) per workload runs,
+each in its own process on the same files and the same thread count, the PyTorch reference
+(benchmark/torch_fuse.py: inference_mode, need_weights=False, per-step as one causal-mask
+pass), then each peer on the ONNX graph (benchmark/peers.py: checked against PyTorch's
+output, max abs <= 1e-4, before it is timed), each with --warmup untimed and --repeat timed
+forward calls, median taken; then fusectl (1 warm-up run that also fills the page cache,
+then the median of --repeat whole-process runs; forward time, the chosen plan and its FLOPs
+from --timings) with each weights layout, and checks that fusectl agrees with PyTorch
+(max abs <= 1e-4); (5) prints a markdown table with issue 11's targets (fusectl's forward
+against the best peer). Progress goes to stderr, the report to stdout. Exit status: 0 when
+every run worked and every compared output agreed, 1 otherwise, 2 on bad arguments.
 
 Runs under the torch virtual environment ($FUSECTL_TORCH_VENV, else .venv-torch,
-made by scripts/setup_torch.sh when torch is not importable): `scripts/bench` or
-`python3 -m benchmark` with scripts/ on PYTHONPATH (benchmark/__main__.py).
+made by scripts/setup_torch.sh when torch is not importable; the peers come from
+scripts/benchmark/requirements.txt): `scripts/bench` or `python3 -m benchmark` with
+scripts/ on PYTHONPATH (benchmark/__main__.py).
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ import numpy as np
 
 from benchmark import fusectl as bench_fusectl
 from benchmark import peak as bench_peak
+from benchmark import peers as bench_peers
 from benchmark import report as bench_report
 from benchmark import rss as bench_rss
 from benchmark import torch_side as bench_torch
@@ -68,8 +75,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smaller batch sizes (W2 B=16, W3 B=1, W4 B=2, W5 B=8)")
     parser.add_argument("--workloads", help="comma list, e.g. W1,W3 (default: all five)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per measure, median taken (default 5)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed PyTorch forward calls first (default 1)")
-    parser.add_argument("--threads", type=int, default=cores, help=f"threads for both sides (default: {cores}, all cores)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed forward calls of each peer first (default 1)")
+    parser.add_argument("--threads", type=int, default=cores, help=f"threads for every side (default: {cores}, all cores)")
+    parser.add_argument(
+        "--peers",
+        default=",".join(bench_peers.PEERS),
+        help=f"comma list of the peers besides PyTorch, or 'none' (default: {','.join(bench_peers.PEERS)})",
+    )
     parser.add_argument("--cache", type=Path, default=default_cache(), help="where inputs are generated and reused")
     parser.add_argument("--fusectl", type=Path, help="the fusectl binary to time (default: build it in release mode)")
     parser.add_argument("--no-build", action="store_true", help="do not run swift build; use .build/release/fusectl")
@@ -78,7 +90,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="",
         help="extra options for every `fusectl fuse` run, one string (e.g. \"--plan projector-absorbed\")",
     )
-    parser.add_argument("--torch-only", action="store_true", help="time the PyTorch side alone (no fusectl)")
+    parser.add_argument("--torch-only", action="store_true", help="time PyTorch alone (no other peer, no fusectl)")
     parser.add_argument("--json", type=Path, help="also write every measurement to this JSON file")
     parser.add_argument("--rss-4096", action="store_true", help="only measure fusectl's peak RSS with B=4096")
     args = parser.parse_args(argv)
@@ -94,7 +106,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.selected = bench_workloads.select(bench_workloads.workloads(args.quick), args.workloads)
     except ValueError as error:
         parser.error(str(error))
+    names = [] if args.torch_only or args.peers.strip() == "none" else [p.strip() for p in args.peers.split(",") if p.strip()]
+    unknown = [p for p in names if p not in bench_peers.PEERS]
+    if unknown:
+        parser.error(f"--peers: unknown peer(s) {', '.join(unknown)}; expected some of {', '.join(bench_peers.PEERS)} or 'none'")
+    args.peer_list = [p for p in bench_peers.PEERS if p in names]
     return args
+
+
+def missing_peers(peers: list[str]) -> list[str]:
+    """The peers (and the ONNX exporter's packages) that do not import here, as problem lines."""
+    import importlib.util
+
+    need = {"onnxruntime": ["onnxruntime"], "openvino": ["openvino"]}
+    modules = sorted({m for p in peers for m in need[p]} | ({"onnx", "onnxscript"} if peers else set()))
+    absent = [m for m in modules if importlib.util.find_spec(m) is None]
+    if not absent:
+        return []
+    return [f"{', '.join(absent)} not importable under {sys.executable}: "
+            "pip install -r scripts/benchmark/requirements.txt (or --peers none)"]
 
 
 def compare_outputs(torch_out: Path, fusectl_out: Path) -> tuple[float, str]:
@@ -109,33 +139,54 @@ def compare_outputs(torch_out: Path, fusectl_out: Path) -> tuple[float, str]:
     return (float(diff.max()) if diff.size else 0.0), ""
 
 
-def bench_workload(w, weights, files, fusectl, args, problems) -> tuple[bench_report.Result, dict]:
-    """Times one workload on both sides; returns its Result and the raw measurements.
+def run_fusectl(fusectl, weights: Path, files, w, args, out: Path) -> tuple[list[str], bench_fusectl.Summary]:
+    """The `fusectl fuse` command on `weights` and its summary (1 warm-up + --repeat runs); raises FuseFailed."""
+    out.unlink(missing_ok=True)
+    cmd = fusectl.fuse_command(weights, files.fusectl_args(), w.per_step, out, args.threads)
+    cmd += shlex.split(args.fusectl_args)
+    log(f"bench: {w.name} fusectl, 1 warm-up + {args.repeat} timed: {' '.join(cmd)}")
+    return cmd, bench_fusectl.run_fuse(cmd, args.repeat, files.folder, fusectl.launcher)
 
-    A failed run or incomparable outputs are appended to `problems` (they make the exit status 1).
+
+def bench_workload(w, weights, files, fusectl, onnx_model, args, problems) -> tuple[bench_report.Result, dict]:
+    """Times one workload on every side; returns its Result and the raw measurements.
+
+    `weights`: {"init": aligned .npz, "savez": np.savez's .npz}. A failed run, a peer that
+    disagrees with PyTorch or incomparable outputs are appended to `problems` (exit status 1).
     """
     shape = f"B{w.B} L{w.L} T{w.T}" + (f" P{w.P}" if w.P > 1 else "") + (" per-step" if w.per_step else "")
     shape += " ragged" if w.ragged else ""
-    raw: dict = {"workload": dataclasses.asdict(w)}
+    raw: dict = {"workload": dataclasses.asdict(w), "peers": {}}
     torch_out = files.folder / "torch_out.npy"
     log(f"bench: {w.name} PyTorch forward, {args.warmup} warm-up + {args.repeat} timed")
-    result = bench_report.Result(name=w.name, shape=shape, torch_forward_s=None)
+    result = bench_report.Result(name=w.name, shape=shape, peer_forward_s={"torch": None})
     try:
-        report = bench_torch.run_torch(weights, files.torch_args(), w.per_step, torch_out, args.threads, args.repeat, args.warmup)
-        result.torch_forward_s = report["median_s"]
+        report = bench_torch.run_torch(
+            weights["init"], files.torch_args(), w.per_step, torch_out, args.threads, args.repeat, args.warmup
+        )
+        result.peer_forward_s["torch"] = report["median_s"]
         raw["torch"] = report
     except bench_torch.TorchFailed as error:
         problems.append(f"{w.name}: PyTorch failed: {error}")
         return result, raw
+    for peer in args.peer_list:
+        log(f"bench: {w.name} {bench_report.PEER_LABELS[peer]}: checked against PyTorch, then "
+            f"{args.warmup} warm-up + {args.repeat} timed")
+        result.peer_forward_s[peer] = None
+        try:
+            report = bench_peers.run_peer(peer, onnx_model, files.fusectl_args(), w.per_step, torch_out,
+                                          args.threads, args.repeat, args.warmup)
+        except bench_peers.PeerFailed as error:
+            problems.append(f"{w.name}: {bench_report.PEER_LABELS[peer]} failed: {error}")
+            continue
+        raw["peers"][peer] = report
+        result.peer_forward_s[peer] = report["median_s"]
+        result.peer_diffs[peer] = report["max_abs_diff"]
     if fusectl is None:
         return result, raw
     fusectl_out = files.folder / "fusectl_out.npy"
-    fusectl_out.unlink(missing_ok=True)
-    cmd = fusectl.fuse_command(weights, files.fusectl_args(), w.per_step, fusectl_out, args.threads)
-    cmd += shlex.split(args.fusectl_args)
-    log(f"bench: {w.name} fusectl, 1 warm-up + {args.repeat} timed: {' '.join(cmd)}")
     try:
-        summary = bench_fusectl.run_fuse(cmd, args.repeat, files.folder, fusectl.launcher)
+        cmd, summary = run_fusectl(fusectl, weights["init"], files, w, args, fusectl_out)
     except bench_fusectl.FuseFailed as error:
         problems.append(f"{w.name}: fusectl failed: {error}")
         return result, raw
@@ -149,17 +200,37 @@ def bench_workload(w, weights, files, fusectl, args, problems) -> tuple[bench_re
         problems.append(f"{w.name}: outputs not comparable: {why}")
     if fusectl.has_timings and summary.forward_s is None:
         problems.append(f"{w.name}: --timings printed no JSON line with forward_s on some run")
+    keys = ("e2e_s", "forward_s", "load_s", "pack_s", "write_s", "flops", "plan", "max_rss_kib")
     raw["fusectl"] = {
         "command": cmd,
         "runs": [dataclasses.asdict(r) for r in summary.runs],
-        "median": {k: getattr(summary, k) for k in ("e2e_s", "forward_s", "load_s", "pack_s", "write_s", "flops", "plan")},
+        "median": {k: getattr(summary, k) for k in keys},
+    }
+    savez_out = files.folder / "fusectl_savez_out.npy"
+    try:
+        cmd, summary = run_fusectl(fusectl, weights["savez"], files, w, args, savez_out)
+    except bench_fusectl.FuseFailed as error:
+        problems.append(f"{w.name}: fusectl with np.savez weights failed: {error}")
+        return result, raw
+    result.fusectl_savez_e2e_s = summary.e2e_s
+    diff, why = compare_outputs(torch_out, savez_out)
+    if why or diff > bench_report.AGREEMENT_ATOL:
+        problems.append(f"{w.name}: fusectl with np.savez weights: {why or f'max abs difference {diff:.1e}'}")
+    raw["fusectl_savez"] = {
+        "command": cmd,
+        "runs": [dataclasses.asdict(r) for r in summary.runs],
+        "median": {k: getattr(summary, k) for k in keys},
+        "max_abs_diff": diff,
     }
     return result, raw
 
 
-def breakdown(raw: dict) -> str | None:
-    """"W2: load 10 ms + forward 30 ms + write 2 ms + rest 5 ms of 47 ms e2e; plan ..." or None."""
-    median = raw.get("fusectl", {}).get("median")
+def breakdown(raw: dict, key: str = "fusectl") -> str | None:
+    """"W2: load 10 ms + forward 30 ms + write 2 ms + rest 5 ms of 47 ms e2e; plan ..." or None.
+
+    key: "fusectl" (fusectl init's weights) or "fusectl_savez" (np.savez's).
+    """
+    median = raw.get(key, {}).get("median")
     if not median or median.get("forward_s") is None:
         return None
     parts = [(k, median.get(k + "_s")) for k in ("load", "forward", "write")]
@@ -171,12 +242,40 @@ def breakdown(raw: dict) -> str | None:
         text += f" (load includes packing the weights: {bench_report.ms(median['pack_s'])} ms)"
     if median.get("plan"):
         text += f"; plan: {median['plan']}"
-    return f"- {raw['workload']['name']}: {text}"
+    layout = "np.savez weights" if key == "fusectl_savez" else "fusectl init weights"
+    return f"- {raw['workload']['name']}, {layout}: {text}"
+
+
+def peer_line(raw: dict) -> str | None:
+    """"- W2 peers: ONNX Runtime 1.32.0: median 12 ms (min 11), max abs 3.0e-07, peak RSS 900 MiB; ..." or None."""
+    parts = []
+    for peer, report in raw.get("peers", {}).items():
+        parts.append(
+            f"{bench_report.PEER_LABELS[peer]} {report['version']}: median {bench_report.ms(report['median_s'])} ms "
+            f"(min {bench_report.ms(report['min_s'])}), max abs {report['max_abs_diff']:.1e} from PyTorch, "
+            f"peak RSS of its process {report['max_rss_kib'] / 1024:.0f} MiB"
+        )
+    if not parts:
+        return None
+    return f"- {raw['workload']['name']} peers: " + "; ".join(parts)
+
+
+def versions(peers: list[str]) -> str:
+    """"torch 2.15.0, onnxruntime 1.32.0, openvino 2026.4.1, numpy 2.4.6" for the peers that import."""
+    import importlib.metadata
+
+    import torch
+
+    parts = [f"torch {torch.__version__}"]
+    for peer in peers:
+        try:
+            parts.append(f"{peer} {importlib.metadata.version(peer)}")
+        except importlib.metadata.PackageNotFoundError:
+            parts.append(f"{peer} not installed")
+    return ", ".join(parts + [f"numpy {np.__version__}"])
 
 
 def machine_lines(args, peak: dict) -> list[str]:
-    import torch
-
     best = peak["best"]
     peak_line = f"- peak: {best['gflops']:.0f} GFLOP/s ({best['method']})"
     if best["this_run_gflops"] < best["gflops"]:
@@ -184,8 +283,12 @@ def machine_lines(args, peak: dict) -> list[str]:
     return [
         f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}; "
         f"{platform.machine()} {bench_peak.cpu_model()}, {os.cpu_count()} CPUs; threads used: {args.threads}; "
-        f"torch {torch.__version__}, numpy {np.__version__}",
+        f"{versions(args.peer_list)}",
         peak_line + f"; for context, PyTorch's own sgemm: {peak['sgemm']['gflops']:.0f} GFLOP/s ({peak['sgemm']['method']})",
+        "- memory bandwidth: " + (
+            f"{peak['bandwidth']['gbps']:.1f} GB/s ({peak['bandwidth']['method']})" if peak.get("bandwidth")
+            else "not measured (no C compiler)"
+        ),
     ]
 
 
@@ -195,15 +298,25 @@ def main(argv: list[str]) -> int:
     if args.rss_4096:
         return bench_rss.main(args, log)
     load_before = os.getloadavg()
-    weights = bench_workloads.ensure_weights(args.cache, log)
+    problems = missing_peers(args.peer_list)
+    if problems:
+        args.peer_list = []
+    weights = {"init": bench_workloads.ensure_weights(args.cache, log)}
+    weights["savez"] = bench_workloads.ensure_savez_weights(args.cache, weights["init"], log)
+    onnx_model = None
+    if args.peer_list:
+        from benchmark import onnx_export
+
+        onnx_model = onnx_export.export(weights["init"], args.cache / "peers" / "reference.onnx", log)
     folder = args.cache / ("quick" if args.quick else "full")
     inputs = [(w, bench_workloads.ensure_workload(w, folder / w.name, log)) for w in args.selected]
     fusectl, notes = bench_fusectl.find(args, log)
-    log(f"bench: measuring the FMA peak on {args.threads} threads")
+    log(f"bench: measuring the FMA peak and the memory bandwidth on {args.threads} threads")
     peak = bench_peak.measure_peak(args.threads, args.cache)
-    results, raws, problems = [], [], []
+    peak["bandwidth"] = bench_peak.memory_bandwidth(args.threads, args.cache, mib=256 if args.quick else 1024)
+    results, raws = [], []
     for w, files in inputs:
-        result, raw = bench_workload(w, weights, files, fusectl, args, problems)
+        result, raw = bench_workload(w, weights, files, fusectl, onnx_model, args, problems)
         results.append(result)
         raws.append(raw)
     log("bench: measuring the FMA peak again (a busy machine measures it low)")
@@ -212,15 +325,18 @@ def main(argv: list[str]) -> int:
     peak["best"] = bench_peak.best_peak(args.cache, args.threads, [peak["peak"], peak_again])
     load_after = os.getloadavg()
 
-    title = "quick smoke run (smaller B: not comparable with the targets)" if args.quick else "full sizes"
-    print(f"## fusectl vs PyTorch, {title}\n")
-    print(bench_report.table(results, peak["best"]["gflops"]))
+    title = "quick smoke run (smaller B: not comparable with the targets)" if args.quick else "full sizes (docs/model.md)"
+    others = ", ".join(bench_report.PEER_LABELS[p] for p in ["torch", *args.peer_list])
+    print(f"## fusectl vs {others}, {title}\n")
+    print(bench_report.table(results, peak["best"]["gflops"], ["torch", *args.peer_list]))
     print()
     for line in machine_lines(args, peak):
         print(line)
     print(
         f"- medians of {args.repeat} runs (fusectl: whole process after 1 warm-up run, files in page cache; "
-        f"PyTorch: forward calls after {args.warmup} warm-up); load average before/after: "
+        f"peers: in-process forward calls after {args.warmup} warm-up, each in its own process; ONNX Runtime "
+        f"and OpenVINO on the reference exported to ONNX, OpenVINO with INFERENCE_PRECISION_HINT f32, both "
+        f"with {args.threads} intra-op threads); load average before/after: "
         f"{load_before[0]:.2f}/{load_after[0]:.2f} (other work on the machine makes every number noisy)"
     )
     print(f"- inputs and weights: {args.cache}; command: {shlex.join(['scripts/bench', *argv])}")
@@ -232,9 +348,9 @@ def main(argv: list[str]) -> int:
             "with 1 on a busy machine), which flatters the speed-ups: rerun on a quiet machine before quoting them."
         )
     for raw in raws:
-        line = breakdown(raw)
-        if line:
-            print(line)
+        for line in (peer_line(raw), breakdown(raw), breakdown(raw, "fusectl_savez")):
+            if line:
+                print(line)
     above = [r.name for r in results if r.gflops is not None and r.gflops > peak["best"]["gflops"]]
     if above:
         notes.append(

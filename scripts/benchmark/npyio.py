@@ -2,7 +2,8 @@
 
     scripts/bench npyio [--elements N] [--repeat R] [--dir DIR] [--keep]
 
-Builds .build/bench/npyio-bench (swiftc -O -wmo over Sources/NpyIO plus scripts/benchmark/npyio_bench/main.swift),
+Builds .build/bench/npyio-bench (swiftc -O -wmo over Sources/NpyIO plus scripts/benchmark/npyio_bench/main.swift,
+with Sources/CRCFold compiled by cc),
 writes the test files once into DIR (default .build/bench/data; 1 GiB float32 by default), warms
 the page cache, then times (best of R runs):
 
@@ -34,11 +35,23 @@ BINARY = os.path.join(BENCH, "npyio-bench")
 
 
 def build():
+    """Compiles Sources/CRCFold's C file (cc -O2) and NpyIO's Swift files with the benchmark's main.swift
+    (swiftc -O -wmo) into BINARY; CRCFold is given to swiftc as a Clang module through a generated module map."""
     os.makedirs(BENCH, exist_ok=True)
+    crc = os.path.join(ROOT, "Sources", "CRCFold")
+    modules = os.path.join(BENCH, "modules", "CRCFold")
+    os.makedirs(modules, exist_ok=True)
+    with open(os.path.join(modules, "module.modulemap"), "w") as f:
+        f.write(f'module CRCFold {{\n    header "{os.path.join(crc, "include", "CRCFold.h")}"\n    export *\n}}\n')
+    crc_object = os.path.join(BENCH, "crc_fold.o")
+    cc = os.environ.get("CC", "cc")
+    subprocess.run([cc, "-O2", "-c", "-I", os.path.join(crc, "include"), os.path.join(crc, "crc_fold.c"), "-o", crc_object],
+                   check=True)
     sources = [os.path.join(ROOT, "Sources/NpyIO", f) for f in sorted(os.listdir(os.path.join(ROOT, "Sources/NpyIO"))) if f.endswith(".swift")]
     sources += [os.path.join(ROOT, "Sources/NpyIO/Internal", f) for f in sorted(os.listdir(os.path.join(ROOT, "Sources/NpyIO/Internal"))) if f.endswith(".swift")]
     sources.append(os.path.join(ROOT, "scripts/benchmark/npyio_bench/main.swift"))
-    cmd = ["swiftc", "-O", "-wmo", "-module-name", "NpyIO", "-I", os.path.join(ROOT, "Sources/CZlib"), "-lz", *sources, "-o", BINARY]
+    cmd = ["swiftc", "-O", "-wmo", "-module-name", "NpyIO", "-I", os.path.join(ROOT, "Sources/CZlib"), "-I", modules,
+           "-lz", "-ldeflate", *sources, crc_object, "-o", BINARY]
     subprocess.run(cmd, check=True)
 
 

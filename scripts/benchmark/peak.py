@@ -1,4 +1,4 @@
-"""The machine's measured float32 peak, the denominator of scripts/bench's "% of peak".
+"""The machine's measured float32 peak, the denominator of scripts/bench's "% of peak", and its memory bandwidth.
 
 measure_peak(threads, cache) compiles scripts/benchmark/peak.c (a register-only FMA
 loop) twice with the system C compiler, -march=native and -march=native
@@ -16,6 +16,10 @@ moment gave 226), and then fusectl's "% of peak" can pass 100%. A peak is an
 upper bound that noise only lowers, so best_peak() keeps the best FMA-loop result
 ever measured in the cache folder for this CPU model and thread count
 (<cache>/peak-record.json) and uses the larger of it and this run's.
+
+memory_bandwidth(threads, cache) compiles scripts/benchmark/bandwidth.c and reports the
+best streaming read rate over a buffer far larger than the caches (printed beside the
+peak: one-row work is bound by it, not by the FMA rate).
 """
 
 from __future__ import annotations
@@ -86,15 +90,42 @@ def measure_peak(threads: int, cache: Path) -> dict:
     return {"peak": peak, "sgemm": sgemm}
 
 
+def memory_bandwidth(threads: int, cache: Path, mib: int = 1024, seconds: float = 1.0) -> Optional[dict]:
+    """Streaming read bandwidth from memory on `threads` threads (scripts/benchmark/bandwidth.c over a
+    `mib` MiB buffer, far past the caches; best pass of about `seconds` s), or None without a C compiler.
+
+    Returns {"gbps", "method"}; gbps is 1e9 bytes read per second.
+    """
+    binary = cache / "bin" / "bench_bandwidth"
+    if cc.compile_c("bandwidth.c", binary, ["-march=native", "-pthread"]):
+        return None
+    done = subprocess.run([str(binary), str(threads), str(mib), str(seconds)], capture_output=True, text=True)
+    if done.returncode != 0:
+        return None
+    result = json.loads(done.stdout)
+    method = (f"read of a {mib} MiB buffer, {threads} threads, best of {result['passes']} passes "
+              "(C, -O2 -march=native)")
+    return {"gbps": result["gbps"], "method": method}
+
+
 def cpu_model() -> str:
-    """/proc/cpuinfo's first "model name", or "unknown CPU"."""
+    """/proc/cpuinfo's first "model name" with its "cpu family" and "model" numbers
+    ("AMD EPYC (family 26 model 2)": virtual machines often show a bare vendor name), or "unknown CPU"."""
+    fields: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in ("model name", "cpu family", "model") and key not in fields:
+                fields[key] = value.strip()
+            if not line.strip() and fields:
+                break
     except OSError:
         pass
-    return "unknown CPU"
+    name = fields.get("model name", "unknown CPU")
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']} model {fields['model']})"
+    return name
 
 
 def best_peak(cache: Path, threads: int, measured: list[dict]) -> dict:

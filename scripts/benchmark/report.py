@@ -1,10 +1,11 @@
 """Targets and the markdown table of scripts/bench (pure functions, no I/O).
 
-A Result holds one workload's medians (seconds), FLOPs and RSS; evaluate()
-checks it against issue 4's targets and table() renders all of them. Anything
-not measured (no fusectl binary, no --timings) is None and shows as "n/a"; the
-speed-up then falls back to PyTorch forward / fusectl end to end, which is a
-lower bound on the forward speed-up and is marked "≥".
+A Result holds one workload's medians (seconds) for every peer and for fusectl, the
+FLOPs of fusectl's chosen plan, its peak RSS and the max abs errors; evaluate() checks
+it against issue 11's targets (fusectl's forward against the best peer measured in the
+same run) and table() renders all of them. Anything not measured (no fusectl binary, no
+--timings, a peer not run) is None and shows as "n/a"; without a forward time the ratio
+falls back to best peer forward / fusectl whole run, a lower bound marked "≥".
 """
 
 from __future__ import annotations
@@ -13,45 +14,69 @@ import dataclasses
 from typing import Optional
 
 AGREEMENT_ATOL = 1e-4
-"""fusectl and PyTorch outputs must agree to this max abs difference."""
+"""fusectl and every peer must agree with PyTorch to this max abs difference."""
+
+PEER_LABELS = {"torch": "PyTorch", "onnxruntime": "ONNX Runtime", "openvino": "OpenVINO"}
+"""Column names of the peers, in table order."""
 
 TARGETS = {
-    "W1": {"speedup": 3.0, "e2e_max_s": 0.030},
-    "W2": {"speedup": 10.0, "e2e_over_forward": 1.3},
-    "W3": {"speedup": 20.0},
-    "W4": {"speedup": 3.0},
-    "W5": {"speedup": 10.0},
+    "W1": {"vs_best_peer": 1.3, "savez_e2e_over_best_peer": 2.5},
+    "W2": {"vs_best_peer": 5.0, "e2e_over_forward": 1.1},
+    "W3": {"vs_best_peer": 20.0},
+    "W4": {"vs_best_peer": 1.1},
+    "W5": {"vs_best_peer": 7.0},
 }
-"""Issue 4's targets: forward speed-up vs PyTorch, W1's whole-run latency, W2's e2e/forward ratio."""
+"""Issue 11's targets: best peer forward / fusectl forward; W1's whole run with np.savez weights
+against the best peer's in-process forward; W2's whole run (fusectl init weights) / forward."""
 
 
 @dataclasses.dataclass
 class Result:
-    """One workload's measurements; None where not measured."""
+    """One workload's measurements; None where not measured.
+
+    peer_forward_s: peer name ("torch", "onnxruntime", "openvino") -> median forward seconds
+    (None: run but failed); peer_diffs: peer -> max abs difference from PyTorch (PyTorch's own is
+    not listed). fusectl_e2e_s / fusectl_forward_s: whole run and --timings forward_s with the
+    weights as `fusectl init` writes them (64-byte aligned members); fusectl_savez_e2e_s: the
+    whole run with the same weights written by np.savez.
+    """
 
     name: str
     shape: str
-    torch_forward_s: Optional[float]
+    peer_forward_s: dict[str, Optional[float]] = dataclasses.field(default_factory=dict)
+    peer_diffs: dict[str, float] = dataclasses.field(default_factory=dict)
     fusectl_e2e_s: Optional[float] = None
     fusectl_forward_s: Optional[float] = None
+    fusectl_savez_e2e_s: Optional[float] = None
     flops: Optional[float] = None
     max_rss_kib: Optional[int] = None
     max_abs_diff: Optional[float] = None
     plan: Optional[str] = None
 
     @property
-    def speedup(self) -> Optional[float]:
-        """PyTorch forward / fusectl forward."""
-        if self.torch_forward_s is None or not self.fusectl_forward_s:
+    def best_peer(self) -> Optional[tuple[str, float]]:
+        """(name, seconds) of the fastest peer that ran; None when none did."""
+        timed = [(s, name) for name, s in self.peer_forward_s.items() if s is not None]
+        if not timed:
             return None
-        return self.torch_forward_s / self.fusectl_forward_s
+        seconds, name = min(timed)
+        return name, seconds
 
     @property
-    def speedup_lower_bound(self) -> Optional[float]:
-        """PyTorch forward / fusectl end to end (the forward is part of the whole run)."""
-        if self.torch_forward_s is None or not self.fusectl_e2e_s:
+    def vs_best_peer(self) -> Optional[float]:
+        """Best peer forward / fusectl forward (> 1: fusectl is faster)."""
+        best = self.best_peer
+        if best is None or not self.fusectl_forward_s:
             return None
-        return self.torch_forward_s / self.fusectl_e2e_s
+        return best[1] / self.fusectl_forward_s
+
+    @property
+    def vs_best_peer_lower_bound(self) -> Optional[float]:
+        """Best peer forward / fusectl whole run (the forward is part of the whole run)."""
+        best = self.best_peer
+        if best is None or not self.fusectl_e2e_s:
+            return None
+        return best[1] / self.fusectl_e2e_s
 
     @property
     def e2e_over_forward(self) -> Optional[float]:
@@ -60,8 +85,16 @@ class Result:
         return self.fusectl_e2e_s / self.fusectl_forward_s
 
     @property
+    def savez_e2e_over_best_peer(self) -> Optional[float]:
+        """fusectl's whole run with np.savez weights / the best peer's in-process forward."""
+        best = self.best_peer
+        if best is None or self.fusectl_savez_e2e_s is None:
+            return None
+        return self.fusectl_savez_e2e_s / best[1]
+
+    @property
     def gflops(self) -> Optional[float]:
-        """Achieved GFLOP/s of fusectl's plan: its reported FLOPs / its forward time."""
+        """Achieved GFLOP/s of fusectl's chosen plan: its reported FLOPs / its forward time."""
         if self.flops is None or not self.fusectl_forward_s:
             return None
         return self.flops / self.fusectl_forward_s / 1e9
@@ -72,38 +105,41 @@ class Result:
 
 
 def evaluate(r: Result) -> tuple[str, str]:
-    """(target text, verdict) for r; verdict is "met", "not met" or "unknown (why)".
+    """(target text, verdict) for r; verdict is "met", "not met (...)" or "unknown (no ...)".
 
-    A target is met only if every part of it is measured and passes and the outputs
-    agree; a speed-up known only as a lower bound counts when that bound passes.
+    A target is met only if every part of it is measured and passes and fusectl's output
+    agrees with PyTorch's; a ratio known only as a lower bound counts when that bound passes.
     """
     target = TARGETS.get(r.name)
     if target is None:
         return "-", "-"
     parts, failed, unknown = [], [], []
 
-    speedup_goal = target["speedup"]
-    parts.append(f"≥{speedup_goal:g}×")
-    if r.speedup is not None:
-        if r.speedup < speedup_goal:
-            failed.append("speed-up")
-    elif r.speedup_lower_bound is not None and r.speedup_lower_bound >= speedup_goal:
+    goal = target["vs_best_peer"]
+    parts.append(f"≥{goal:g}× best peer")
+    if r.vs_best_peer is not None:
+        if r.vs_best_peer < goal:
+            failed.append("vs best peer")
+    elif r.vs_best_peer_lower_bound is not None and r.vs_best_peer_lower_bound >= goal:
         pass
+    elif r.best_peer is None:
+        unknown.append("peer time")
     else:
         unknown.append("forward time")
 
-    if "e2e_max_s" in target:
-        parts.append(f"e2e ≤{target['e2e_max_s'] * 1e3:g} ms")
-        if r.fusectl_e2e_s is None:
-            unknown.append("e2e time")
-        elif r.fusectl_e2e_s > target["e2e_max_s"]:
-            failed.append("e2e")
+    if "savez_e2e_over_best_peer" in target:
+        limit = target["savez_e2e_over_best_peer"]
+        parts.append(f"np.savez run ≤{limit:g}× best peer")
+        if r.savez_e2e_over_best_peer is None:
+            unknown.append("np.savez run")
+        elif r.savez_e2e_over_best_peer > limit:
+            failed.append("np.savez run")
     if "e2e_over_forward" in target:
-        parts.append(f"e2e ≤{target['e2e_over_forward']:g}× fwd")
+        parts.append(f"run ≤{target['e2e_over_forward']:g}× fwd")
         if r.e2e_over_forward is None:
-            unknown.append("e2e/forward")
+            unknown.append("run/forward")
         elif r.e2e_over_forward > target["e2e_over_forward"]:
-            failed.append("e2e/forward")
+            failed.append("run/forward")
 
     if r.agrees is False:
         failed.append("outputs differ")
@@ -130,24 +166,32 @@ def _ratio(value: Optional[float], lower_bound: Optional[float] = None) -> str:
     if value is not None:
         return f"{value:.3g}×"
     if lower_bound is not None:
-        return f"≥{lower_bound:.3g}× (vs e2e)"
+        return f"≥{lower_bound:.3g}× (vs run)"
     return "n/a"
 
 
-def table(results: list[Result], peak_gflops: Optional[float]) -> str:
-    """The markdown table: one row per result, times in ms, RSS in MiB."""
+def _diff(value: Optional[float]) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.1e}" + ("" if value <= AGREEMENT_ATOL else " FAIL")
+
+
+def table(results: list[Result], peak_gflops: Optional[float], peers: list[str]) -> str:
+    """The markdown table: one row per result, times in ms, RSS in MiB; one column per peer in `peers`."""
     header = [
         "workload",
         "shape",
-        "fusectl e2e ms",
+        *[f"{PEER_LABELS.get(p, p)} fwd ms" for p in peers],
         "fusectl fwd ms",
-        "PyTorch fwd ms",
-        "speed-up",
-        "e2e/fwd",
+        "fusectl run ms (init weights)",
+        "run ms (np.savez weights)",
+        "fwd vs best peer",
+        "run/fwd",
         "GFLOP/s",
         "% of peak",
         "peak RSS MiB",
-        "max abs diff",
+        "max abs err",
+        "peers' max abs err",
         "target",
         "met?",
     ]
@@ -156,19 +200,23 @@ def table(results: list[Result], peak_gflops: Optional[float]) -> str:
         target, verdict = evaluate(r)
         gflops = r.gflops
         fraction = f"{100 * gflops / peak_gflops:.0f}%" if gflops is not None and peak_gflops else "n/a"
-        diff = "n/a" if r.max_abs_diff is None else f"{r.max_abs_diff:.1e}" + ("" if r.agrees else " FAIL")
+        peer_errors = ", ".join(
+            f"{PEER_LABELS.get(p, p)} {_diff(r.peer_diffs[p])}" for p in peers if p in r.peer_diffs
+        )
         row = [
             r.name,
             r.shape,
-            ms(r.fusectl_e2e_s),
+            *[ms(r.peer_forward_s.get(p)) for p in peers],
             ms(r.fusectl_forward_s),
-            ms(r.torch_forward_s),
-            _ratio(r.speedup, r.speedup_lower_bound),
+            ms(r.fusectl_e2e_s),
+            ms(r.fusectl_savez_e2e_s),
+            _ratio(r.vs_best_peer, r.vs_best_peer_lower_bound),
             "n/a" if r.e2e_over_forward is None else f"{r.e2e_over_forward:.2f}",
             "n/a" if gflops is None else f"{gflops:.0f}",
             fraction,
             "n/a" if r.max_rss_kib is None else f"{r.max_rss_kib / 1024:.0f}",
-            diff,
+            _diff(r.max_abs_diff),
+            peer_errors or "n/a",
             target,
             verdict,
         ]

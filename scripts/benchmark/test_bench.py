@@ -90,52 +90,77 @@ def write_stand_in(folder: Path, timings: bool = True, offset: float = 0.0, fail
     return path
 
 
-def result(name="W3", torch_s=1.0, e2e=0.06, fwd=0.04, diff=1e-6, flops=None) -> Result:
-    return Result(name, "shape", torch_s, e2e, fwd, flops, 1024, diff)
+def result(name="W3", torch_s=1.0, e2e=0.06, fwd=0.04, diff=1e-6, flops=None, ort=None, ov=None, savez=None) -> Result:
+    peers = {"torch": torch_s, **({"onnxruntime": ort} if ort is not None else {}), **({"openvino": ov} if ov is not None else {})}
+    return Result(name, "shape", peers, {}, e2e, fwd, savez, flops, 1024, diff)
 
 
 class TargetTests(unittest.TestCase):
-    def test_speedup_met_and_not_met(self):
-        self.assertEqual(evaluate(result("W3", fwd=0.04)), ("≥20×", "met"))  # 25×
-        self.assertEqual(evaluate(result("W3", fwd=0.06)), ("≥20×", "not met (speed-up)"))  # 16.7×
+    def test_ratio_to_the_best_peer_met_and_not_met(self):
+        self.assertEqual(evaluate(result("W3", fwd=0.04)), ("≥20× best peer", "met"))  # 25×
+        self.assertEqual(evaluate(result("W3", fwd=0.06)), ("≥20× best peer", "not met (vs best peer)"))  # 16.7×
 
-    def test_w1_latency_is_part_of_the_target(self):
-        self.assertEqual(evaluate(result("W1", torch_s=0.03, e2e=0.025, fwd=0.005))[1], "met")
-        self.assertEqual(evaluate(result("W1", torch_s=0.03, e2e=0.031, fwd=0.005))[1], "not met (e2e)")
+    def test_the_fastest_peer_sets_the_bar(self):
+        r = result("W3", torch_s=1.0, fwd=0.04, ort=0.7, ov=0.9)  # 0.7 / 0.04 = 17.5×
+        self.assertEqual(r.best_peer, ("onnxruntime", 0.7))
+        self.assertAlmostEqual(r.vs_best_peer, 17.5)
+        self.assertEqual(evaluate(r)[1], "not met (vs best peer)")
+        failed = result("W3", torch_s=1.0, fwd=0.04, ov=0.9)
+        failed.peer_forward_s["onnxruntime"] = None  # ran but failed: not a bar
+        self.assertEqual(failed.best_peer, ("openvino", 0.9))
 
-    def test_w2_e2e_over_forward(self):
-        text, verdict = evaluate(result("W2", torch_s=1.0, e2e=0.065, fwd=0.05))
-        self.assertEqual(text, "≥10×, e2e ≤1.3× fwd")
+    def test_w1_np_savez_run_is_part_of_the_target(self):
+        # best peer 10 ms; fusectl forward 5 ms (2×); np.savez whole run ≤ 25 ms
+        self.assertEqual(evaluate(result("W1", torch_s=0.03, ort=0.01, e2e=0.02, fwd=0.005, savez=0.025))[1], "met")
+        self.assertEqual(evaluate(result("W1", torch_s=0.03, ort=0.01, e2e=0.02, fwd=0.005, savez=0.026))[1],
+                         "not met (np.savez run)")
+        self.assertEqual(evaluate(result("W1", torch_s=0.03, ort=0.01, e2e=0.02, fwd=0.005))[1],
+                         "unknown (no np.savez run)")
+
+    def test_w2_run_over_forward(self):
+        text, verdict = evaluate(result("W2", torch_s=1.0, e2e=0.109, fwd=0.1, savez=0.2))
+        self.assertEqual(text, "≥5× best peer, run ≤1.1× fwd")
         self.assertEqual(verdict, "met")
-        self.assertEqual(evaluate(result("W2", torch_s=1.0, e2e=0.066, fwd=0.05))[1], "not met (e2e/forward)")
+        self.assertEqual(evaluate(result("W2", torch_s=1.0, e2e=0.112, fwd=0.1))[1], "not met (run/forward)")
 
     def test_disagreeing_outputs_never_meet(self):
         self.assertEqual(evaluate(result("W3", diff=2e-4))[1], "not met (outputs differ)")
         self.assertEqual(evaluate(result("W3", diff=1e-4))[1], "met")
 
-    def test_without_forward_time_the_e2e_lower_bound_decides_only_when_it_passes(self):
+    def test_without_forward_time_the_run_lower_bound_decides_only_when_it_passes(self):
         self.assertEqual(evaluate(result("W3", e2e=0.04, fwd=None))[1], "met")
         self.assertEqual(evaluate(result("W3", e2e=0.06, fwd=None))[1], "unknown (no forward time)")
 
     def test_without_fusectl_everything_is_unknown(self):
-        r = Result("W1", "shape", 0.02)
-        self.assertEqual(evaluate(r)[1], "unknown (no forward time, e2e time, agreement)")
+        r = Result("W1", "shape", {"torch": 0.02})
+        self.assertEqual(evaluate(r)[1], "unknown (no forward time, np.savez run, agreement)")
+
+    def test_without_any_peer_time_the_ratio_is_unknown(self):
+        r = result("W3", torch_s=None)
+        self.assertEqual(evaluate(r)[1], "unknown (no peer time)")
 
 
 class TableTests(unittest.TestCase):
+    PEERS = ["torch", "onnxruntime", "openvino"]
+
     def test_row_values(self):
-        table = bench_report.table([result("W3", torch_s=1.0, e2e=0.06, fwd=0.04, flops=8e9)], peak_gflops=400.0)
+        r = result("W3", torch_s=1.0, e2e=0.06, fwd=0.04, flops=8e9, ort=0.8, ov=0.9, savez=0.07)
+        r.peer_diffs = {"onnxruntime": 2e-6, "openvino": 3e-4}
+        table = bench_report.table([r], peak_gflops=400.0, peers=self.PEERS)
+        header = table.splitlines()[0].split(" | ")
+        self.assertEqual(header[2:5], ["PyTorch fwd ms", "ONNX Runtime fwd ms", "OpenVINO fwd ms"])
         row = table.splitlines()[2].split(" | ")
-        # workload, shape, e2e ms, fwd ms, torch ms, speed-up, e2e/fwd, GFLOP/s, % peak, RSS, diff, target, met
-        self.assertEqual(row[2:11], ["60", "40", "1000", "25×", "1.50", "200", "50%", "1", "1.0e-06"])
+        # peers, fusectl fwd, run, np.savez run, vs best, run/fwd, GFLOP/s, % peak, RSS, err, peers' err
+        self.assertEqual(row[2:15], ["1000", "800", "900", "40", "60", "70", "20×", "1.50", "200", "50%", "1",
+                                     "1.0e-06", "ONNX Runtime 2.0e-06, OpenVINO 3.0e-04 FAIL"])
 
     def test_missing_values_show_na(self):
-        table = bench_report.table([Result("W1", "shape", 0.02)], peak_gflops=None)
-        self.assertEqual(table.splitlines()[2].count("n/a"), 8)  # all but the PyTorch column
+        table = bench_report.table([Result("W1", "shape", {"torch": 0.02})], peak_gflops=None, peers=self.PEERS)
+        self.assertEqual(table.splitlines()[2].count("n/a"), 12)  # all but the shape, the PyTorch column and the target
 
     def test_lower_bound_is_marked(self):
-        table = bench_report.table([result("W3", e2e=0.05, fwd=None)], peak_gflops=None)
-        self.assertIn("≥20× (vs e2e)", table)
+        table = bench_report.table([result("W3", e2e=0.05, fwd=None)], peak_gflops=None, peers=["torch"])
+        self.assertIn("≥20× (vs run)", table)
 
 
 class TimingsParsingTests(unittest.TestCase):
@@ -301,6 +326,149 @@ class ProcessTests(unittest.TestCase):
             self.assertIn("is not an executable file", why)
 
 
+class PeerGraphTests(unittest.TestCase):
+    """The ONNX export the ONNX Runtime and OpenVINO peers run, on a tiny model: every input rule
+    (pooled token, ragged lengths, per step's frame-causal mask, P > 1, B = 1) against PyTorch.
+
+    Measured here: at most 4.8e-7 from PyTorch for either runtime (float32 rounding in another
+    order); the budget is 5e-6. The benchmark itself allows 1e-4, SPEC's tolerance."""
+
+    TOL = 5e-6
+
+    @classmethod
+    def setUpClass(cls):
+        from benchmark import onnx_export
+        from reference.model import FusionConfig, init_model
+
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.cfg = FusionConfig(img_latent_dim=10, txt_latent_dim=7, proj_dim=12, n_heads=3, n_blocks=2, ffn_dim=20)
+        cls.model = init_model(cls.cfg, seed=3)
+        cls.onnx = Path(cls.tmp.name) / "tiny.onnx"
+        with contextlib.redirect_stderr(io.StringIO()):
+            onnx_export.export_model(cls.model, cls.onnx)
+        pre = dataclasses.replace(cls.cfg, norm_first=True, final_norm=True, activation="gelu_tanh", attn_bias=False)
+        cls.pre_model = init_model(pre, seed=4)
+        cls.pre_onnx = Path(cls.tmp.name) / "tiny-pre.onnx"
+        with contextlib.redirect_stderr(io.StringIO()):
+            onnx_export.export_model(cls.pre_model, cls.pre_onnx)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def inputs(self, B, T, P, ragged, seed=0):
+        rng = np.random.default_rng(seed)
+        text = rng.standard_normal((B, 5, 7), dtype=np.float32)
+        images = rng.standard_normal((B, T, P, 10) if P > 1 else (B, T, 10), dtype=np.float32)
+        if not ragged:
+            return text, images, None, None
+        lengths = rng.integers(1, T + 1, size=B)
+        lengths[0] = 1  # one sample with a single frame
+        mask = np.zeros((B, 5), dtype=np.uint8)
+        for b in range(B):  # left and right padding
+            real = 1 + b % 5
+            if b % 2:
+                mask[b, 5 - real:] = 1
+            else:
+                mask[b, :real] = 1
+        return text, images, mask, lengths
+
+    def check(self, model, onnx, B, T, P, per_step, ragged):
+        import torch
+
+        from benchmark import peers
+
+        text, images, mask, lengths = self.inputs(B, T, P, ragged)
+        with torch.inference_mode():
+            fn = model.forward_per_step_fast if per_step else model.forward
+            expected = fn(text, images, text_mask=mask, image_lengths=lengths).numpy()
+        for peer in peers.PEERS:
+            with self.subTest(peer=peer, B=B, T=T, P=P, per_step=per_step, ragged=ragged):
+                out = peers.run_graph(peer, onnx, text, images, text_mask=mask, image_lengths=lengths,
+                                      per_step=per_step, threads=1)
+                self.assertEqual(out.shape, expected.shape)
+                self.assertLessEqual(float(np.abs(out - expected).max()), self.TOL)
+                if per_step and ragged:  # rows past a sample's frames are exactly zero, as PyTorch's
+                    for b in range(B):
+                        self.assertTrue(np.all(out[b, lengths[b]:] == 0))
+
+    def test_per_step_with_ragged_lengths_and_tokens_per_frame(self):
+        self.check(self.model, self.onnx, B=4, T=6, P=2, per_step=True, ragged=True)
+
+    def test_plain_ragged(self):
+        self.check(self.model, self.onnx, B=5, T=7, P=1, per_step=False, ragged=True)
+
+    def test_one_sample_one_frame(self):
+        self.check(self.model, self.onnx, B=1, T=1, P=1, per_step=False, ragged=False)
+
+    def test_per_step_pre_norm_final_norm_no_attention_bias(self):
+        self.check(self.pre_model, self.pre_onnx, B=3, T=5, P=1, per_step=True, ragged=True)
+
+    def test_pooled_query_is_the_references(self):
+        from benchmark import peers
+        from reference.model import pool_text
+
+        text, _, mask, _ = self.inputs(6, 2, 1, ragged=True)
+        np.testing.assert_array_equal(peers.pooled_query(text, text_mask=mask)[:, 0], pool_text(text, text_mask=mask).numpy())
+        lengths = np.array([1, 5, 3, 2, 4, 5])
+        np.testing.assert_array_equal(peers.pooled_query(text, text_lengths=lengths)[:, 0],
+                                      pool_text(text, text_lengths=lengths).numpy())
+        np.testing.assert_array_equal(peers.pooled_query(text)[:, 0], text[:, -1])
+        with self.assertRaisesRegex(ValueError, "text_mask: sample 1 has no real token"):
+            peers.pooled_query(text[:2], text_mask=np.array([[1, 0, 0, 0, 0], [0, 0, 0, 0, 0]]))
+
+    def test_attention_bias(self):
+        from benchmark import peers
+
+        bias = peers.attention_bias(B=2, T=3, P=2, image_lengths=np.array([3, 2]), per_step=True)
+        self.assertEqual((bias.shape, bias.dtype), ((2, 3, 6), np.float32))
+        hidden = bias == peers.MASKED
+        self.assertTrue(np.all((bias == 0) | hidden))
+        # sample 1 has 2 frames: tokens 4, 5 hidden everywhere; row t hides the frames after t
+        np.testing.assert_array_equal(hidden[1], [[0, 0, 1, 1, 1, 1], [0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 1, 1]])
+        np.testing.assert_array_equal(hidden[0], [[0, 0, 1, 1, 1, 1], [0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0]])
+        plain = peers.attention_bias(B=2, T=3, P=1, image_lengths=None, per_step=False)
+        self.assertEqual(plain.shape, (2, 1, 3))
+        self.assertFalse(plain.any())
+
+    def test_the_graph_has_dynamic_sizes(self):
+        import onnx
+
+        graph = onnx.load(str(self.onnx)).graph
+        dims = {i.name: [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim] for i in graph.input}
+        self.assertEqual(list(dims), ["query", "images", "bias"])
+        self.assertEqual(dims["query"][1:], [1, 7])
+        self.assertEqual(dims["images"][2], 10)
+        self.assertTrue(all(isinstance(d, str) for d in dims["bias"]), dims)  # B, Q, S all free
+        self.assertEqual(dims["query"][0], dims["images"][0])
+        self.assertEqual(dims["images"][1], dims["bias"][2])
+        # Wq, Wk, Wv are initialisers of their own: no runtime splits in_proj_weight on every call
+        self.assertNotIn("Split", {node.op_type for node in graph.node})
+
+    def test_a_disagreeing_peer_is_not_timed(self):
+        import torch
+
+        text, images, mask, lengths = self.inputs(3, 4, 1, ragged=True)
+        folder = Path(self.tmp.name) / "disagree"
+        folder.mkdir(exist_ok=True)
+        for name, value in (("text", text), ("images", images), ("mask", mask), ("lengths", lengths)):
+            np.save(folder / f"{name}.npy", value)
+        with torch.inference_mode():
+            expected = self.model.forward(text, images, text_mask=mask, image_lengths=lengths).numpy()
+        inputs = ["--text", str(folder / "text.npy"), "--images", str(folder / "images.npy"),
+                  "--text-mask", str(folder / "mask.npy"), "--image-lengths", str(folder / "lengths.npy")]
+        from benchmark import peers
+
+        np.save(folder / "good.npy", expected)
+        report = peers.run_peer("onnxruntime", self.onnx, inputs, False, folder / "good.npy", 1, repeat=3)
+        self.assertEqual(len(report["times_s"]), 3)
+        self.assertLessEqual(report["max_abs_diff"], self.TOL)
+        self.assertGreater(report["max_rss_kib"], 0)
+        np.save(folder / "bad.npy", expected + np.float32(2e-4))
+        with self.assertRaisesRegex(peers.PeerFailed, r"max abs difference 2\.00e-04 from PyTorch, over 0\.0001: not timed"):
+            peers.run_peer("openvino", self.onnx, inputs, False, folder / "bad.npy", 1, repeat=3)
+
+
 class EndToEndTests(unittest.TestCase):
     """scripts/bench --quick on W1 and W4 against the stand-in (runs the reference several times: ~1 min)."""
 
@@ -312,9 +480,10 @@ class EndToEndTests(unittest.TestCase):
     def tearDownClass(cls):
         cls.shared.cleanup()
 
-    def run_bench(self, tmp: Path, fusectl: Path | None, workloads: str = "W1,W4", extra=()) -> tuple[int, str, dict]:
+    def run_bench(self, tmp: Path, fusectl: Path | None, workloads: str = "W1,W4", extra=(),
+                  peers: str = "none") -> tuple[int, str, dict]:
         out = io.StringIO()
-        argv = ["--quick", "--workloads", workloads, "--repeat", "2", "--threads", "1",
+        argv = ["--quick", "--workloads", workloads, "--repeat", "2", "--threads", "1", "--peers", peers,
                 "--cache", str(Path(self.shared.name) / "cache"), "--json", str(tmp / "r.json"), *extra]
         argv += ["--fusectl", str(fusectl)] if fusectl else ["--torch-only"]
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
@@ -324,19 +493,40 @@ class EndToEndTests(unittest.TestCase):
     def test_quick_run_with_timings_and_agreement(self):
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            code, text, record = self.run_bench(tmp, write_stand_in(tmp), extra=["--fusectl-args", "--plan x-formed"])
+            code, text, record = self.run_bench(tmp, write_stand_in(tmp), extra=["--fusectl-args", "--plan x-formed"],
+                                                peers="onnxruntime,openvino")
             self.assertEqual(code, 0, text)
             self.assertEqual(record["workloads"][0]["fusectl"]["command"][-3:], ["--timings", "--plan", "x-formed"])
             self.assertIn("--fusectl-args '--plan x-formed'", text)
+            self.assertIn("## fusectl vs PyTorch, ONNX Runtime, OpenVINO, quick smoke run", text)
             rows = [line for line in text.splitlines() if line.startswith("| W")]
             self.assertEqual([r.split(" | ")[0] for r in rows], ["| W1", "| W4"])
             for row in rows:
                 cells = row.split(" | ")
-                self.assertNotIn("n/a", cells[2:11], row)  # every measured column filled
-                self.assertLessEqual(float(cells[10]), 1e-6, row)  # same reference on both sides
-            self.assertEqual([len(w["fusectl"]["runs"]) for w in record["workloads"]], [2, 2])
+                # PyTorch, ONNX Runtime, OpenVINO, fusectl fwd, run, np.savez run, vs best peer, run/fwd, GFLOP/s,
+                # % of peak, peak RSS, max abs err, peers' max abs err: every measured column filled
+                self.assertNotIn("n/a", cells[2:15], row)
+                self.assertLessEqual(float(cells[13]), 1e-6, row)  # the same reference on both sides
+                errors = [float(e.split()[-1]) for e in cells[14].split(", ")]
+                self.assertEqual(len(errors), 2, row)
+                self.assertTrue(all(e <= 1e-5 for e in errors), row)  # the ONNX graph, another runtime's rounding
+            for w in record["workloads"]:
+                self.assertEqual(len(w["fusectl"]["runs"]), 2)
+                self.assertEqual(len(w["fusectl_savez"]["runs"]), 2)
+                self.assertEqual(w["fusectl_savez"]["command"][3], str(Path(self.shared.name) / "cache" / "weights-savez.npz"))
+                for peer in ("onnxruntime", "openvino"):
+                    self.assertEqual((w["peers"][peer]["threads"], len(w["peers"][peer]["times_s"])), (1, 2))
             self.assertEqual(record["workloads"][1]["torch"]["shape"], [2, 128, 768])
+            self.assertEqual(record["workloads"][1]["peers"]["openvino"]["shape"], [2, 128, 768])
             self.assertIn("plan: stand-in", text)
+            self.assertRegex(text, r"- memory bandwidth: \d+\.\d GB/s \(read of a 256 MiB buffer")
+            self.assertRegex(text, r"- W4 peers: ONNX Runtime [\d.]+: median [\d.]+ ms")
+            self.assertIn("- W1, np.savez weights: load ", text)
+            with np.load(Path(self.shared.name) / "cache" / "weights.npz") as a, \
+                    np.load(Path(self.shared.name) / "cache" / "weights-savez.npz") as b:
+                self.assertEqual(sorted(a.files), sorted(b.files))
+                for key in a.files:
+                    np.testing.assert_array_equal(a[key], b[key])
 
     def test_disagreement_and_missing_timings_are_reported(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -381,7 +571,7 @@ class EndToEndTests(unittest.TestCase):
             code, text, record = self.run_bench(tmp, None, workloads="W1")
             self.assertEqual(code, 0, text)
             row = next(line for line in text.splitlines() if line.startswith("| W1"))
-            self.assertEqual(row.count("n/a"), 8)
+            self.assertEqual(row.count("n/a"), 10)  # every column but the shape, PyTorch's time and the target
             self.assertIn("- note: fusectl not run (--torch-only).", text)
             self.assertGreater(record["workloads"][0]["torch"]["median_s"], 0)
 

@@ -93,7 +93,7 @@ do {
         }
         inflateEnd(&stream)
         let t1 = now()
-        let crc = Zlib.crc32(UnsafeRawBufferPointer(output))
+        let crc = CRC32.checksum(UnsafeRawBufferPointer(output))
         emit([("command", command), ("seconds", t1 - t0), ("crc_seconds", now() - t1), ("bytes", entry.uncompressedSize), ("crc", crc), ("status", Int(status))])
     case "write":
         // writes a float32 array of N elements; durable = fsync + rename
