@@ -92,7 +92,7 @@ shape="$("$bin" fuse --weights examples/weights.npz --text examples/text.npy --i
 
 # --- Links and the layout table -------------------------------------------------------------------
 for target in $(grep -o '](\([^)#:]*\))' README.md | sed 's/^](//; s/)$//' | sort -u); do
-    case "$target" in ../*) continue ;; esac  # beside the repository (SPEC.md), not part of it
+    case "$target" in ../*) continue ;; esac  # outside the repository: not part of it
     [ -e "$target" ] || fail "the link to $target points at nothing"
 done
 for path in $(awk '/^## Layout/ { on = 1; next } on && /^## / { exit } on' README.md | grep -o '^| `[^`]*`' | sed 's/^| `//; s/`$//'); do

@@ -1,6 +1,6 @@
 """The reference model as one ONNX graph, the input of the ONNX Runtime and OpenVINO peers.
 
-The graph (PeerGraph) computes SPEC's forward pass with the reference's own weights
+The graph (PeerGraph) computes the forward pass of docs/model.md with the reference's own weights
 (scripts/reference/model.py) from three inputs:
 
     query   (B, 1, txt)   float32   the pooled text token of each sample (peers.pooled_query)
@@ -46,7 +46,7 @@ OPSET = 18
 
 
 class PeerGraph(nn.Module):
-    """SPEC's forward pass on (query, images, bias); see the module docstring for shapes."""
+    """The forward pass of docs/model.md on (query, images, bias); see the module docstring for shapes."""
 
     def __init__(self, model: FusionModel) -> None:
         super().__init__()

@@ -4,7 +4,7 @@ Each peer runs in its own process (like the PyTorch side), `python -m benchmark.
 imports numpy and the runtime only (no torch):
 
  1. reads the workload files and turns them into the graph's inputs (onnx_export's docstring):
-    the pooled query token (pooled_query, SPEC's rule: text_lengths-1, the last real token of
+    the pooled query token (pooled_query, the pooling rule of docs/model.md: text_lengths-1, the last real token of
     text_mask, else L-1), the images as (B, T·P, img), and the additive bias
     (attention_bias: ragged lengths, and per step the frame-causal mask);
  2. builds the session: ONNX Runtime (CPUExecutionProvider, intra-op threads = --threads,
@@ -57,7 +57,7 @@ SCRIPTS = Path(__file__).resolve().parents[1]
 
 def pooled_query(text: np.ndarray, text_lengths: Optional[np.ndarray] = None,
                  text_mask: Optional[np.ndarray] = None) -> np.ndarray:
-    """(B, L, txt) or (B, txt) -> (B, 1, txt) float32: each sample's pooled token (SPEC's rule).
+    """(B, L, txt) or (B, txt) -> (B, 1, txt) float32: each sample's pooled token (the pooling rule of docs/model.md).
 
     text_lengths (B,): token len-1; text_mask (B, L), nonzero = real: the last real token;
     neither: token L-1. Raises ValueError on a mask row with no real token or a length out of range.

@@ -331,7 +331,7 @@ class PeerGraphTests(unittest.TestCase):
     (pooled token, ragged lengths, per step's frame-causal mask, P > 1, B = 1) against PyTorch.
 
     Measured here: at most 4.8e-7 from PyTorch for either runtime (float32 rounding in another
-    order); the budget is 5e-6. The benchmark itself allows 1e-4, SPEC's tolerance."""
+    order); the budget is 5e-6. The benchmark itself allows 1e-4, the issue's tolerance."""
 
     TOL = 5e-6
 
