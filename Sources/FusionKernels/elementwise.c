@@ -18,3 +18,10 @@ void fk_bias_add(float *y, ptrdiff_t ldy, ptrdiff_t rows, ptrdiff_t n, const flo
                 n, ldy);
     FK_DISPATCH(fk_bias_add)(y, ldy, rows, n, bias);
 }
+
+ptrdiff_t fk_first_nonfinite(const void *x, ptrdiff_t n) {
+    if (n < 0) fk_fail(__func__, "n = %td is negative", n);
+    if (n == 0) return -1;
+    if (x == NULL) fk_fail(__func__, "x is NULL with n = %td", n);
+    return FK_DISPATCH(fk_first_nonfinite)((const unsigned char *)x, n);
+}

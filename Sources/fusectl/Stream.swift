@@ -16,8 +16,9 @@ struct Stream: ParsableCommand {
             with the same instruction. End of input ends the process with status 0; a malformed array \
             ends it with an error on standard error and status 1.
 
-            The vector at step t is bit-identical to 'fusectl fuse' in plain mode on frames 0..t (or on \
-            the last --window frames).
+            The vector at step t is bit-identical to 'fusectl fuse --plan x-formed' in plain mode on \
+            frames 0..t (or on the last --window frames): a session runs plan A. The automatic plan of \
+            'fuse' may pick another exact plan, which agrees within float32 rounding (1e-5).
 
             Python side: numpy.load cannot read a pipe (it seeks), and numpy.save/read_array given the \
             pipe's file object ask for its position; go through bytes and an object with only 'read':

@@ -194,6 +194,11 @@ import Testing
                 values[position] = position % 2 == 0 ? .nan : -.infinity
                 if position + 1 < count { values[position + 1] = .infinity }
                 #expect(values.withUnsafeBufferPointer(firstNonFinite) == position)
+                // The same values 1–3 bytes past an aligned address, as in an np.savez member.
+                for offset in 1..<4 {
+                    let bytes = [UInt8](repeating: 0, count: offset) + values.withUnsafeBytes { Array($0) }
+                    #expect(bytes.withUnsafeBytes { firstNonFinite($0.baseAddress! + offset, count: count) } == position)
+                }
             }
             let finite = (0..<count).map { Float(bitPattern: 0x7F7F_FFFF - UInt32($0)) }
             #expect(finite.withUnsafeBufferPointer(firstNonFinite) == nil)

@@ -60,6 +60,7 @@ import Testing
         #expect(model.automaticPlainPlan(tokens: 128) == .projectorAbsorbed)
         #expect(model.automaticPlainPlan(tokens: 4096) == .projectorAbsorbed)
         let threshold = try #require(model.automaticPlainThreshold)
+        #expect(threshold == 72, "the README's design notes quote 72 tokens for the default model")
         #expect(model.automaticPlainPlan(tokens: threshold) == .projectorAbsorbed)
         #expect(model.automaticPlainPlan(tokens: threshold - 1) == .xFormed)
         // The choice does not depend on the machine model (thread count, rates).

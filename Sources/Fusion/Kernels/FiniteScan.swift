@@ -1,19 +1,23 @@
-/// The index of the first NaN or ±Inf in `values`, or nil when every element is finite.
-///
-/// A float is NaN or ±Inf exactly when its exponent field is all ones; `(bits & 0x7F80_0000) +
-/// 0x0080_0000` then carries into bit 31, and only then. The first pass ORs that bit over all elements
-/// (integer work without branches or early exit, which the compiler vectorises); only when it is set
-/// does a second pass look for the first such element. Reads the buffer in place, no copy.
-/// - Complexity: O(n), one pass over the memory when everything is finite.
+import FusionKernels
+
+/// The index of the first NaN or ±Inf in `values`, or nil when every element is finite
+/// (`fk_first_nonfinite`: one vectorised pass over the memory when all are finite).
 func firstNonFinite(_ values: UnsafeBufferPointer<Float>) -> Int? {
     guard let base = values.baseAddress, !values.isEmpty else { return nil }
-    let found = UnsafeRawPointer(base).withMemoryRebound(to: UInt32.self, capacity: values.count) { bits in
-        var carry: UInt32 = 0
-        for i in 0..<values.count {
-            carry |= ((bits[i] & 0x7F80_0000) &+ 0x0080_0000) & 0x8000_0000
-        }
-        return carry != 0
+    return firstNonFinite(UnsafeRawPointer(base), count: values.count)
+}
+
+/// The index of the first NaN or ±Inf among `count` little-endian float32 values starting at
+/// `elements`, at any byte address (a weights tensor read in place from an `np.savez` archive is
+/// checked without a copy), or nil when every element is finite.
+func firstNonFinite(_ elements: UnsafeRawPointer, count: Int) -> Int? {
+    let index = fk_first_nonfinite(elements, count)
+    return index < 0 ? nil : index
+}
+
+extension Tensor {
+    /// The index of the first NaN or ±Inf of the tensor (row-major), or nil; read in place, no copy.
+    var firstNonFiniteIndex: Int? {
+        withUnsafeRawElements { firstNonFinite($0, count: count) }
     }
-    guard found else { return nil }
-    return values.firstIndex { !$0.isFinite }
 }

@@ -131,7 +131,7 @@ extension FusionModel {
                         key: key, detail: "expected a float16, float32 or float64 array, found \(member.dtype)")
                 }
                 let tensor = try Tensor(member)
-                if !allowNonfinite, let bad = tensor.withUnsafeBufferPointer(firstNonFinite) {
+                if !allowNonfinite, let bad = tensor.firstNonFiniteIndex {
                     let value = tensor.withUnsafeBufferPointer { $0[bad] }
                     throw FusionError.nonFiniteWeight(
                         key: key, index: unravel(bad, shape: tensor.shape),

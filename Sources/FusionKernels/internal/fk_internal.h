@@ -108,6 +108,7 @@ float *fk_gemm_block_buffer(void);
                              const float *beta, float eps);                            \
     void fk_softmax_##sfx(const float *x, float *y, ptrdiff_t n_valid, ptrdiff_t n);   \
     void fk_add_##sfx(const float *a, const float *b, float *y, ptrdiff_t n);          \
+    ptrdiff_t fk_first_nonfinite_##sfx(const unsigned char *x, ptrdiff_t n);           \
     void fk_bias_add_##sfx(float *y, ptrdiff_t ldy, ptrdiff_t rows, ptrdiff_t n,       \
                            const float *bias);                                         \
     void fk_attn_scores_##sfx(const float *img, ptrdiff_t ldi, ptrdiff_t t_begin,      \
