@@ -123,7 +123,7 @@ extension FusionEngine {
             queries: chunks.map(\.queries.count).max() ?? 0,
             groupTokens: maxGroupTokens, groupChunks: maxGroupChunks, imageSpace: absorbProjector,
             keysValues: keysValues)
-        let scratch = AlignedFloats(count: layout.total)
+        let scratch = AlignedFloats(count: layout.total, hugePages: true)
         let clock = ContinuousClock()
         try scratch.withPointer { scratchBase in
             try weights.arena.withPointer { arena in
