@@ -4,7 +4,7 @@ extension FusionInputs {
     /// - Throws: ``FusionError/nonFiniteInput(input:sample:index:value:)`` for the first non-finite
     ///   element, scanning text, then images, then the mask, each in row-major order; naming the
     ///   input, the sample and the full index. Also whatever reading the sources throws.
-    /// - Complexity: reads every element once.
+    /// - Complexity: reads every element once (vectorised: `fk_first_nonfinite`).
     public func checkFinite() throws {
         var sources: [(String, any FloatSource)] = [("text", text), ("images", images)]
         if let textMask {
@@ -16,7 +16,7 @@ extension FusionInputs {
             for b in 0..<batchSize {
                 let start = b * perSample
                 let bad = try source.withElements(in: start..<(start + perSample)) { values in
-                    values.firstIndex(where: { !$0.isFinite }).map { ($0, values[$0]) }
+                    firstNonFinite(values).map { ($0, values[$0]) }
                 }
                 if let (offset, value) = bad {
                     throw FusionError.nonFiniteInput(
