@@ -169,7 +169,10 @@ struct Fuse: ParsableCommand {
             if !allowNonfinite { try batch.checkFinite() }
             let loaded = clock.now
             let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-            if explain { printError(engine.plan(for: batch, options: fusionOptions).explanation) }
+            if explain {
+                engine.measureMachine()
+                printError(engine.plan(for: batch, options: fusionOptions).explanation)
+            }
             let outputs = OutputFiles(output: out!, attention: attention, dtype: outDtype.dtype)
             // Large maps go to their file group by group (only a picture or a report needs them all at once).
             if attentionPng == nil && !report,

@@ -101,6 +101,23 @@ import Testing
         #expect(stepsPlan.explanation.contains("was requested but applies to plain mode only"))
     }
 
+    @Test func theMachineModelIsMeasuredOnRequest() {
+        let engine = FusionEngine(model: Self.engine.model, threads: 2)
+        #expect(engine.machine.origin.contains("assumed"))
+        let before = engine.plan(for: FusionWorkload(imageLengths: [100, 3], frames: 100, tokensPerFrame: 1, perStep: false),
+                                 choice: .automatic)
+        engine.measureMachine()
+        let m = engine.machine
+        #expect(m.origin.contains("measured") && m.threads == 2)
+        // A GEMM kernel between 1 and 10,000 GFLOP/s a thread, memory between 0.1 and 10,000 GB/s.
+        #expect(m.gemmFlopsPerThread > 1e9 && m.gemmFlopsPerThread < 1e13, "\(m.gemmFlopsPerThread)")
+        #expect(m.bandwidth > 1e8 && m.bandwidth < 1e13, "\(m.bandwidth)")
+        let after = engine.plan(for: before.workload, choice: .automatic)
+        // The rates change predicted times only, never the plan.
+        #expect(after.sampleKinds == before.sampleKinds && after.chosen.flops == before.chosen.flops)
+        #expect(after.explanation.contains("rates measured now"))
+    }
+
     private func costModel(for engine: FusionEngine) -> CostModel {
         CostModel(config: engine.model.config, machine: .current(threads: engine.threads))
     }

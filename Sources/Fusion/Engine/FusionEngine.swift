@@ -23,6 +23,15 @@ public final class FusionEngine: @unchecked Sendable {
     let weights: EngineWeights
     /// Scratch budgets (tests lower them to exercise many chunks and attention groups).
     var budgets = EngineBudgets.standard
+    /// The rates the planner's predicted times use (``MachineModel/current(threads:)`` until
+    /// ``measureMachine()``). Never changes which plan runs.
+    public private(set) var machine: MachineModel
+
+    /// Measures the machine's GEMM rate and memory bandwidth (about 40 ms) for the planner's
+    /// predictions (`fusectl fuse --explain`).
+    public func measureMachine() {
+        machine = .measured(pool: pool)
+    }
 
     /// An engine for `model` with `threads` threads (0 or less: all active cores). Cheap: copies
     /// the biases and LayerNorm vectors and starts the pool; packing happens on demand.
@@ -31,6 +40,7 @@ public final class FusionEngine: @unchecked Sendable {
         weights = EngineWeights(model: model)
         self.model = model
         self.threads = pool.threads
+        machine = .current(threads: pool.threads)
     }
 
     /// Packs every weight matrix now (for callers about to run many batches or steps) and returns

@@ -15,7 +15,7 @@ extension FusionEngine {
 
     /// The plan for a workload described by its sizes (see ``plan(for:options:)``).
     public func plan(for workload: FusionWorkload, choice: FusionPlanChoice) -> FusionPlan {
-        let model = CostModel(config: self.model.config, machine: .current(threads: threads))
+        let model = CostModel(config: self.model.config, machine: machine)
         let estimates = FusionPlanKind.allCases.map { model.estimate($0, workload: workload) }
         let sampleKinds: [FusionPlanKind]
         switch choice {

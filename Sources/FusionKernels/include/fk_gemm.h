@@ -140,6 +140,11 @@ void fk_gemm_inplace(const float *x, ptrdiff_t ldx,
                      ptrdiff_t row_begin, ptrdiff_t row_end,
                      ptrdiff_t col_begin, ptrdiff_t col_end);
 
+/// The packed GEMM kernel's rate on the calling thread, in GFLOP/s: the best of repeated
+/// 96-row × 256 → 256 products (operands resident in L2) over about `seconds` seconds. For the
+/// planner's cost model (`fusectl fuse --explain`), not for the hot path.
+double fk_measure_gemm_gflops(double seconds);
+
 #ifdef __cplusplus
 }
 #endif
