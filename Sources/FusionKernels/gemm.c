@@ -2,6 +2,7 @@
 // bodies/gemm_body.h, bodies/gemm_unpacked_body.h and bodies/gemm_io_body.h).
 #include "internal/fk_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 /// The checks every GEMM entry point makes before its strides: x, bias and y aligned for a float,
@@ -96,14 +97,23 @@ void fk_gemm_inplace(const float *x, ptrdiff_t ldx, const void *w, ptrdiff_t ldw
     FK_DISPATCH(fk_gemm_inplace)(&args);
 }
 
+static pthread_key_t fk_block_key;
+static pthread_once_t fk_block_once = PTHREAD_ONCE_INIT;
+
+static void fk_block_key_create(void) {
+    // The destructor frees a thread's buffer when the thread ends (a pool's workers when the pool goes).
+    if (pthread_key_create(&fk_block_key, free) != 0) fk_fail("fk_gemm_block_buffer", "pthread_key_create failed");
+}
+
 float *fk_gemm_block_buffer(void) {
-    // One buffer per thread, made on first use and reachable through this pointer for the
-    // thread's life (pool workers live as long as their pool).
-    static _Thread_local float *buffer;
+    // One buffer per thread, made on first use and kept in thread-specific data until the thread ends.
+    pthread_once(&fk_block_once, fk_block_key_create);
+    float *buffer = pthread_getspecific(fk_block_key);
     if (buffer == NULL) {
         void *memory = NULL;
         if (posix_memalign(&memory, 64, FK_GEMM_BLOCK_FLOATS * sizeof(float)) != 0)
             fk_fail(__func__, "cannot allocate %zu bytes", (size_t)FK_GEMM_BLOCK_FLOATS * sizeof(float));
+        if (pthread_setspecific(fk_block_key, memory) != 0) fk_fail(__func__, "pthread_setspecific failed");
         buffer = memory;
     }
     return buffer;

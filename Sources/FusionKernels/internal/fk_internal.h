@@ -88,7 +88,7 @@ typedef struct fk_gemm_inplace_args {
 #define FK_GEMM_BLOCK_FLOATS (256 * 16 * 16)
 
 /// This thread's GEMM block buffer (FK_GEMM_BLOCK_FLOATS floats, 64-byte aligned), allocated on
-/// the thread's first call and kept for the thread's life.
+/// the thread's first call, kept for the thread's life and freed when the thread ends.
 float *fk_gemm_block_buffer(void);
 
 /// Declares the implementations of one instruction-set variant `sfx`.
