@@ -77,7 +77,7 @@ void fk_gemm_io(const float *x, ptrdiff_t ldx, const void *b, ptrdiff_t ldb, flo
     if (x == NULL || b == NULL || y == NULL)
         fk_fail(__func__, "x, b and y must not be NULL (x = %p, b = %p, y = %p)", (const void *)x,
                 (const void *)b, (void *)y);
-    const fk_gemm_io_args args = {x, ldx, (const unsigned char *)b, ldb, scale, in, out, bias, act, y, ldy,
+    const fk_gemm_io_args args = {x, ldx, (const unsigned char *)b, ldb, 1, scale, in, out, bias, act, y, ldy,
                                   row_begin, row_end, col_begin, col_end};
     FK_DISPATCH(fk_gemm_io)(&args);
 }
@@ -92,8 +92,8 @@ void fk_gemm_inplace(const float *x, ptrdiff_t ldx, const void *w, ptrdiff_t ldw
     if (!check_gemm_ranges(__func__, out, act, row_begin, row_end, col_begin, col_end)) return;
     if (x == NULL || w == NULL || y == NULL)
         fk_fail(__func__, "x, w and y must not be NULL (x = %p, w = %p, y = %p)", (const void *)x, w, (void *)y);
-    const fk_gemm_inplace_args args = {x, ldx, (const unsigned char *)w, ldw, transposed != 0, scale, in, out,
-                                       bias, act, y, ldy, row_begin, row_end, col_begin, col_end};
+    const fk_gemm_io_args args = {x, ldx, (const unsigned char *)w, ldw, transposed != 0, scale, in, out,
+                                  bias, act, y, ldy, row_begin, row_end, col_begin, col_end};
     FK_DISPATCH(fk_gemm_inplace)(&args);
 }
 

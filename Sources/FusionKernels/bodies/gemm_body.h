@@ -144,6 +144,29 @@ static const FK_FN(gemm_tile_fn) FK_FN(gemm_tiles)[FK_GEMM_MR][FK_GEMM_NV] = {
 #undef FK_GEMM_FN_NV3
 #undef FK_GEMM_FN_NV4
 
+/// One k block (values [k0, k0 + kn)) of panels [pb, pe) over rows [row_begin, row_end): every
+/// register tile of fk_gemm, with panel p's packed values for this block at b0 + (p − pb)·pstride
+/// (k-major, 16 floats per k). `first`/`last`: the block starts/ends the chain over k.
+static void FK_FN(gemm_block)(const float *x, ptrdiff_t ldx, ptrdiff_t k0, const float *b0, ptrdiff_t pstride,
+                              ptrdiff_t kn, int first, int last, const float *bias, int act, float *y,
+                              ptrdiff_t ldy, ptrdiff_t row_begin, ptrdiff_t row_end, ptrdiff_t pb, ptrdiff_t pe,
+                              ptrdiff_t col_begin, ptrdiff_t col_end) {
+    for (ptrdiff_t r = row_begin; r < row_end; r += FK_GEMM_MR) {
+        const ptrdiff_t mr = row_end - r < FK_GEMM_MR ? row_end - r : FK_GEMM_MR;
+        for (ptrdiff_t p = pb; p < pe; p += FK_GEMM_NV) {
+            const ptrdiff_t nv = pe - p < FK_GEMM_NV ? pe - p : FK_GEMM_NV;
+            v16m mask[FK_GEMM_NV];
+            for (ptrdiff_t v = 0; v < nv; v++) {
+                const ptrdiff_t col = (p + v) * 16;
+                mask[v] = v16m_range(col_begin - col, col_end - col);
+            }
+            FK_FN(gemm_tiles)[mr - 1][nv - 1](
+                x + r * ldx + k0, ldx, b0 + (p - pb) * pstride, pstride, kn, first, last,
+                bias ? bias + p * 16 : NULL, act, y + r * ldy + p * 16, ldy, mask);
+        }
+    }
+}
+
 void FK_FN(fk_gemm)(const fk_gemm_args *g) {
     const ptrdiff_t in = g->in, pstride = in * 16;
     const ptrdiff_t p_begin = g->col_begin / 16, p_end = (g->col_end + 15) / 16;
@@ -152,22 +175,9 @@ void FK_FN(fk_gemm)(const fk_gemm_args *g) {
         const ptrdiff_t pe = pb + FK_GEMM_NCB < p_end ? pb + FK_GEMM_NCB : p_end;
         for (ptrdiff_t k0 = 0; k0 < in; k0 += FK_GEMM_KC) {
             const ptrdiff_t kn = in - k0 < FK_GEMM_KC ? in - k0 : FK_GEMM_KC;
-            const int first = k0 == 0, last = k0 + kn == in;
-            for (ptrdiff_t r = g->row_begin; r < g->row_end; r += FK_GEMM_MR) {
-                const ptrdiff_t mr = g->row_end - r < FK_GEMM_MR ? g->row_end - r : FK_GEMM_MR;
-                for (ptrdiff_t p = pb; p < pe; p += FK_GEMM_NV) {
-                    const ptrdiff_t nv = pe - p < FK_GEMM_NV ? pe - p : FK_GEMM_NV;
-                    v16m mask[FK_GEMM_NV];
-                    for (ptrdiff_t v = 0; v < nv; v++) {
-                        const ptrdiff_t col = (p + v) * 16;
-                        mask[v] = v16m_range(g->col_begin - col, g->col_end - col);
-                    }
-                    FK_FN(gemm_tiles)[mr - 1][nv - 1](
-                        g->x + r * g->ldx + k0, g->ldx, g->packed + p * pstride + k0 * 16, pstride,
-                        kn, first, last, g->bias ? g->bias + p * 16 : NULL, g->act,
-                        g->y + r * g->ldy + p * 16, g->ldy, mask);
-                }
-            }
+            FK_FN(gemm_block)(g->x, g->ldx, k0, g->packed + pb * pstride + k0 * 16, pstride, kn, k0 == 0,
+                              k0 + kn == in, g->bias, g->act, g->y, g->ldy, g->row_begin, g->row_end, pb, pe,
+                              g->col_begin, g->col_end);
         }
     }
 }

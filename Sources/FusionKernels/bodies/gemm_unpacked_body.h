@@ -122,7 +122,7 @@ void FK_FN(fk_gemm_unpacked)(const fk_gemm_args *g) {
 /// KC × (16·NCB) block of panels is packed once per call and then used by every row tile of the
 /// call, so no packed copy of the whole matrix is ever made. Every element's chain is fk_gemm's:
 /// the same bits as fk_gemm on the fully packed copy.
-void FK_FN(fk_gemm_inplace)(const fk_gemm_inplace_args *g) {
+void FK_FN(fk_gemm_inplace)(const fk_gemm_io_args *g) {
     const ptrdiff_t in = g->in;
     const ptrdiff_t p_begin = g->col_begin / 16, p_end = (g->col_end + 15) / 16;
     if (g->row_begin >= g->row_end || p_begin >= p_end) return;
@@ -139,7 +139,7 @@ void FK_FN(fk_gemm_inplace)(const fk_gemm_inplace_args *g) {
                 if (g->transposed) {
                     for (ptrdiff_t k = 0; k < kn; k++) {
                         v16 v = v16_load_bytes_range(
-                            g->w + ((k0 + k) * g->ld + p * 16) * (ptrdiff_t)sizeof(float), 0, cols);
+                            g->b + ((k0 + k) * g->ldb + p * 16) * (ptrdiff_t)sizeof(float), 0, cols);
                         if (g->scale != 1.0f) v = v16_mul(v, v16_set1(g->scale));
                         v16_store(dst + k * 16, v);
                     }
@@ -147,25 +147,13 @@ void FK_FN(fk_gemm_inplace)(const fk_gemm_inplace_args *g) {
                     for (ptrdiff_t k = 0; k < kn; k += 16) {
                         const ptrdiff_t kc = kn - k < 16 ? kn - k : 16;
                         v16 r[16];
-                        FK_FN(load_block_transposed)(g->w, g->ld, p * 16, cols, k0 + k, kc, r);
+                        FK_FN(load_block_transposed)(g->b, g->ldb, p * 16, cols, k0 + k, kc, r);
                         for (ptrdiff_t i = 0; i < kc; i++) v16_store(dst + (k + i) * 16, r[i]);
                     }
                 }
             }
-            for (ptrdiff_t r = g->row_begin; r < g->row_end; r += FK_GEMM_MR) {
-                const ptrdiff_t mr = g->row_end - r < FK_GEMM_MR ? g->row_end - r : FK_GEMM_MR;
-                for (ptrdiff_t p = pb; p < pe; p += FK_GEMM_NV) {
-                    const ptrdiff_t nv = pe - p < FK_GEMM_NV ? pe - p : FK_GEMM_NV;
-                    v16m mask[FK_GEMM_NV];
-                    for (ptrdiff_t v = 0; v < nv; v++) {
-                        const ptrdiff_t col = (p + v) * 16;
-                        mask[v] = v16m_range(g->col_begin - col, g->col_end - col);
-                    }
-                    FK_FN(gemm_tiles)[mr - 1][nv - 1](
-                        g->x + r * g->ldx + k0, g->ldx, block + (p - pb) * kn * 16, kn * 16, kn, first, last,
-                        g->bias ? g->bias + p * 16 : NULL, g->act, g->y + r * g->ldy + p * 16, g->ldy, mask);
-                }
-            }
+            FK_FN(gemm_block)(g->x, g->ldx, k0, block, kn * 16, kn, first, last, g->bias, g->act, g->y, g->ldy,
+                              g->row_begin, g->row_end, pb, pe, g->col_begin, g->col_end);
         }
     }
 }

@@ -53,12 +53,16 @@ typedef struct fk_gemm_args {
     ptrdiff_t row_begin, row_end, col_begin, col_end;
 } fk_gemm_args;
 
-/// The arguments of one `fk_gemm_io` call, already checked.
+/// The arguments of one `fk_gemm_io` or `fk_gemm_inplace` call, already checked.
 typedef struct fk_gemm_io_args {
     const float *x;
     ptrdiff_t ldx;
-    const unsigned char *b;  // (in × out), element (k, o) at float k·ldb + o, any byte address
+    // fk_gemm_io, and fk_gemm_inplace with `transposed`: (in × out), element (k, o) at float k·ldb + o;
+    // fk_gemm_inplace without: an nn.Linear weight (out × in), element (o, k) at float o·ldb + k.
+    // Any byte address.
+    const unsigned char *b;
     ptrdiff_t ldb;
+    int transposed;
     float scale;
     ptrdiff_t in, out;
     const float *bias;
@@ -68,21 +72,6 @@ typedef struct fk_gemm_io_args {
     ptrdiff_t row_begin, row_end, col_begin, col_end;
 } fk_gemm_io_args;
 
-/// The arguments of one `fk_gemm_inplace` call, already checked.
-typedef struct fk_gemm_inplace_args {
-    const float *x;
-    ptrdiff_t ldx;
-    const unsigned char *w;  // the weight's first byte (any address)
-    ptrdiff_t ld;            // its row stride in floats
-    int transposed;          // 0: (out × in) nn.Linear layout; 1: (in × out), scaled by `scale`
-    float scale;
-    ptrdiff_t in, out;
-    const float *bias;
-    fk_activation act;
-    float *y;
-    ptrdiff_t ldy;
-    ptrdiff_t row_begin, row_end, col_begin, col_end;
-} fk_gemm_inplace_args;
 
 /// Floats in a thread's GEMM block buffer: one k block of 16 packed panels (FK_GEMM_KC × 256).
 #define FK_GEMM_BLOCK_FLOATS (256 * 16 * 16)
@@ -96,7 +85,7 @@ float *fk_gemm_block_buffer(void);
     void fk_gemm_##sfx(const fk_gemm_args *args);                                      \
     void fk_gemm_io_##sfx(const fk_gemm_io_args *args);                                \
     void fk_gemm_unpacked_##sfx(const fk_gemm_args *args);                             \
-    void fk_gemm_inplace_##sfx(const fk_gemm_inplace_args *args);                      \
+    void fk_gemm_inplace_##sfx(const fk_gemm_io_args *args);                           \
     void fk_pack_oi_panels_##sfx(const unsigned char *w, ptrdiff_t ldw, ptrdiff_t out, \
                                  ptrdiff_t in, float *packed, ptrdiff_t p_begin,       \
                                  ptrdiff_t p_end);                                     \
