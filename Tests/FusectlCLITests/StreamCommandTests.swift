@@ -157,19 +157,20 @@ import Testing
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
         _ = try stream(w, [])  // writes instruction.npy
+        // Enough steps that the answers (≈ 160 bytes each) overflow a 64 KiB pipe buffer: the stream
+        // must write after `head` has gone, whatever the scheduling, so EPIPE is certain. The frames
+        // come from a file, so that this process never writes into a pipe whose reader has gone.
         var input = Data()
-        for step in 0..<200 { input.append(contentsOf: NpyFile.encode(frame(step, episode: 0))) }
-        let script = "'\(Fusectl.binaryURL.path)' stream --weights '\(w.folder.path("w.npz"))' --text '\(w.folder.path("instruction.npy"))' | head -c 10 > /dev/null; echo \"${PIPESTATUS[0]}\""
+        for step in 0..<2000 { input.append(contentsOf: NpyFile.encode(frame(step, episode: 0))) }
+        try input.write(to: w.folder.url.appendingPathComponent("frames.bin"))
+        let script = "'\(Fusectl.binaryURL.path)' stream --weights '\(w.folder.path("w.npz"))' --text '\(w.folder.path("instruction.npy"))' < '\(w.folder.path("frames.bin"))' | head -c 10 > /dev/null; echo \"${PIPESTATUS[0]}\""
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", script]
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
+        let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
-        try? stdin.fileHandleForWriting.write(contentsOf: input)
-        try? stdin.fileHandleForWriting.close()
         let status = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
