@@ -120,7 +120,7 @@ extension KernelsSuite {
     @Suite struct AttentionTests {
         @Test("scores follow the documented lane/tree order exactly and match float64")
         func scores() {
-            for (tokens, dim, heads) in [(5, 2048, 8), (3, 50, 3), (4, 17, 16), (7, 36, 1)] {
+            for (tokens, dim, heads) in [(5, 2048, 8), (3, 50, 3), (4, 17, 16), (7, 36, 1), (70, 1031, 10)] {
                 let c = AttentionCase(tokens: tokens, dim: dim, heads: heads, seed: UInt64(dim))
                 forEachLevel { level in
                     let s = c.scores(0..<tokens)
