@@ -219,8 +219,10 @@ import Glibc
         }
     }
 
-    /// FK_CPU_LEVEL forces a lower kernel path: the same bits on every path (--timings names it).
-    @Test func cpuLevelsGiveTheSameBits() throws {
+    /// FK_CPU_LEVEL forces a lower kernel path: the same bits on every path (--timings names it), in
+    /// per-step mode (plan C here) and plain mode (plan B′ for these 4-token samples).
+    @Test(arguments: [["--per-step"], []])
+    func cpuLevelsGiveTheSameBits(mode: [String]) throws {
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
         var results: [String: Data] = [:]
@@ -231,10 +233,11 @@ import Glibc
             let environment = level.isEmpty ? [:] : ["FK_CPU_LEVEL": level]
             let outcome = try FaultProcess.run(
                 ["fuse", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("text.npy"), "--images", w.folder.path("images.npy"),
-                 "--per-step", "--attention", w.folder.path("a-\(name)"), "--out", w.folder.path(name), "--timings"],
+                 "--attention", w.folder.path("a-\(name)"), "--out", w.folder.path(name), "--timings"] + mode,
                 folder: w.folder, environment: environment)
             try #require(outcome.exitStatus == 0, "\(outcome.summary): \(outcome.stderr)")
             let ran = try timings(outcome.stderr)["cpu"] as? String ?? "?"
+            #expect(try timings(outcome.stderr)["plan"] as? String == (mode.isEmpty ? "projector-absorbed" : "kv-formed"))
             if level.isEmpty {
                 detected = ran
             } else {  // the level asked for, or the CPU's own when that is lower
