@@ -71,6 +71,28 @@ import Testing
         #expect(chunks[0].sampleRuns == [0..<1, 2..<4])
     }
 
+    @Test func mixedChunksPutPlanBPrimeSamplesFirstAndKeepEveryBudget() {
+        // Samples 1, 3, 4 run plan B′ (image-token budget 12, at most 2 of them a chunk); the others
+        // plan A (X-row budget 6); 4 samples at most a chunk.
+        let lengths = [2, 5, 3, 4, 6, 1, 2]
+        let absorbed: Set<Int> = [1, 3, 4]
+        let chunks = SampleChunk.splitMixed(
+            absorbed: absorbed, samples: Array(lengths.indices), imageLengths: lengths, tokensPerFrame: 1,
+            tokenBudget: 6, absorbedTokenBudget: 12, queryBudget: 4, absorbedQueryBudget: 2)
+        #expect(chunks.map(\.samples) == [[1, 3, 0, 2], [4, 5, 6]])
+        #expect(chunks.map(\.absorbedSamples) == [2, 1])
+        #expect(chunks[0].absorbedQueries == 0..<2 && chunks[1].absorbedQueries == 0..<1)
+        for chunk in chunks {
+            let bTokens = chunk.tokens.prefix(chunk.absorbedSamples).reduce(0, +)
+            let aTokens = chunk.tokens.dropFirst(chunk.absorbedSamples).reduce(0, +)
+            #expect(bTokens <= 12 && aTokens <= 6 && chunk.samples.count <= 4 && chunk.absorbedSamples <= 2)
+            #expect(chunk.samples.prefix(chunk.absorbedSamples).allSatisfy(absorbed.contains))
+            #expect(!chunk.samples.dropFirst(chunk.absorbedSamples).contains(where: absorbed.contains))
+        }
+        // Every sample exactly once.
+        #expect(chunks.flatMap(\.samples).sorted() == Array(lengths.indices))
+    }
+
     @Test func perStepChunksHaveOneQueryPerValidFrame() {
         let chunks = SampleChunk.split(
             samples: [0, 1, 2], imageLengths: [3, 2, 4], tokensPerFrame: 3, perStep: true, tokenBudget: 1000,

@@ -65,12 +65,20 @@ extension FusionEngine {
                 let sink = ResultSink(
                     output: out.baseAddress!, attention: options.attention ? maps.baseAddress : nil,
                     tokenAxis: inputs.tokens, stepsPerSample: steps)
-                for kind in [FusionPlanKind.xFormed, .projectorAbsorbed, .kvFormed] {
-                    let samples = sampleKinds.indices.filter { sampleKinds[$0] == kind }
-                    guard !samples.isEmpty else { continue }
+                // Plans A and B′ share their chunks (and so every read of the shared weights); plan C
+                // runs its own.
+                let absorbed = sampleKinds.indices.filter { sampleKinds[$0] == .projectorAbsorbed }
+                let planA = sampleKinds.indices.filter { sampleKinds[$0] == .xFormed }
+                if !absorbed.isEmpty || !planA.isEmpty {
                     try fuseChunks(
-                        inputs, samples: samples, perStep: options.perStep, kind: kind, sink: sink, packing: packing,
-                        timings: &timings)
+                        inputs, samples: (absorbed + planA).sorted(), absorbed: Set(absorbed), perStep: options.perStep,
+                        keysValues: false, sink: sink, packing: packing, timings: &timings)
+                }
+                let planC = sampleKinds.indices.filter { sampleKinds[$0] == .kvFormed }
+                if !planC.isEmpty {
+                    try fuseChunks(
+                        inputs, samples: planC, absorbed: [], perStep: options.perStep, keysValues: true, sink: sink,
+                        packing: packing, timings: &timings)
                 }
             }
         }
@@ -79,35 +87,45 @@ extension FusionEngine {
         return FusionResult(output: output, attention: attention)
     }
 
-    /// Plan `kind` (A, B′ or C) for the samples `samples` of the batch, chunk by chunk, writing their
-    /// rows into `sink`.
+    /// The samples `samples` of the batch, chunk by chunk, writing their rows into `sink`: those in
+    /// `absorbed` with plan B′, the others with plan A, or with plan C when `keysValues` (then
+    /// `absorbed` is empty). A chunk may hold both B′ and A samples (``SampleChunk/splitMixed``).
     private func fuseChunks(
-        _ inputs: FusionInputs, samples: [Int], perStep: Bool, kind: FusionPlanKind, sink: ResultSink,
-        packing: PackingClock, timings: inout FusionTimings
+        _ inputs: FusionInputs, samples: [Int], absorbed: Set<Int>, perStep: Bool, keysValues: Bool,
+        sink: ResultSink, packing: PackingClock, timings: inout FusionTimings
     ) throws {
         let config = model.config
         let d = config.projDim
         let heads = config.nHeads
-        let absorbProjector = kind == .projectorAbsorbed
-        let keysValues = kind == .kvFormed
-        let chunks = SampleChunk.split(
-            samples: samples, imageLengths: inputs.imageLengths, tokensPerFrame: inputs.tokensPerFrame,
-            perStep: perStep,
-            // Plan B′ keeps no X: its token budget only bounds converted copies of the images held
-            // at once (none for float32 files, read in place), so it allows 4× more floats; fewer,
-            // larger chunks stream the block weights fewer times.
-            // Plan C keeps K and V beside X: three rows of d floats per token.
-            tokenBudget: absorbProjector
-                ? max(1, 4 * budgets.tokenFloats / config.imgLatentDim)
-                : max(1, budgets.tokenFloats / (keysValues ? 3 * d : d)),
-            // Plan B′ holds u_h and the image-space sums, 2·H·img floats per query.
-            queryBudget: absorbProjector
-                ? min(budgets.queries, max(1, budgets.tokenFloats / (2 * heads * config.imgLatentDim)))
-                : budgets.queries)
+        let img = config.imgLatentDim
+        // X rows of plans A and C (C keeps K and V beside X: three rows of d floats per token). Plan B′
+        // keeps no X: its token budget only bounds converted copies of the images held at once (none
+        // for float32 files, read in place), so it allows 4× more floats; fewer, larger chunks stream
+        // the block weights fewer times. B′ holds u_h and the image-space sums, 2·H·img floats per query.
+        let tokenBudget = max(1, budgets.tokenFloats / (keysValues ? 3 * d : d))
+        let absorbedTokenBudget = max(1, 4 * budgets.tokenFloats / img)
+        let absorbedQueryBudget = min(budgets.queries, max(1, budgets.tokenFloats / (2 * heads * img)))
+        let chunks: [SampleChunk]
+        if absorbed.isEmpty {
+            chunks = SampleChunk.split(
+                samples: samples, imageLengths: inputs.imageLengths, tokensPerFrame: inputs.tokensPerFrame,
+                perStep: perStep, tokenBudget: tokenBudget, queryBudget: budgets.queries)
+        } else {
+            precondition(!perStep && !keysValues, "fuseChunks: plan B′ runs in plain mode only, beside plan A")
+            chunks = SampleChunk.splitMixed(
+                absorbed: absorbed, samples: samples, imageLengths: inputs.imageLengths,
+                tokensPerFrame: inputs.tokensPerFrame, tokenBudget: tokenBudget,
+                absorbedTokenBudget: absorbedTokenBudget, queryBudget: budgets.queries,
+                absorbedQueryBudget: absorbedQueryBudget)
+        }
         // Partial sums per (chunk, head): plan A's rows of d, B′'s of img, C's of d/H.
-        let attentionDim = absorbProjector ? max(d, config.imgLatentDim) : keysValues ? d / heads : d
-        let chunkBudget = max(1, budgets.partialFloats / (heads * attentionDim))
-        let groups = chunks.map { $0.attentionGroups(chunkBudget: chunkBudget) }
+        let chunkBudget = max(1, budgets.partialFloats / (heads * (keysValues ? d / heads : d)))
+        let absorbedChunkBudget = max(1, budgets.partialFloats / (heads * max(d, img)))
+        let groups = chunks.map { chunk in
+            let absorbedQueries = chunk.absorbedQueries
+            return chunk.attentionGroups(in: absorbedQueries, chunkBudget: absorbedChunkBudget)
+                + chunk.attentionGroups(in: absorbedQueries.upperBound..<chunk.queries.count, chunkBudget: chunkBudget)
+        }
         var maxGroupTokens = 0
         var maxGroupChunks = 0
         for (chunk, chunkGroups) in zip(chunks, groups) {
@@ -116,12 +134,14 @@ extension FusionEngine {
                 maxGroupChunks = max(maxGroupChunks, chunk.queries[group].reduce(0) { $0 + $1.chunks })
             }
         }
+        // X is indexed by every sample's rows (plan-B′ samples' rows are reserved, never touched).
+        let formsX = chunks.contains { $0.absorbedSamples < $0.samples.count }
         let layout = ScratchLayout(
             config: config,
             samples: chunks.map(\.samples.count).max() ?? 0,
-            tokens: absorbProjector ? 0 : chunks.map(\.totalTokens).max() ?? 0,
+            tokens: formsX ? chunks.map(\.totalTokens).max() ?? 0 : 0,
             queries: chunks.map(\.queries.count).max() ?? 0,
-            groupTokens: maxGroupTokens, groupChunks: maxGroupChunks, imageSpace: absorbProjector,
+            groupTokens: maxGroupTokens, groupChunks: maxGroupChunks, imageSpace: !absorbed.isEmpty,
             keysValues: keysValues)
         let scratch = AlignedFloats(count: layout.total, hugePages: true)
         let clock = ContinuousClock()
@@ -136,23 +156,20 @@ extension FusionEngine {
                         pass.formsKeysValues = keysValues
                         let projectionStart = clock.now
                         try readText(inputs, chunk: chunk, into: scratchBase + layout.text)
-                        if absorbProjector {
-                            try withSampleImages(inputs, chunk: chunk, from: 0, collected: []) { images in
-                                var imagePass = pass
-                                imagePass.imageRows = images
-                                imagePass.run()
+                        try withSampleImages(inputs, chunk: chunk, from: 0, collected: []) { images in
+                            if chunk.absorbedSamples < chunk.samples.count {
+                                let xRows = chunk.totalTokens - chunk.tokens.prefix(chunk.absorbedSamples).reduce(0, +)
+                                project(
+                                    images, chunk: chunk, weight: pass.matrix(weights.vision, rows: xRows),
+                                    into: scratchBase + layout.x)
                             }
-                            releaseImages(inputs, chunk: chunk)
-                            timings.blocks += seconds(clock.now - projectionStart)
-                            continue
+                            let blocksStart = clock.now
+                            timings.projection += seconds(blocksStart - projectionStart)
+                            if chunk.absorbedSamples > 0 { pass.imageRows = images }
+                            pass.run()
+                            timings.blocks += seconds(clock.now - blocksStart)
                         }
-                        try project(
-                            inputs, chunk: chunk, weight: pass.matrix(weights.vision, rows: chunk.totalTokens),
-                            into: scratchBase + layout.x)
-                        let blocksStart = clock.now
-                        timings.projection += seconds(blocksStart - projectionStart)
-                        pass.run()
-                        timings.blocks += seconds(clock.now - blocksStart)
+                        releaseImages(inputs, chunk: chunk)
                     }
                 }
             }
@@ -175,21 +192,19 @@ extension FusionEngine {
         }
     }
 
-    /// X = images·Wvᵀ for the valid tokens of every sample of `chunk` (padding frames are never
-    /// read), one GEMM region over all of them; then releases the images' pages of the chunk.
+    /// X = images·Wvᵀ for the valid tokens of the chunk's plan-A (or C) samples (its plan-B′ samples and
+    /// padding frames are never read), one GEMM region over all of them. `images`: each sample's
+    /// first valid image token.
     private func project(
-        _ inputs: FusionInputs, chunk: SampleChunk, weight: GemmWeight, into x: UnsafeMutablePointer<Float>
-    ) throws {
+        _ images: [UnsafePointer<Float>], chunk: SampleChunk, weight: GemmWeight, into x: UnsafeMutablePointer<Float>
+    ) {
         let d = model.config.projDim
-        let img = inputs.imageLatentDim
-        try withSampleImages(inputs, chunk: chunk, from: 0, collected: []) { images in
-            pool.gemm(images.enumerated().map { local, rows in
-                GemmCall(
-                    x: rows, ldx: img, weight: weight, inputs: img, outputs: d, bias: nil,
-                    y: x + chunk.firstRow[local] * d, ldy: d, rows: 0..<chunk.tokens[local], columns: 0..<d)
-            })
-        }
-        releaseImages(inputs, chunk: chunk)
+        let img = model.config.imgLatentDim
+        pool.gemm(images.enumerated().dropFirst(chunk.absorbedSamples).map { local, rows in
+            GemmCall(
+                x: rows, ldx: img, weight: weight, inputs: img, outputs: d, bias: nil,
+                y: x + chunk.firstRow[local] * d, ldy: d, rows: 0..<chunk.tokens[local], columns: 0..<d)
+        })
     }
 
     /// Releases the images' pages of the samples of `chunk` (see `FloatSource.releaseResidentPages`).

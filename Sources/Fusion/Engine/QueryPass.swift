@@ -24,7 +24,8 @@ struct ResultSink {
 /// The post- or pre-norm block of docs/model.md. Every row is computed on its own with a fixed operation order,
 /// so a query's bits depend only on its own text token and X rows.
 ///
-/// Plan B′ (`imageRows` given) replaces the attention step: `u_h = Wvᵀ·r_h`, attention over the raw
+/// Plan B′ (`imageRows` given, for the chunk's first ``SampleChunk/absorbedSamples`` samples; the
+/// others run plan A in the same pass) replaces the attention step: `u_h = Wvᵀ·r_h`, attention over the raw
 /// image rows → `y_h = Σ_t a_h[t]·image_t`, then `z_h = Wv·y_h` — the same function, other rounding.
 ///
 /// Borrowed pointers: valid only inside the forward pass's `withPointer` closures.
@@ -282,26 +283,30 @@ struct QueryPass {
             projectKeyVectors(block, input: input, rows: rows, projectedQuery: projectedQuery, into: keyVectors)
             if index == 0 { fixedQuery?.storeKeyVectors(from: keyVectors) }
         }
-        if let imageRows {
+        // The chunk's plan-B′ queries come first (none without image rows), its plan-A queries after.
+        let absorbed = imageRows == nil ? 0..<0 : chunk.absorbedQueries
+        if let imageRows, !absorbed.isEmpty {
             // Plan B′: u_h = Wvᵀ·r_h, attention over the raw image rows, then Wv·z_h (= a_h·X).
             let img = config.imgLatentDim
             let imageKeys = buffer(layout.imageKeys)
             let imageSums = buffer(layout.imageSums)
-            let queryHeads = rows * heads
+            let queryHeads = (absorbed.lowerBound * heads)..<(absorbed.upperBound * heads)
             pool.gemm(GemmCall(
-                x: keyVectors, ldx: d, weight: matrix(weights.visionTransposed, rows: queryHeads), inputs: d,
-                outputs: img, bias: nil, y: imageKeys, ldy: img, rows: 0..<queryHeads, columns: 0..<img))
+                x: keyVectors, ldx: d, weight: matrix(weights.visionTransposed, rows: queryHeads.count), inputs: d,
+                outputs: img, bias: nil, y: imageKeys, ldy: img, rows: queryHeads, columns: 0..<img))
             let space = TokenSpace(sampleRows: imageRows, stride: img, dim: img)
-            for group in groups {
+            for group in groups where group.upperBound <= absorbed.upperBound {
                 attendGroup(group, block: index, operands: .shared(space: space, keyVectors: imageKeys, headSums: imageSums))
             }
             pool.gemm(GemmCall(
-                x: imageSums, ldx: img, weight: matrix(weights.vision, rows: queryHeads), inputs: img, outputs: d,
-                bias: nil, y: headSums, ldy: d, rows: 0..<queryHeads, columns: 0..<d))
-        } else {
+                x: imageSums, ldx: img, weight: matrix(weights.vision, rows: queryHeads.count), inputs: img, outputs: d,
+                bias: nil, y: headSums, ldy: d, rows: queryHeads, columns: 0..<d))
+        }
+        if absorbed.upperBound < rows {
+            // Plan A: attention over the X rows (plan-B′ samples' rows are never read).
             let space = TokenSpace(
                 sampleRows: chunk.firstRow.map { x + $0 * d }, stride: d, dim: d)
-            for group in groups {
+            for group in groups where group.lowerBound >= absorbed.upperBound {
                 attendGroup(group, block: index, operands: .shared(space: space, keyVectors: keyVectors, headSums: headSums))
             }
         }

@@ -18,13 +18,20 @@ struct EngineQuery {
     var chunks: Int { ceilDiv(tokens, attentionChunkTokens) }
 }
 
-/// Samples processed together (in increasing order, not necessarily consecutive: a batch whose
-/// samples run different plans is cut per plan): their X rows share one scratch buffer and their
-/// queries go through the block GEMMs together. A chunk never changes any sample's bits; it only
-/// bounds the memory a forward pass needs.
+/// Samples processed together (not necessarily consecutive): their X rows share one scratch buffer
+/// and their queries go through the block GEMMs together. In plain mode a chunk may hold plan-B′
+/// samples (the first ``absorbedSamples``, whose queries come first) and plan-A samples (the rest):
+/// the shared per-query GEMMs then read every weight once for both. A chunk never changes any
+/// sample's bits; it only bounds the memory a forward pass needs.
 struct SampleChunk {
-    /// Global sample indices, increasing.
+    /// Global sample indices: increasing, or (a mixed chunk) the plan-B′ samples increasing, then the
+    /// plan-A samples increasing.
     let samples: [Int]
+    /// How many of the first `samples` run plan B′ (attention over their raw image rows; their X rows
+    /// are never computed); the others run the chunk's own plan.
+    var absorbedSamples = 0
+    /// The queries of the plan-B′ samples: 0 ..< (their query count).
+    var absorbedQueries: Range<Int> { 0..<queries.prefix { $0.sample < absorbedSamples }.count }
     /// Per sample (local index), its valid tokens S_b = image_lengths[b]·P.
     let tokens: [Int]
     /// Per sample, the first row of its tokens in the chunk's X buffer (prefix sums of `tokens`).
@@ -73,6 +80,55 @@ struct SampleChunk {
         return chunks
     }
 
+    /// A chunk of plan-B′ samples `absorbed` followed by plan-A samples `formed` (plain mode).
+    init(absorbed: [Int], formed: [Int], imageLengths: [Int], tokensPerFrame: Int) {
+        let members = absorbed + formed
+        self.init(samples: members, imageLengths: members.map { imageLengths[$0] }, tokensPerFrame: tokensPerFrame,
+                  perStep: false)
+        absorbedSamples = absorbed.count
+    }
+
+    /// Cuts a plain batch whose samples run plans B′ (`absorbed`) and A into chunks holding both, each
+    /// within every budget of both plans: B′ samples by `absorbedTokenBudget` image tokens and
+    /// `absorbedQueryBudget` queries, A samples by `tokenBudget` X rows; `queryBudget` in all. Samples
+    /// are taken in increasing index order.
+    static func splitMixed(
+        absorbed: Set<Int>, samples: [Int], imageLengths: [Int], tokensPerFrame: Int, tokenBudget: Int,
+        absorbedTokenBudget: Int, queryBudget: Int, absorbedQueryBudget: Int
+    ) -> [SampleChunk] {
+        var chunks: [SampleChunk] = []
+        var current: (absorbed: [Int], formed: [Int]) = ([], [])
+        var xTokens = 0
+        var imageTokens = 0
+        for b in samples {
+            let tokens = imageLengths[b] * tokensPerFrame
+            let isAbsorbed = absorbed.contains(b)
+            let count = current.absorbed.count + current.formed.count
+            let fits = isAbsorbed
+                ? imageTokens + tokens <= absorbedTokenBudget && current.absorbed.count + 1 <= absorbedQueryBudget
+                : xTokens + tokens <= tokenBudget
+            if count > 0 && (!fits || count + 1 > queryBudget) {
+                chunks.append(SampleChunk(absorbed: current.absorbed, formed: current.formed,
+                                          imageLengths: imageLengths, tokensPerFrame: tokensPerFrame))
+                current = ([], [])
+                xTokens = 0
+                imageTokens = 0
+            }
+            if isAbsorbed {
+                current.absorbed.append(b)
+                imageTokens += tokens
+            } else {
+                current.formed.append(b)
+                xTokens += tokens
+            }
+        }
+        if !current.absorbed.isEmpty || !current.formed.isEmpty {
+            chunks.append(SampleChunk(absorbed: current.absorbed, formed: current.formed,
+                                      imageLengths: imageLengths, tokensPerFrame: tokensPerFrame))
+        }
+        return chunks
+    }
+
     /// The runs of consecutive global indices in `samples` (for releasing input pages per run).
     var sampleRuns: [Range<Int>] {
         var runs: [Range<Int>] = []
@@ -116,12 +172,17 @@ struct SampleChunk {
     /// heads·d floats per attention chunk) stays within `chunkBudget` attention chunks; a query
     /// that alone exceeds it forms its own group.
     func attentionGroups(chunkBudget: Int) -> [Range<Int>] {
+        attentionGroups(in: queries.indices, chunkBudget: chunkBudget)
+    }
+
+    /// ``attentionGroups(chunkBudget:)`` over the queries `range` only.
+    func attentionGroups(in range: Range<Int>, chunkBudget: Int) -> [Range<Int>] {
         var groups: [Range<Int>] = []
-        var start = 0
-        while start < queries.count {
+        var start = range.lowerBound
+        while start < range.upperBound {
             var end = start
             var chunks = 0
-            while end < queries.count && (end == start || chunks + queries[end].chunks <= chunkBudget) {
+            while end < range.upperBound && (end == start || chunks + queries[end].chunks <= chunkBudget) {
                 chunks += queries[end].chunks
                 end += 1
             }
