@@ -1,8 +1,8 @@
 import FusionKernels
 
 /// The fast exact forward pass: a model's weights prepared for the FusionKernels GEMM, a thread
-/// pool, and the plans of the performance issue (plan A, X formed with K and V absorbed, chosen
-/// automatically; plan B′, projector absorbed, on request; see ``FusionPlanKind``).
+/// pool, and three exact plans (A: X formed, K and V absorbed; B′: the projector absorbed too; C: K
+/// and V formed), chosen per sample by ``plan(for:options:)`` (see ``FusionPlanKind``).
 ///
 /// Create one per model and reuse it. Weights are read in place (batched GEMMs pack 256 × 256
 /// blocks on the fly into a per-thread buffer); a matrix that one-row GEMMs use twice (a stream's
@@ -10,8 +10,8 @@ import FusionKernels
 /// everything up front.
 /// ``fuse(_:options:)`` gives the same shapes, zero rules and errors as
 /// ``FusionModel/fuseReference(_:options:)`` and agrees with it to float32 rounding; unlike the
-/// reference, plan A is bit-identical across thread counts, batch compositions, padding, runs, and
-/// between plain mode on frames 0…t and per-step row t (plan B′ across all but the last).
+/// reference, a sample's bits do not depend on thread counts, batch compositions, padding or runs,
+/// and under one plan (`.xFormed`, `.kvFormed`) plain mode on frames 0…t equals per-step row t.
 ///
 /// Thread-safe: concurrent `fuse` calls share the pool and run one parallel loop at a time.
 public final class FusionEngine: @unchecked Sendable {
