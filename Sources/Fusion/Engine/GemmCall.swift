@@ -102,11 +102,11 @@ enum GemmTiling {
     static let columnQuantum = 16
 
     /// The tiles of `calls` for `threads` threads: per call, row tiles × column tiles covering
-    /// exactly its rows × columns. Starts from 480 × 256 (tall tiles: a block that `fk_gemm_inplace`
-    /// packs serves every row of its tile) and halves the column tile, then the row tile, while the
-    /// total is below 4 tiles per thread.
+    /// exactly its rows × columns. Starts from all rows × 256 columns (a block that `fk_gemm_inplace`
+    /// packs then serves every row of the call, packed once) and halves the column tile, then the row
+    /// tile, while the total is below 4 tiles per thread.
     static func tiles(for calls: [GemmCall], threads: Int) -> [GemmTile] {
-        var rowTile = 480
+        var rowTile = 1 << 20
         var columnTile = 256
         func count(_ rowTile: Int, _ columnTile: Int) -> Int {
             calls.reduce(0) { total, call in
