@@ -28,7 +28,6 @@ modification time) and EXPORT_VERSION.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import sys
 from pathlib import Path
@@ -37,6 +36,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from benchmark.stamped import reuse_or_build
 from reference.model import FusionModel, load_weights_npz
 
 EXPORT_VERSION = 1
@@ -130,17 +130,12 @@ def export_model(model: FusionModel, path: Path) -> None:
 
 def export(weights: Path, path: Path, log=print) -> Path:
     """`path` holding the graph of the model in `weights` (.npz), exported unless a matching one is there."""
-    stamp = path.with_name(path.name + ".json")
     info = weights.stat()
     expected = {"export_version": EXPORT_VERSION, "weights": str(weights.resolve()), "bytes": info.st_size,
                 "mtime_ns": info.st_mtime_ns, "torch": torch.__version__}
-    try:
-        if path.is_file() and json.loads(stamp.read_text()) == expected:
-            return path
-    except (OSError, ValueError):
-        pass
-    stamp.unlink(missing_ok=True)
-    log(f"bench: exporting the reference to ONNX: {path}")
-    export_model(load_weights_npz(weights), path)
-    stamp.write_text(json.dumps(expected) + "\n")
-    return path
+
+    def build() -> None:
+        log(f"bench: exporting the reference to ONNX: {path}")
+        export_model(load_weights_npz(weights), path)
+
+    return reuse_or_build(path, path.with_name(path.name + ".json"), expected, build)

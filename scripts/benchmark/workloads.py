@@ -24,6 +24,8 @@ from typing import Optional
 
 import numpy as np
 
+from benchmark.stamped import reuse_or_build
+
 GENERATOR_VERSION = 1
 """Bumped whenever the files a workload spec produces change; forces regeneration."""
 
@@ -222,49 +224,39 @@ def ensure_workload(w: Workload, folder: Path, log=print) -> WorkloadFiles:
 def ensure_weights(cache: Path, log=print) -> Path:
     """<cache>/weights.npz: the default config, reference init under seed WEIGHTS_SEED, float32,
     members 64-byte aligned as `fusectl init` writes them (so fusectl reads them in place; an
-    np.savez layout costs it a copy of the unaligned members, see README "Performance").
+    np.savez layout is read in place as well: see README "Performance").
 
     Reused while <cache>/weights.json records the same seed, layout and generator version.
     """
-    path = cache / "weights.npz"
-    stamp = cache / "weights.json"
     expected = {"generator_version": GENERATOR_VERSION, "seed": WEIGHTS_SEED, "config": "defaults",
                 "align": WEIGHTS_ALIGN}
-    try:
-        if path.is_file() and json.loads(stamp.read_text()) == expected:
-            return path
-    except (OSError, ValueError):
-        pass
-    from reference.model import FusionConfig, init_model, save_weights_npz
+    path = cache / "weights.npz"
 
-    cache.mkdir(parents=True, exist_ok=True)
-    stamp.unlink(missing_ok=True)
-    log(f"bench: writing reference weights (seed {WEIGHTS_SEED}) to {path}")
-    save_weights_npz(init_model(FusionConfig(), WEIGHTS_SEED), path, align=WEIGHTS_ALIGN)
-    stamp.write_text(json.dumps(expected) + "\n")
-    return path
+    def build() -> None:
+        from reference.model import FusionConfig, init_model, save_weights_npz
+
+        cache.mkdir(parents=True, exist_ok=True)
+        log(f"bench: writing reference weights (seed {WEIGHTS_SEED}) to {path}")
+        save_weights_npz(init_model(FusionConfig(), WEIGHTS_SEED), path, align=WEIGHTS_ALIGN)
+
+    return reuse_or_build(path, cache / "weights.json", expected, build)
 
 
 def ensure_savez_weights(cache: Path, aligned: Path, log=print) -> Path:
     """<cache>/weights-savez.npz: the members of `aligned` (ensure_weights' file) rewritten by
     np.savez, the layout every user's own export has (members at whatever offset the zip
     headers leave, not 64-byte aligned). Reused while <cache>/weights-savez.json matches."""
-    path = cache / "weights-savez.npz"
-    stamp = cache / "weights-savez.json"
     info = aligned.stat()
     expected = {"generator_version": GENERATOR_VERSION, "from": aligned.name, "bytes": info.st_size,
                 "mtime_ns": info.st_mtime_ns, "layout": "np.savez"}
-    try:
-        if path.is_file() and json.loads(stamp.read_text()) == expected:
-            return path
-    except (OSError, ValueError):
-        pass
-    stamp.unlink(missing_ok=True)
-    log(f"bench: rewriting the weights with np.savez to {path}")
-    with np.load(aligned) as members:
-        arrays = {key: members[key] for key in members.files}
-    tmp = path.with_name("weights-savez.tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
-    stamp.write_text(json.dumps(expected) + "\n")
-    return path
+    path = cache / "weights-savez.npz"
+
+    def build() -> None:
+        log(f"bench: rewriting the weights with np.savez to {path}")
+        with np.load(aligned) as members:
+            arrays = {key: members[key] for key in members.files}
+        tmp = path.with_name("weights-savez.tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(path)
+
+    return reuse_or_build(path, cache / "weights-savez.json", expected, build)

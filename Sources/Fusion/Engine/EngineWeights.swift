@@ -209,10 +209,12 @@ final class EngineWeights: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var toPack: [Int] = []
+        let packEverything = rows == Int.max
         let usePacked: [Bool] = indices.map { index in
-            guard rows < Self.blockedRows || rows == Int.max else { return packed[index] }
+            // Batched GEMMs pack blocks on the fly; only few-row uses count towards packing a copy.
+            guard packEverything || rows < Self.blockedRows else { return packed[index] }
             uses[index] += 1
-            if !packed[index] && (rows == Int.max || uses[index] >= 2) {
+            if !packed[index] && (packEverything || uses[index] >= 2) {
                 packed[index] = true
                 toPack.append(index)
             }

@@ -20,9 +20,9 @@ struct ResultSink {
 /// `Q = Wq·x + bq`; `r_h = (Wk_h/√dh)ᵀ·Q_h` (K absorbed: Q_h·bk_h is the same for every token and
 /// cancels in the softmax); attention over the query's X rows with `u = r` in fixed chunks of
 /// ``attentionChunkTokens`` → `z_h = Σ_t a_h[t]·X_t` and the weights; `o_h = Wvv_h·z_h + bv_h`
-/// (V absorbed: the weights sum to 1); `attn = Wo·o + bo`; then residual, LayerNorm and FFN as
-/// The post- or pre-norm block of docs/model.md. Every row is computed on its own with a fixed operation order,
-/// so a query's bits depend only on its own text token and X rows.
+/// (V absorbed: the weights sum to 1); `attn = Wo·o + bo`; then residual, LayerNorm and FFN as the
+/// post- or pre-norm block of docs/model.md. Every row is computed on its own with a fixed operation
+/// order, so a query's bits depend only on its own text token and X rows.
 ///
 /// Plan B′ (`imageRows` given, for the chunk's first ``SampleChunk/absorbedSamples`` samples; the
 /// others run plan A in the same pass) replaces the attention step: `u_h = Wvᵀ·r_h`, attention over the raw
@@ -235,13 +235,11 @@ struct QueryPass {
             GemmCall(x: x, ldx: d, weight: keyValue[1], inputs: d, outputs: d, bias: vector(block.valueBias),
                      y: values, ldy: d, rows: 0..<tokens, columns: 0..<d),
         ])
-        let projectQueries = { (rows: UnsafePointer<Float>, count: Int) in
-            pool.gemm(GemmCall(
-                x: rows, ldx: d, weight: matrix(block.query, rows: count), inputs: d, outputs: d,
-                bias: vector(block.queryBias), y: queries, ldy: d, rows: 0..<count, columns: 0..<d))
-        }
-        if !computeOncePerSample(index: index, input: input, gather: output, result: queries, width: d, projectQueries) {
-            projectQueries(input, rows)
+        if !computeOncePerSample(
+            index: index, input: input, gather: output, result: queries, width: d,
+            { projectQuery(block, input: $0, rows: $1, into: queries) })
+        {
+            projectQuery(block, input: input, rows: rows, into: queries)
         }
         // The attention scale on the query side: Q_h·K_hᵀ/√dh = K_h·fl(Q_h/√dh) up to one rounding.
         let scale = Float((1.0 / Double(d / heads)).squareRoot())
@@ -319,8 +317,18 @@ struct QueryPass {
         })
     }
 
-    /// `Q = Wq·x + bq` for `rows` input rows, then the absorbed key vectors `r_h = (Wk_h/√dh)ᵀ·Q_h`,
-    /// (rows × H × d) into `keyVectors`.
+    /// `Q = Wq·x + bq` for `rows` input rows (rows × d) into `query`.
+    private func projectQuery(
+        _ block: BlockWeights, input: UnsafePointer<Float>, rows: Int, into query: UnsafeMutablePointer<Float>
+    ) {
+        let d = config.projDim
+        pool.gemm(GemmCall(
+            x: input, ldx: d, weight: matrix(block.query, rows: rows), inputs: d, outputs: d,
+            bias: vector(block.queryBias), y: query, ldy: d, rows: 0..<rows, columns: 0..<d))
+    }
+
+    /// ``projectQuery(_:input:rows:into:)`` into `projectedQuery`, then the absorbed key vectors
+    /// `r_h = (Wk_h/√dh)ᵀ·Q_h`, (rows × H × d) into `keyVectors`.
     private func projectKeyVectors(
         _ block: BlockWeights, input: UnsafePointer<Float>, rows: Int, projectedQuery: UnsafeMutablePointer<Float>,
         into keyVectors: UnsafeMutablePointer<Float>
@@ -328,9 +336,7 @@ struct QueryPass {
         let d = config.projDim
         let heads = config.nHeads
         let dh = d / heads
-        pool.gemm(GemmCall(
-            x: input, ldx: d, weight: matrix(block.query, rows: rows), inputs: d, outputs: d,
-            bias: vector(block.queryBias), y: projectedQuery, ldy: d, rows: 0..<rows, columns: 0..<d))
+        projectQuery(block, input: input, rows: rows, into: projectedQuery)
         let keyHeads = matrices(block.keyHeads, rows: rows)
         pool.gemm((0..<heads).map { h in
             GemmCall(
