@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(name: "kernels-bench", dependencies: ["FusionKernels"]),
         .target(name: "Heatmap", dependencies: ["CZlib"]),
         // Batches as files: input/output file sets, manifests, shards, resumable runs.
-        .target(name: "FusionJobs", dependencies: ["NpyIO", "Fusion"]),
+        .target(name: "FusionJobs", dependencies: ["NpyIO", "Fusion", "Heatmap"]),
         .executableTarget(
             name: "fusectl",
             dependencies: [

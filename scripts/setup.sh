@@ -9,6 +9,8 @@ need=()
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(libz-dev)
 dpkg -s libdeflate-dev >/dev/null 2>&1 || need+=(libdeflate-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+# GNU time: the memory tests read fusectl's own peak RSS from /usr/bin/time -f %M.
+[ -x /usr/bin/time ] || need+=(time)
 /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)
 has_numpy() { python3 -c 'import numpy' >/dev/null 2>&1; }
 if ! has_numpy; then

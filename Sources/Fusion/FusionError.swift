@@ -18,6 +18,9 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
     case pytorchCheckpoint(file: String, member: String)
     /// Neither a `config` member nor a separate configuration was supplied.
     case missingConfig(origin: String)
+    /// A separate configuration (`--config`) contradicts the weights file's own.
+    /// - differences: each differing key with the separate configuration's value and the file's.
+    case conflictingConfig(origin: String, embedded: String, differences: [String])
     /// A tensor the configuration requires is absent.
     case missingWeight(key: String, expectedShape: [Int], rule: String)
     /// A tensor is present that the configuration does not use.
@@ -58,6 +61,10 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
             return "\(file): a PyTorch checkpoint (torch.save's zip, with the pickle '\(member)'), not a weights .npz or .safetensors file; convert it with scripts/convert_checkpoint.py (see docs/model.md)"
         case let .missingConfig(origin):
             return "\(origin): no configuration: the weights file has no \"config\" entry and no configuration JSON was given"
+        case let .conflictingConfig(origin, embedded, differences):
+            return "\(origin): the configuration contradicts the weights file's own (\(embedded)): "
+                + differences.joined(separator: ", ")
+                + "; drop --config to use the file's configuration, or correct the one that is wrong"
         case let .missingWeight(key, expectedShape, rule):
             return "missing weight \"\(key)\": expected shape \(shapeText(expectedShape)) \(rule)"
         case let .unexpectedWeight(key, reason):

@@ -34,7 +34,8 @@ public enum AttentionStream {
     /// - Throws: `JobError.inputs` when one sample's maps exceed a quarter of the memory limit; what
     ///   reading the inputs, fusing or writing throws.
     public static func fuse(_ inputs: FusionInputs, engine: FusionEngine, options: FusionOptions,
-                            outputs: OutputFiles, budget: Int = AttentionStream.groupBudget) throws -> Summary? {
+                            outputs: OutputFiles, provenance: Provenance? = nil,
+                            budget: Int = AttentionStream.groupBudget) throws -> Summary? {
         let config = engine.model.config
         guard options.attention, let mapsPath = outputs.attention, !OutputPath.isArchive(mapsPath),
               let total = AttentionMapSize.bytes(for: inputs, config: config, options: options), total > budget
@@ -53,7 +54,7 @@ public enum AttentionStream {
         fused.reserveCapacity(inputs.batchSize * steps * d)
         var summary: Summary?
         if outputs.createFolders { try outputs.makeFolders() }
-        try OutputFile.write(to: mapsPath) { file in
+        try OutputFile.write(to: mapsPath, beforeRename: outputs.recordWriter(mapsPath, provenance)) { file in
             try file.write(NpyFile.header(dtype: .float32, shape: mapsShape))
             for start in stride(from: 0, to: inputs.batchSize, by: groupSize) {
                 let group = try subset(inputs, samples: start..<min(inputs.batchSize, start + groupSize), model: engine.model)
@@ -76,9 +77,10 @@ public enum AttentionStream {
         do {
             var outputOnly = outputs
             outputOnly.attention = nil
-            try outputOnly.write(FusionResult(output: Tensor(shape: [inputs.batchSize, steps, d], values: fused), attention: nil))
+            try outputOnly.write(FusionResult(output: Tensor(shape: [inputs.batchSize, steps, d], values: fused), attention: nil),
+                                 provenance: provenance)
         } catch {
-            removeRegularFile(mapsPath)
+            removeOutput(mapsPath)
             throw error
         }
         return summary

@@ -8,6 +8,8 @@ public enum JobError: Error, CustomStringConvertible, Equatable {
     case manifest(path: String, line: Int, String)
     /// A `--shard` value that is not K/N with 0 ≤ K < N.
     case shard(String)
+    /// Outputs that are inputs of the same run, one line each (a usage error: nothing ran).
+    case collision([String])
 
     public var description: String {
         switch self {
@@ -17,6 +19,8 @@ public enum JobError: Error, CustomStringConvertible, Equatable {
             return "\(path): \(message)"
         case let .manifest(path, line, message):
             return "\(path):\(line): \(message)"
+        case let .collision(problems):
+            return problems.joined(separator: "\n") + "\nan output never replaces an input: choose other output paths"
         case let .shard(value):
             return "invalid shard '\(value)': expected K/N with 0 <= K < N (e.g. 0/4)"
         }

@@ -106,10 +106,27 @@ public struct JobManifest: Sendable {
             }
         }
         problems += Self.sharedOutputs(jobs, manifest: name)
+        if problems.isEmpty && jobs.isEmpty {
+            problems.append(.inputs("\(name): the manifest holds no job (only blank lines, comments or a header); "
+                + "expected one job a line with the columns \(Self.columns.prefix(3).joined(separator: ", ")), ..."))
+        }
         if !problems.isEmpty {
             throw ManifestErrors(problems: problems.sorted { $0.line < $1.line })
         }
         self.jobs = jobs
+    }
+
+    /// Refuses a run in which an output of any job (records included) is an input of any job, the
+    /// weights file, the configuration or the manifest itself (see `FileCollisions`).
+    ///
+    /// - Parameter runInputs: the run's other inputs with their option names (`--weights`, …).
+    /// - Throws: `JobError.collision` naming every such pair by manifest line and column.
+    public func checkCollisions(runInputs: [RunFile]) throws {
+        let name = path == "-" ? "<stdin>" : path
+        func label(_ job: Job) -> (String) -> String { { column in "\(name):\(job.line) '\(column)'" } }
+        let inputs = runInputs + (path == "-" ? [] : [RunFile(label: "--manifest", path: path)])
+            + jobs.flatMap { $0.inputFiles(label: label($0)) }
+        try FileCollisions.check(outputs: jobs.flatMap { $0.outputFiles(label: label($0)) }, inputs: inputs)
     }
 
     /// What a line without a tab looks like, for the message.

@@ -12,14 +12,17 @@ public struct OutputFiles: Sendable, Equatable {
     public var output: String
     /// The attention maps, .npy or .npz (member `attention`), if wanted.
     public var attention: String?
+    /// A PNG heatmap of the attention maps (single runs), if wanted.
+    public var heatmap: String?
     /// The fused vectors' dtype: float16, float32 or float64.
     public var dtype: NpyDType
     /// Create missing folders above the outputs (like `mkdir -p`) before writing.
     public var createFolders = false
 
-    public init(output: String, attention: String? = nil, dtype: NpyDType = .float32) {
+    public init(output: String, attention: String? = nil, heatmap: String? = nil, dtype: NpyDType = .float32) {
         self.output = output
         self.attention = attention
+        self.heatmap = heatmap
         self.dtype = dtype
     }
 
@@ -47,12 +50,13 @@ public struct OutputFiles: Sendable, Equatable {
     }
 
     /// Writes `result`: the attention maps first, then the output, each atomically (one archive when
-    /// they share a .npz). When the output fails after the maps were written, the maps are removed
-    /// too, so that a failed job leaves neither.
+    /// they share a .npz), each with its record (``OutputRecord``) when `provenance` is given. When
+    /// the output fails after the maps were written, the maps are removed too, so that a failed job
+    /// leaves neither.
     ///
     /// - Throws: `NpyError` naming the path that could not be written; `JobError.inputs` when a
     ///   folder cannot be created (with `createFolders`) or the outputs collide (`checkDistinct()`).
-    public func write(_ result: FusionResult) throws {
+    public func write(_ result: FusionResult, provenance: Provenance? = nil) throws {
         try checkDistinct()
         if createFolders { try makeFolders() }
         let fused = try NpyArray(float32: result.output.values, shape: result.output.shape).converted(to: dtype)
@@ -61,34 +65,54 @@ public struct OutputFiles: Sendable, Equatable {
             var archive = NpzWriter(alignment: 64)
             archive.add(Self.fusedMember, fused)
             if let maps { archive.add(Self.attentionMember, maps) }
-            try archive.write(to: output)
+            try archive.write(to: output, beforeRename: recordWriter(output, provenance))
             return
         }
         if let attention, let maps {
-            try Self.write(maps, member: Self.attentionMember, to: attention)
+            try Self.write(maps, member: Self.attentionMember, to: attention,
+                           beforeRename: recordWriter(attention, provenance))
         }
         do {
-            try Self.write(fused, member: Self.fusedMember, to: output)
+            try Self.write(fused, member: Self.fusedMember, to: output, beforeRename: recordWriter(output, provenance))
         } catch {
-            if let attention { removeRegularFile(attention) }
+            if let attention { removeOutput(attention) }
             throw error
         }
     }
 
+    /// The role a file of these outputs plays in its record.
+    func role(of path: String) -> String {
+        if path == output { return sharesArchive ? "fused+attention" : "fused" }
+        return path == heatmap ? "heatmap" : "attention"
+    }
+
+    /// The .npz members the file `path` of these outputs holds, or nil for a .npy.
+    func members(of path: String) -> [String]? {
+        guard OutputPath.isArchive(path), path != heatmap else { return nil }
+        if sharesArchive && path == output { return [Self.fusedMember, Self.attentionMember] }
+        return [path == output ? Self.fusedMember : Self.attentionMember]
+    }
+
+    /// Writes the record of `path` just before it takes its name (nil: no record).
+    func recordWriter(_ path: String, _ provenance: Provenance?) -> ((WrittenFile) throws -> Void)? {
+        provenance.map { OutputRecord.writer(for: path, role: role(of: path), members: members(of: path), made: $0) }
+    }
+
     /// `array` as a .npy, or as the one member `member` of a .npz when `path` ends in `.npz`.
-    private static func write(_ array: NpyArray, member: String, to path: String) throws {
+    private static func write(_ array: NpyArray, member: String, to path: String,
+                              beforeRename: ((WrittenFile) throws -> Void)?) throws {
         if OutputPath.isArchive(path) {
             var archive = NpzWriter(alignment: 64)
             archive.add(member, array)
-            try archive.write(to: path)
+            try archive.write(to: path, beforeRename: beforeRename)
         } else {
-            try NpyFile.write(array, to: path)
+            try NpyFile.write(array, to: path, beforeRename: beforeRename)
         }
     }
 
     /// Creates the folders above `output` and `attention` that do not exist yet.
     func makeFolders() throws {
-        for path in [output, attention].compactMap({ $0 }) where path != "-" {
+        for path in files {
             let folder = (path as NSString).deletingLastPathComponent
             guard !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) else { continue }
             do {
@@ -99,31 +123,85 @@ public struct OutputFiles: Sendable, Equatable {
         }
     }
 
+    /// The files these outputs write ("-" left out): the output, and the maps unless they share its archive.
+    public var files: [String] {
+        ([output] + (sharesArchive ? [] : [attention].compactMap { $0 }) + [heatmap].compactMap { $0 })
+            .filter { $0 != "-" }
+    }
+
     /// Removes what a killed earlier writer of these outputs left behind (see
-    /// `OutputFile.removeStaleTemporaryFiles(for:)`), so a resumed run ends with exactly the files a
-    /// clean run writes.
+    /// `OutputFile.removeStaleTemporaryFiles(for:)`), records included, so a resumed run ends with
+    /// exactly the files a clean run writes.
     public func removeStaleTemporaryFiles() {
-        for path in [output, attention].compactMap({ $0 }) {
+        for path in files {
             OutputFile.removeStaleTemporaryFiles(for: path)
+            OutputFile.removeStaleTemporaryFiles(for: OutputRecord.path(for: path))
         }
     }
 
-    /// Whether `output` (and `attention`, if any) already hold complete files: .npy headers that
-    /// parse and exactly the data they announce, or .npz archives whose directory lists the expected
-    /// members and whose members parse. Atomic writes mean a file that exists is complete unless
-    /// something else wrote it, so this is a cheap check, not a recomputation.
-    public var areComplete: Bool {
-        var expected: [String: [String]] = [output: [Self.fusedMember]]
-        if let attention {
-            expected[sharesArchive ? output : attention, default: []].append(Self.attentionMember)
+    /// What is already there for these outputs, judged against what this run would write
+    /// (`provenance`): see ``OutputState``. Without `verify` the check reads each file's record, its
+    /// size and header (a .npy's header and data size, a .npz's directory and member names), and its
+    /// CRC-32 only when its modification time differs from the record's; with `verify` every file's
+    /// CRC-32 is checked against its record.
+    public func state(against provenance: Provenance, verify: Bool = false) -> OutputState {
+        let states = files.map { fileState($0, against: provenance, verify: verify) }
+        if let unrecorded = states.first(where: { if case .unrecorded = $0 { return true } else { return false } }) {
+            return unrecorded
         }
-        return expected.allSatisfy { path, members in
-            guard path != "-" else { return false }
-            guard OutputPath.isArchive(path) else { return (try? NpyFile.read(path: path)) != nil }
-            guard let archive = try? NpzArchive(path: path) else { return false }
-            return members.allSatisfy { (try? archive.array(named: $0)) != nil }
-        }
+        if states.allSatisfy({ $0 == .current }) { return .current }
+        if states.allSatisfy({ $0 == .absent }) { return .absent }
+        for case .stale(let reason) in states { return .stale(reason) }
+        return .stale("incomplete")  // some files current, the others missing with their records
     }
+
+    private func fileState(_ path: String, against provenance: Provenance, verify: Bool) -> OutputState {
+        let record: OutputRecord?
+        do {
+            record = try OutputRecord.read(for: path)
+        } catch {
+            return .stale("its record is damaged")
+        }
+        let stamp = FileStamp(path: path)
+        guard let record else {
+            guard let stamp, stamp.isRegular else { return .absent }
+            return .unrecorded(path)
+        }
+        guard let stamp else { return .stale("missing") }
+        if let reason = provenance.reasonToRecompute(recorded: record.made) { return .stale(reason) }
+        if record.file.members != members(of: path) || record.file.role != role(of: path) {
+            return .stale("made with other outputs")
+        }
+        if stamp.byteCount < record.file.bytes { return .stale("truncated") }
+        if stamp.byteCount != record.file.bytes { return .stale("changed since it was written") }
+        if let members = members(of: path) {
+            guard let archive = try? NpzArchive(path: path) else { return .stale("damaged") }
+            if let missing = members.first(where: { !archive.contains($0) }) {
+                return .stale("incomplete (no member '\(missing)')")
+            }
+        } else if path != heatmap, (try? NpyFile.read(path: path)) == nil {
+            return .stale("damaged")
+        }
+        if verify || stamp.modifiedNanoseconds != record.file.modifiedNanoseconds {
+            guard let (_, crc) = try? fileChecksum(path: path), hex8(crc) == record.file.crc32 else {
+                return .stale(verify ? "damaged (CRC-32 differs from its record)" : "changed since it was written")
+            }
+        }
+        return .current
+    }
+}
+
+/// What an output's files hold, against what a run would write.
+public enum OutputState: Sendable, Equatable {
+    /// Nothing there yet (neither files nor records).
+    case absent
+    /// Complete, intact and recorded as made exactly as this run would make them: keep.
+    case current
+    /// Recorded by fusectl, but not what this run would write, or damaged: recompute. The reason is
+    /// a few words for the summary ("made by other weights", "truncated").
+    case stale(String)
+    /// A file is there without a record: written by something else; not overwritten unless forced.
+    case unrecorded(String)
 }
 
 #if canImport(Glibc)

@@ -68,11 +68,13 @@ public enum NpyFile {
     /// existing non-regular file directly; otherwise a same-folder temporary file, fsync'd and renamed
     /// into place. The header and the data are streamed from the array's storage (no full copy).
     ///
-    /// `durable: false` skips the fsyncs (the replacement is still atomic).
+    /// `durable: false` skips the fsyncs (the replacement is still atomic); `beforeRename` as in
+    /// `OutputFile.commit(beforeRename:)`.
     ///
     /// - Throws: `NpyError` naming the path; on failure the temporary file is removed.
-    public static func write(_ array: NpyArray, to path: String, durable: Bool = true) throws {
-        try OutputFile.write(to: path, durable: durable) { output in
+    public static func write(_ array: NpyArray, to path: String, durable: Bool = true,
+                             beforeRename: ((WrittenFile) throws -> Void)? = nil) throws {
+        try OutputFile.write(to: path, durable: durable, beforeRename: beforeRename) { output in
             try output.write(header(for: array))
             try array.withUnsafeRawBytes { try output.write($0) }
         }

@@ -65,6 +65,12 @@ public final class NpzArchive: @unchecked Sendable {
         entries.map { $0.name.hasSuffix(".npy") ? String($0.name.dropLast(4)) : $0.name }
     }
 
+    /// The CRC-32 the central directory records for member `name` (or `name.npy`) — of its
+    /// uncompressed .npy bytes, checked when the member is first read — or nil without such a member.
+    public func checksum(ofMember name: String) -> UInt32? {
+        position(of: name).map { entries[$0].crc32 }
+    }
+
     /// True when a member is named `name` or `name.npy`.
     public func contains(_ name: String) -> Bool { position(of: name) != nil }
 

@@ -47,11 +47,12 @@ public struct NpzWriter {
     /// place). Stored member data is streamed from the arrays (no copy); deflated members are
     /// compressed one at a time in memory.
     ///
-    /// `durable: false` skips the fsyncs (the replacement is still atomic).
+    /// `durable: false` skips the fsyncs (the replacement is still atomic); `beforeRename` as in
+    /// `OutputFile.commit(beforeRename:)`.
     ///
     /// - Throws: `NpyError` naming the path; on failure the temporary file is removed.
-    public func write(to path: String, durable: Bool = true) throws {
-        try OutputFile.write(to: path, durable: durable) { output in
+    public func write(to path: String, durable: Bool = true, beforeRename: ((WrittenFile) throws -> Void)? = nil) throws {
+        try OutputFile.write(to: path, durable: durable, beforeRename: beforeRename) { output in
             try write { try output.write($0) }
         }
     }

@@ -29,6 +29,8 @@ public final class OutputFile {
     public var displayName: String { mode == .standardOutput ? "<stdout>" : path }
     /// Bytes written so far.
     public private(set) var bytesWritten = 0
+    /// The CRC-32 (zip polynomial) of the bytes written so far.
+    public private(set) var crc32: UInt32 = 0
 
     private var fd: Int32
     private var temporaryPath: String?
@@ -125,6 +127,7 @@ public final class OutputFile {
         precondition(!finished, "OutputFile \(path): write after commit/abandon")
         guard bytes.count > 0 else { return }
         try FileDescriptorIO.writeAll(fd, bytes, name: displayName)
+        crc32 = CRC32.checksum(bytes, continuing: crc32)
         bytesWritten += bytes.count
     }
 
@@ -136,8 +139,13 @@ public final class OutputFile {
     /// Finishes: for `.atomic`, fsync, set the mode, rename into place and fsync the folder; for
     /// `.direct`, close; for stdout, nothing (the bytes are already written).
     ///
-    /// - Throws: `NpyError` naming the path; the temporary file is removed on failure.
-    public func commit() throws {
+    /// - Parameter beforeRename: for `.atomic` only, called with what was written once the temporary
+    ///   file is complete and closed, just before it is renamed into place (a record describing the
+    ///   file can be written first, so that the file never appears without it). Its modification time
+    ///   survives the rename. Not called for stdout and special files.
+    /// - Throws: `NpyError` naming the path, or what `beforeRename` throws; the temporary file is
+    ///   removed on failure.
+    public func commit(beforeRename: ((WrittenFile) throws -> Void)? = nil) throws {
         precondition(!finished, "OutputFile \(path): commit twice")
         switch mode {
         case .standardOutput:
@@ -157,6 +165,15 @@ public final class OutputFile {
                     throw NpyError(file: path, message: "close failed: \(FileDescriptorIO.errnoText())")
                 }
                 fd = -1
+                if let beforeRename {
+                    var info = stat()
+                    guard stat(temporaryPath!, &info) == 0 else {
+                        throw NpyError(file: path, message: "cannot stat the temporary file: \(FileDescriptorIO.errnoText())")
+                    }
+                    try beforeRename(WrittenFile(
+                        path: targetPath, byteCount: bytesWritten, crc32: crc32,
+                        modificationNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)))
+                }
                 if rename(temporaryPath!, targetPath) != 0 {
                     throw NpyError(file: path, message: "cannot rename the temporary file into place: \(FileDescriptorIO.errnoText())")
                 }
@@ -186,13 +203,15 @@ public final class OutputFile {
         registrySlot = nil
     }
 
-    /// Opens `path` (see `init(path:durable:)`), runs `body` with the output, and commits; abandons (removing the temporary file)
-    /// when `body` or the commit throws, and rethrows.
-    public static func write(to path: String, durable: Bool = true, _ body: (OutputFile) throws -> Void) throws {
+    /// Opens `path` (see `init(path:durable:)`), runs `body` with the output, and commits (calling
+    /// `beforeRename` as `commit(beforeRename:)` does); abandons (removing the temporary file) when
+    /// `body` or the commit throws, and rethrows.
+    public static func write(to path: String, durable: Bool = true, beforeRename: ((WrittenFile) throws -> Void)? = nil,
+                             _ body: (OutputFile) throws -> Void) throws {
         let output = try OutputFile(path: path, durable: durable)
         do {
             try body(output)
-            try output.commit()
+            try output.commit(beforeRename: beforeRename)
         } catch {
             output.abandon()
             throw error
@@ -235,5 +254,25 @@ public final class OutputFile {
         let mask = umask(0o022)
         umask(mask)
         return 0o666 & ~mask
+    }
+}
+
+/// A complete output file as `OutputFile.commit(beforeRename:)` reports it, just before it takes its
+/// name: enough to recognise the file later without reading it (size and modification time) and to
+/// verify it when read (CRC-32).
+public struct WrittenFile: Sendable, Equatable {
+    /// The path the file is renamed to (symbolic links resolved).
+    public var path: String
+    public var byteCount: Int
+    /// CRC-32 (zip polynomial) of all its bytes.
+    public var crc32: UInt32
+    /// Its modification time in nanoseconds since the epoch.
+    public var modificationNanoseconds: Int64
+
+    public init(path: String, byteCount: Int, crc32: UInt32, modificationNanoseconds: Int64) {
+        self.path = path
+        self.byteCount = byteCount
+        self.crc32 = crc32
+        self.modificationNanoseconds = modificationNanoseconds
     }
 }

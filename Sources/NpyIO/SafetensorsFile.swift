@@ -246,6 +246,16 @@ public final class SafetensorsFile: @unchecked Sendable {
                         fortranOrder: false, region: region, source: source)
     }
 
+    /// The CRC-32 of tensor `name`'s bytes as stored (on all cores; the file has no checksum of its own).
+    /// - Throws: `NpyError` naming the file when there is no such tensor.
+    public func checksum(ofTensor name: String) throws -> UInt32 {
+        guard let entry = entry(named: name) else {
+            throw NpyError(file: file, message: "no tensor named '\(name)'")
+        }
+        let region = ByteRegion(storage: storage, offset: dataStart + entry.dataOffsets.lowerBound, count: entry.dataOffsets.count)
+        return region.withBytes { CRC32.parallelChecksum($0) }
+    }
+
     /// True when `bytes` start like a safetensors file: an 8-byte length, then '{'.
     static func looksLikeSafetensors(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.count >= 9 && bytes[8] == UInt8(ascii: "{")

@@ -127,6 +127,7 @@ struct Fuse: ParsableCommand {
             throw ValidationError("Only one of --out, --attention and --attention-png can be '-' (standard output).")
         }
         try checkDistinctOutputs()
+        try checkOutputsAreNotInputs()
     }
 
     /// Two outputs naming one file (after resolving links and `..`) would silently lose one of them;
@@ -150,65 +151,54 @@ struct Fuse: ParsableCommand {
                       threads: threads, plan: plan)
     }
 
-    func run() throws {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let engine: FusionEngine
+    /// The single batch as a job of the batch runner.
+    var job: Job {
+        Job(index: 0, line: 0, inputs: inputs.files,
+            outputs: OutputFiles(output: out ?? "-", attention: attention, heatmap: attentionPng, dtype: outDtype.dtype))
+    }
+
+    /// No output may be one of the run's inputs or the weights (after resolving links, and by inode).
+    private func checkOutputsAreNotInputs() throws {
+        let option = { (column: String) in "--" + column.replacingOccurrences(of: "_", with: "-") }
         do {
-            engine = FusionEngine(model: try model.loadModel(allowNonfinite: allowNonfinite, explain: explain), threads: threads)
-        } catch {
-            throw failure("fuse", error)
+            try FileCollisions.check(outputs: job.outputFiles(label: option),
+                                     inputs: job.inputFiles(label: option) + model.inputFiles)
+        } catch let error as JobError {
+            throw ValidationError("\(error)")
         }
+    }
+
+    func run() throws {
         if jobs.manifest != nil {
-            try jobs.run(engine: engine, options: fusionOptions, outputDType: outDtype.dtype,
-                         allowNonfinite: allowNonfinite)
+            try jobs.run(model: model, options: fusionOptions, outputDType: outDtype.dtype,
+                         allowNonfinite: allowNonfinite, threads: threads)
             return
         }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
         do {
-            let batch = try inputs.files.load(model: engine.model)
-            if !allowNonfinite { try batch.checkFinite() }
+            let weights = try model.loadWeights(allowNonfinite: allowNonfinite, explain: explain)
+            var runner = JobRunner(engine: FusionEngine(model: weights.model, threads: threads), weights: weights,
+                                   weightsFile: model.weights, options: fusionOptions)
+            runner.outputDType = outDtype.dtype
+            runner.allowNonfinite = allowNonfinite
+            let batch = try runner.load(job)
             let loaded = clock.now
-            let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
             if explain {
-                engine.measureMachine()
-                printError(engine.plan(for: batch, options: fusionOptions).explanation)
+                runner.engine.measureMachine()
+                printError(runner.engine.plan(for: batch, options: runner.options(for: job)).explanation)
             }
-            let outputs = OutputFiles(output: out!, attention: attention, dtype: outDtype.dtype)
-            // Large maps go to their file group by group (only a picture or a report needs them all at once).
-            if attentionPng == nil && !report,
-               let streamed = try AttentionStream.fuse(batch, engine: engine, options: fusionOptions, outputs: outputs) {
-                if timings {
-                    let plan = engine.plan(for: batch, options: fusionOptions)
-                    printError(TimingsLine(
-                        load_s: seconds(loaded - start), pack_s: streamed.timings.pack,
-                        forward_s: streamed.timings.forward, write_s: 0, total_s: seconds(clock.now - start),
-                        plan: plan.kind.rawValue, flops: plan.estimate(plan.kind)?.flops ?? 0,
-                        threads: engine.threads, cpu: FusionEngine.cpuLevel).json)
-                }
-                return
-            }
-            try AttentionMapSize.check(batch, config: engine.model.config, options: fusionOptions)
-            let run = try engine.fuse(batch, options: fusionOptions)
-            let result = run.result
-            let computed = clock.now
-            // The picture first: if it cannot be drawn or written, no .npy output claims success.
-            if let attentionPng, let maps = result.attention {
-                try writeHeatmap(values: maps.values, shape: maps.shape, tokensPerFrame: batch.tokensPerFrame,
-                                 options: HeatmapOptions(), to: attentionPng)
-            }
-            do {
-                try outputs.write(result)
-            } catch {
-                if let attentionPng { removeRegularFile(attentionPng) }
-                throw error
-            }
-            if report { printReport(result, tokensPerFrame: batch.tokensPerFrame) }
+            let run = try runner.fuse(job, inputs: batch, keepResult: report)
+            if report, let result = run.result { printReport(result, tokensPerFrame: batch.tokensPerFrame) }
             if timings {
+                let total = seconds(clock.now - start)
+                let compute = run.timings.pack + run.timings.forward
                 printError(TimingsLine(
                     load_s: seconds(loaded - start), pack_s: run.timings.pack, forward_s: run.timings.forward,
-                    write_s: seconds(clock.now - computed), total_s: seconds(clock.now - start),
+                    write_s: max(0, total - seconds(loaded - start) - compute), total_s: total,
                     plan: run.plan.runName, flops: run.plan.chosen.flops,
-                    threads: engine.threads, cpu: FusionEngine.cpuLevel).json)
+                    threads: runner.engine.threads, cpu: FusionEngine.cpuLevel).json)
             }
         } catch {
             throw failure("fuse", error)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Fusion
 import NpyIO
 #if canImport(Glibc)
 import Glibc
@@ -24,8 +25,8 @@ struct FuseCtl: ParsableCommand {
         subcommands: [Fuse.self, Stream.self, Init.self, Inspect.self, Compare.self, HeatmapCommand.self]
     )
 
-    /// What `fusectl --version` prints. Raise it with every change users can see.
-    static let version = "fusectl 0.12.0"
+    /// What `fusectl --version` prints (the version lives in `FusionVersion`).
+    static let version = "fusectl \(FusionVersion.current)"
 
     /// Ignores SIGPIPE so that a closed pipe becomes an error (EPIPE) the writers report, not a silent
     /// death, removes unfinished output files when SIGINT, SIGTERM or SIGHUP ends the run, and turns

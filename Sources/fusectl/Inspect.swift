@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FusionJobs
 import NpyIO
 
 /// `fusectl inspect FILE...`: what each array in .npy/.npz files holds.
@@ -11,7 +12,10 @@ struct Inspect: ParsableCommand {
             and for a .safetensors file every tensor (bfloat16 statistics are over its exact float32 values). \
             Numeric arrays also get min, max and mean over their finite values and the count of NaN and Inf. \
             Byte order is little, big or '-' (single-byte types); order is C or F (Fortran). The text of \
-            one-element string arrays (a weights file's 'config' member) is printed below the table.
+            one-element string arrays (a weights file's 'config' member) is printed below the table. A file \
+            that fusectl wrote has a record beside it (FILE.fusectl.json): what made it (weights fingerprint, \
+            configuration, inputs with size and time, mode, dtype, plan, version) is printed below the table \
+            ('made' in --json).
 
             Examples:
               fusectl inspect weights.npz
@@ -27,8 +31,10 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         var rows: [InspectedArray] = []
+        var records: [(file: String, record: OutputRecord)] = []
         for file in files {
             do {
+                if file != "-", let record = try OutputRecord.read(for: file) { records.append((file, record)) }
                 switch try openArrayFile(path: file) {
                 case .npy(let array):
                     rows.append(try InspectedArray(file: file, name: nil, array: array))
@@ -47,7 +53,17 @@ struct Inspect: ParsableCommand {
                 throw failure("inspect", error)
             }
         }
-        print(json ? InspectedArray.json(rows) : InspectedArray.table(rows))
+        for index in rows.indices {
+            rows[index].made = records.first { $0.file == rows[index].file }?.record.made
+        }
+        var text = json ? InspectedArray.json(rows) : InspectedArray.table(rows)
+        if !json {
+            for (file, record) in records {
+                text += "\n\n\(file) (record \(OutputRecord.path(for: file))):\n"
+                    + record.summary.map { "  " + $0 }.joined(separator: "\n")
+            }
+        }
+        print(text)
     }
 }
 
@@ -67,6 +83,8 @@ struct InspectedArray: Encodable {
     var inf: Int?
     /// The string of a one-element string array (a weights file's `config`).
     var text: String?
+    /// What made the file, from its record (files fusectl wrote).
+    var made: Provenance?
 
     init(file: String, name: String?, array: NpyArray) throws {
         self.file = file

@@ -12,8 +12,11 @@ struct ManifestOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Run only the jobs whose 0-based index is K mod N (e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT).", valueName: "K/N"))
     var shard: String?
 
-    @Flag(help: "Recompute jobs whose outputs already exist.")
+    @Flag(help: "Recompute every job, and overwrite output files that fusectl did not write.")
     var force = false
+
+    @Flag(help: "Before keeping an existing output, re-read it and check its CRC-32 against its record (otherwise its record, size and header are checked).")
+    var verify = false
 
     @Flag(help: "Stop at the first failed job.")
     var failFast = false
@@ -27,8 +30,8 @@ struct ManifestOptions: ParsableArguments {
 
     /// Refuses manifest-only options in single-batch mode.
     func validateUnused() throws {
-        if shard != nil || force || failFast || quiet {
-            throw ValidationError("--shard, --force, --fail-fast and --quiet apply to --manifest runs only.")
+        if shard != nil || force || verify || failFast || quiet {
+            throw ValidationError("--shard, --force, --verify, --fail-fast and --quiet apply to --manifest runs only.")
         }
     }
 
@@ -41,11 +44,16 @@ struct ManifestOptions: ParsableArguments {
     }
 
     /// Runs the manifest's jobs of this shard; throws `ExitCode(1)` when any failed.
-    func run(engine: FusionEngine, options: FusionOptions, outputDType: NpyDType, allowNonfinite: Bool) throws {
-        let jobs: [Job]
+    ///
+    /// Before any work (and before the weights are loaded): the whole manifest is parsed, no output of
+    /// any job may be an input of any job, the weights, the configuration or the manifest (a usage
+    /// error, 64), and without `--force` no output of this shard may be a file without a record.
+    func run(model: ModelOptions, options: FusionOptions, outputDType: NpyDType, allowNonfinite: Bool,
+             threads: Int) throws {
+        let manifestFile: JobManifest
         let selectedShard: Shard
         do {
-            jobs = try JobManifest(text: try readText(path: manifest!), path: manifest!, outputDType: outputDType).jobs
+            manifestFile = try JobManifest(text: try readText(path: manifest!), path: manifest!, outputDType: outputDType)
             selectedShard = try shard.map(Shard.init(parsing:)) ?? .all
         } catch let errors as ManifestErrors {
             for problem in errors.problems { printError("fusectl fuse: error: \(problem)") }
@@ -55,8 +63,36 @@ struct ManifestOptions: ParsableArguments {
         } catch {
             throw failure("fuse", error)
         }
-        var runner = JobRunner(engine: engine, options: options)
+        let jobs = manifestFile.jobs
+        do {
+            try manifestFile.checkCollisions(runInputs: model.inputFiles)
+        } catch {
+            printError("fusectl fuse: error: \(error)")
+            printError("fusectl fuse: no job was run")
+            throw ExitCode.validationFailure
+        }
+        if !force {
+            let unrecorded = JobRunner.unrecordedOutputs(jobs.filter { selectedShard.contains(jobIndex: $0.index) })
+            if !unrecorded.isEmpty {
+                for path in unrecorded.prefix(10) {
+                    printError("fusectl fuse: error: \(path) exists and was not written by fusectl (it has no record \(OutputRecord.path(for: path)))")
+                }
+                if unrecorded.count > 10 { printError("fusectl fuse: error: ... and \(unrecorded.count - 10) more such files") }
+                printError("fusectl fuse: no job was run: move \(unrecorded.count == 1 ? "that file" : "those files") away, or give --force to overwrite")
+                throw ExitCode(1)
+            }
+        }
+        let weights: LoadedWeights
+        do {
+            weights = try model.loadWeights(allowNonfinite: allowNonfinite)
+        } catch {
+            throw failure("fuse", error)
+        }
+        var runner = JobRunner(engine: FusionEngine(model: weights.model, threads: threads), weights: weights,
+                               weightsFile: model.weights, options: options)
+        runner.outputDType = outputDType
         runner.force = force
+        runner.verify = verify
         runner.failFast = failFast
         runner.allowNonfinite = allowNonfinite
         let display = ProgressDisplay(enabled: !quiet && isatty(2) != 0, shard: selectedShard)
@@ -73,6 +109,9 @@ struct ManifestOptions: ParsableArguments {
             printError("fusectl fuse: \(final.done) done, \(final.skipped) skipped, \(final.failed) failed of \(final.jobsTotal) jobs"
                 + (selectedShard == .all ? "" : " in shard \(selectedShard)")
                 + " (\(final.samples) samples in \(ProgressDisplay.clock(display.elapsed)))")
+            for (reason, count) in final.recomputed.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+                printError("fusectl fuse: \(count) recomputed: \(reason)")
+            }
         }
         if final.failed > 0 { throw ExitCode(1) }
     }

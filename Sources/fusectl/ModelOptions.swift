@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Fusion
+import FusionJobs
 import NpyIO
 
 /// Where the model comes from: `--weights`, `--prefix`, `--config`.
@@ -16,7 +17,7 @@ struct ModelOptions: ParsableArguments {
     var prefix: String?
 
     @Option(help: ArgumentHelp(
-        "A JSON file with the model configuration; it replaces the weights file's own (the .npz 'config' member or the .safetensors metadata entry 'config').",
+        "A JSON file with the model configuration, for weights without their own (a .npz without a 'config' member, a .safetensors file without the metadata entry 'config'). Given for weights that carry one, it must agree with it: keys that differ are an error.",
         valueName: "file"))
     var config: String?
 
@@ -25,6 +26,11 @@ struct ModelOptions: ParsableArguments {
     ///   - allowNonfinite: let NaN and ±Inf weights through instead of failing.
     ///   - explain: print on standard error how many tensors were used and how many left aside.
     func loadModel(allowNonfinite: Bool = false, explain: Bool = false) throws -> FusionModel {
+        try loadWeights(allowNonfinite: allowNonfinite, explain: explain).model
+    }
+
+    /// The model with what loading it found (fingerprint, tensors left aside); see `loadModel`.
+    func loadWeights(allowNonfinite: Bool = false, explain: Bool = false) throws -> LoadedWeights {
         let configJSON = try config.map { try readText(path: $0) }
         let configOrigin = config == "-" ? "<stdin>" : config ?? ""
         let loaded: LoadedWeights
@@ -41,7 +47,12 @@ struct ModelOptions: ParsableArguments {
             throw TextFileError(path: weights, reason: "is a single .npy array; expected a weights .npz or .safetensors file")
         }
         if explain { printError(loaded.summary) }
-        return loaded.model
+        return loaded
+    }
+
+    /// The run's model files as inputs no output may replace.
+    var inputFiles: [RunFile] {
+        [RunFile(label: "--weights", path: weights)] + (config.map { [RunFile(label: "--config", path: $0)] } ?? [])
     }
 }
 

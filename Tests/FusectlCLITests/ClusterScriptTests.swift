@@ -13,7 +13,7 @@ enum ClusterScripts {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static func path(_ relative: String) -> String { repository.appendingPathComponent(relative).path }
 
-    static let underCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    static let underCI = isContinuousIntegration
 
     /// True when `program` is an executable in PATH, /usr/sbin or /sbin.
     static func installed(_ program: String) -> Bool {
@@ -71,7 +71,7 @@ enum ClusterScripts {
     /// Every file in `folder` by name (hidden ones too: a leftover temporary file is a difference).
     static func contents(of folder: String) throws -> [String: Data] {
         var files: [String: Data] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder) {
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where !name.hasSuffix(".fusectl.json") {
             files[name] = FaultProcess.contents(of: folder + "/" + name)
         }
         return files

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import TestSupport
 #if canImport(Glibc)
 import Glibc
@@ -10,8 +11,9 @@ import Glibc
 ///
 /// Peak RSS: Linux keeps a process's high-water mark across exec, and a child spawned from this (large)
 /// test process starts with the test process's mark. With `measureMemory` the child therefore runs under
-/// GNU `/usr/bin/time -f %M`, whose own fork starts small, and the figure is fusectl's alone; without
-/// /usr/bin/time it is wait4's ru_maxrss, an upper bound (max of this process's and fusectl's).
+/// GNU `/usr/bin/time -f %M` (Debian's `time`, which scripts/setup.sh installs), whose own fork starts
+/// small, and the figure is fusectl's alone. Without /usr/bin/time a measuring test fails under CI=true
+/// and is skipped elsewhere: wait4's ru_maxrss would be the test runner's mark, not fusectl's.
 final class FaultProcess {
     let pid: pid_t
     private let stdoutPath: String
@@ -27,7 +29,11 @@ final class FaultProcess {
     init(_ arguments: [String], folder: TemporaryFolder, stdinPath: String = "/dev/null", stdoutPath: String? = nil,
          environment: [String: String] = [:], measureMemory: Bool = false, launcher: [String]? = nil) throws {
         let tag = UUID().uuidString.prefix(8)
-        let useTime = measureMemory && FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
+        if measureMemory {
+            try requireAvailable(FileManager.default.isExecutableFile(atPath: "/usr/bin/time"),
+                                 "/usr/bin/time (Debian package 'time'), without which the peak RSS would be the test runner's")
+        }
+        let useTime = measureMemory
         timePath = useTime ? folder.path("time-\(tag)") : nil
         self.stdoutPath = stdoutPath ?? folder.path("stdout-\(tag)")
         stderrPath = folder.path("stderr-\(tag)")

@@ -53,7 +53,7 @@ import Testing
     }
 
     /// numpy reads the archive (under CI=true a missing numpy fails the test instead of skipping it).
-    @Test(.enabled(if: PythonNumpy.isAvailable || ProcessInfo.processInfo.environment["CI"] == "true",
+    @Test(.enabled(if: PythonNumpy.isAvailable || isContinuousIntegration,
                    "python3 with numpy is not available"))
     func numpyReadsTheNpzOutput() throws {
         let w = try TinyWorkspace()

@@ -40,14 +40,19 @@ import Testing
         #expect(try load(members(dtype: "float64")) == expected)
     }
 
-    @Test func configJSONOverridesTheMember() throws {
+    @Test func configJSONMustAgreeWithTheMember() throws {
         var members = members(configNames: [])
-        #expect(try load(members, configJSON: config.jsonString()).config == config)
-        members["config"] = NpyArray(string: #"{"proj_dim": 12}"#)
         #expect(try load(members, configJSON: config.jsonString()).config == config)
         var contradicting = config
         contradicting.ffnDim = 45
         #expect(message { try load(members, configJSON: contradicting.jsonString()) } == "w.npz: weight \"fusor.blocks.0.ffn.0.weight\": expected shape (45, 36) from the configuration's (ffn_dim, proj_dim), block 0 of n_blocks = 2, found (44, 36)")
+        // Beside the file's own configuration, the same one is accepted and another is an error naming the keys.
+        members["config"] = NpyArray(string: config.jsonString())
+        #expect(try load(members, configJSON: config.jsonString()).config == config)
+        contradicting.normFirst = true
+        #expect(message { try load(members, configJSON: contradicting.jsonString()) } == "c.json: the configuration contradicts the weights file's own (w.npz:config): ffn_dim 45 (file: 44), norm_first true (file: false); drop --config to use the file's configuration, or correct the one that is wrong")
+        members["config"] = NpyArray(string: #"{"proj_dim": 12}"#)
+        #expect(message { try load(members, configJSON: config.jsonString()) } == "w.npz:config: configuration key \"proj_dim\": expected a multiple of n_heads = 8, found 12")
     }
 
     @Test func missingConfigIsAnError() {

@@ -59,8 +59,12 @@ import TestSupport
         #expect(try safetensors("bare.safetensors", configJSON: config).model == (try npz("weights.npz")))
         var contradicting = try FusionConfig.decode(json: config, origin: "c")
         contradicting.ffnDim = 40
-        let shape = #expect(throws: FusionError.self) { try safetensors("f32.safetensors", configJSON: contradicting.jsonString()) }
-        #expect(shape?.description == "\(path("f32.safetensors")): weight \"fusor.blocks.0.ffn.0.weight\": expected shape (40, 16) from the configuration's (ffn_dim, proj_dim), block 0 of n_blocks = 2, found (48, 16)")
+        // A configuration beside the file's own must agree with it; the same one again is accepted.
+        #expect(try safetensors("f32.safetensors", configJSON: config).model == (try npz("weights.npz")))
+        let conflict = #expect(throws: FusionError.self) { try safetensors("f32.safetensors", configJSON: contradicting.jsonString()) }
+        #expect(conflict?.description == "configuration JSON: the configuration contradicts the weights file's own (\(path("f32.safetensors")):__metadata__.config): ffn_dim 40 (file: 48); drop --config to use the file's configuration, or correct the one that is wrong")
+        let shape = #expect(throws: FusionError.self) { try safetensors("bare.safetensors", configJSON: contradicting.jsonString()) }
+        #expect(shape?.description == "\(path("bare.safetensors")): weight \"fusor.blocks.0.ffn.0.weight\": expected shape (40, 16) from the configuration's (ffn_dim, proj_dim), block 0 of n_blocks = 2, found (48, 16)")
     }
 
     @Test func configurationErrorsNameTheMetadataEntry() throws {

@@ -37,7 +37,8 @@ extension FusionModel {
             throw FusionError.pytorchCheckpoint(file: archive.file, member: pickle)
         }
         return try loadWeights(
-            memberNames: archive.memberNames, array: { try archive.array(named: $0) }, source: archive.file,
+            memberNames: archive.memberNames, array: { try archive.array(named: $0) },
+            checksum: { archive.checksum(ofMember: $0) ?? 0 }, source: archive.file,
             prefix: prefix, configJSON: configJSON, configOrigin: configOrigin, allowNonfinite: allowNonfinite)
     }
 }

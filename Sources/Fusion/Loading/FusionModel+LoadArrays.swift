@@ -11,6 +11,12 @@ public struct LoadedWeights: Sendable {
     public let prefix: String
     /// The weights file, as named in errors.
     public let source: String
+    /// What the model's tensors hold, independent of the file's name, layout and time: FNV-1a (64
+    /// bits, hex) over one line per tensor in key order, `KEY DTYPE SHAPE CRC32`, where CRC32 is the
+    /// checksum the archive already checked (a .npz member's) or one computed over the tensor's bytes
+    /// (.safetensors). Equal tensors under equal keys give equal fingerprints; the configuration is
+    /// not part of it.
+    public let fingerprint: String
 
     /// One line for a person: how many tensors were used and how many left aside, e.g.
     /// `weights w.npz: 27 tensors under the prefix "policy.fusion." used, 4 outside it left aside (policy.head.bias, …)`.
@@ -69,12 +75,14 @@ extension FusionModel {
     ///   ``FusionError/nonFiniteWeight(key:index:value:)`` for the first NaN or ±Inf (unless allowed).
     ///   `NpyError` from reading members.
     public static func loadWeights(
-        memberNames: [String], array: (String) throws -> NpyArray, source: String, prefix: String?,
+        memberNames: [String], array: (String) throws -> NpyArray, checksum: ((String) throws -> UInt32)? = nil,
+        source: String, prefix: String?,
         configJSON: String?, configOrigin: String = "configuration JSON", allowNonfinite: Bool = false
     ) throws -> LoadedWeights {
         let configNames: Set<String> = ["config", (prefix ?? "") + "config"]
         return try loadWeights(
-            tensorNames: memberNames.filter { !configNames.contains($0) }, array: array, source: source,
+            tensorNames: memberNames.filter { !configNames.contains($0) }, array: array,
+            checksum: checksum, source: source,
             prefix: prefix, configJSON: configJSON, configOrigin: configOrigin, allowNonfinite: allowNonfinite,
             embeddedConfig: {
                 var found: (name: String, text: String)?
@@ -92,9 +100,13 @@ extension FusionModel {
 
     /// The loader behind every weights file format: `tensorNames` are the file's tensors (no
     /// configuration entries), `embeddedConfig` finds the file's own configuration text and its origin
-    /// (nil when it has none) and is called only when `configJSON` is nil.
+    /// (nil when it has none), `checksum` gives a tensor's CRC-32 for ``LoadedWeights/fingerprint`` (nil: computed
+    /// over the array's bytes).
+    /// A `configJSON` given beside an embedded configuration must agree with it
+    /// (``FusionError/conflictingConfig(origin:embedded:differences:)``).
     static func loadWeights(
-        tensorNames: [String], array: (String) throws -> NpyArray, source: String, prefix: String?,
+        tensorNames: [String], array: (String) throws -> NpyArray, checksum: ((String) throws -> UInt32)?,
+        source: String, prefix: String?,
         configJSON: String?, configOrigin: String, allowNonfinite: Bool,
         embeddedConfig: () throws -> (text: String, origin: String)?
     ) throws -> LoadedWeights {
@@ -102,6 +114,15 @@ extension FusionModel {
         let config: FusionConfig
         if let configJSON {
             config = try FusionConfig.decode(json: configJSON, origin: configOrigin)
+            if let found = try embeddedConfig() {
+                let embedded = try FusionConfig.decode(json: found.text, origin: found.origin)
+                let differences = config.differences(from: embedded)
+                if !differences.isEmpty {
+                    throw FusionError.conflictingConfig(
+                        origin: configOrigin, embedded: found.origin,
+                        differences: differences.map { "\($0.key) \($0.this) (file: \($0.other))" })
+                }
+            }
         } else {
             guard let found = try embeddedConfig() else {
                 throw FusionError.missingConfig(origin: source)
@@ -123,6 +144,7 @@ extension FusionModel {
             }
             try WeightStore.check(config: config, shapes: arrays.mapValues(\.shape))
 
+            var fingerprint = FNV1a64()
             var tensors: [String: Tensor] = [:]
             for key in arrays.keys.sorted() {
                 let member = arrays[key]!
@@ -138,10 +160,12 @@ extension FusionModel {
                         value: value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf"))
                 }
                 tensors[key] = tensor
+                let crc = try checksum?(prefix + key) ?? member.contentChecksum()
+                fingerprint.add("\(key) \(member.dtype) \(shapeText(member.shape)) \(String(crc, radix: 16))\n")
             }
             return LoadedWeights(
                 model: try FusionModel(config: config, tensors: tensors), leftAside: leftAside, prefix: prefix,
-                source: source)
+                source: source, fingerprint: fingerprint.hex)
         } catch let error as FusionError {
             throw error.inWeightsFile(source, prefix: prefix, config: config)
         }

@@ -23,7 +23,8 @@ extension FusionModel {
     ) throws -> LoadedWeights {
         let configNames = Set(["config", (prefix ?? "") + "config"])
         return try loadWeights(
-            tensorNames: file.tensorNames, array: { try file.array(named: $0) }, source: file.file, prefix: prefix,
+            tensorNames: file.tensorNames, array: { try file.array(named: $0) },
+            checksum: { try file.checksum(ofTensor: $0) }, source: file.file, prefix: prefix,
             configJSON: configJSON, configOrigin: configOrigin, allowNonfinite: allowNonfinite,
             embeddedConfig: {
                 var found: (name: String, text: String)?

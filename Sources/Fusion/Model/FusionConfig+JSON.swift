@@ -47,6 +47,23 @@ extension FusionConfig {
     /// `{"activation": "gelu", "attn_bias": true, …, "txt_latent_dim": 768}`.
     /// Stable: equal configurations give equal strings, and ``decode(json:origin:)`` reads it back.
     public func jsonString() -> String {
+        let fields = jsonFields
+        let body = fields.keys.sorted().map { "\"\($0)\": \(fields[$0]!)" }.joined(separator: ", ")
+        return "{" + body + "}"
+    }
+
+    /// The keys whose values differ between this configuration and `other`, sorted, each with both
+    /// values as JSON (`n_heads: 8 vs 4`).
+    public func differences(from other: FusionConfig) -> [(key: String, this: String, other: String)] {
+        let mine = jsonFields
+        let theirs = other.jsonFields
+        return mine.keys.sorted().compactMap { key in
+            mine[key] == theirs[key] ? nil : (key, mine[key]!, theirs[key]!)
+        }
+    }
+
+    /// Every key with its value written as JSON.
+    private var jsonFields: [String: String] {
         var fields: [String: String] = [:]
         fields[CodingKeys.imgLatentDim.rawValue] = String(imgLatentDim)
         fields[CodingKeys.txtLatentDim.rawValue] = String(txtLatentDim)
@@ -59,8 +76,7 @@ extension FusionConfig {
         fields[CodingKeys.layerNormEps.rawValue] = "\(layerNormEps)"
         fields[CodingKeys.finalNorm.rawValue] = String(finalNorm)
         fields[CodingKeys.attnBias.rawValue] = String(attnBias)
-        let body = fields.keys.sorted().map { "\"\($0)\": \(fields[$0]!)" }.joined(separator: ", ")
-        return "{" + body + "}"
+        return fields
     }
 
     /// Stores one JSON value into the field `key`, checking its JSON type.

@@ -1,0 +1,149 @@
+import Foundation
+import Fusion
+import NpyIO
+
+/// The record fusectl writes beside every output file, `FILE.fusectl.json`: what made the file
+/// (``Provenance``) and what the file was when written (size, modification time, CRC-32), so that a
+/// resumed run can tell its own complete, current outputs from stale, damaged or foreign ones without
+/// recomputing them, and a person can ask what made a file (`fusectl inspect FILE`).
+///
+/// The record is written (atomically) just before its file is renamed into place, so a file of
+/// fusectl's never exists without its record; a record whose file is missing or differs from it
+/// (a run killed between the two renames, a file changed since) just means "recompute".
+public struct OutputRecord: Codable, Equatable, Sendable {
+    /// What the file was when fusectl wrote it.
+    public struct File: Codable, Equatable, Sendable {
+        /// `fused`, `attention`, `fused+attention` (one .npz) or `heatmap`.
+        public var role: String
+        public var bytes: Int
+        /// Modification time, nanoseconds since the epoch (kept by the rename into place and by
+        /// `cp -a`/`rsync -a`; a file whose time differs is checked by its CRC-32 instead).
+        public var modifiedNanoseconds: Int64
+        /// CRC-32 (zip polynomial) of the whole file, 8 hex digits.
+        public var crc32: String
+        /// The members of a .npz output; nil for a .npy or a PNG.
+        public var members: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case role, bytes, crc32, members
+            case modifiedNanoseconds = "modified_ns"
+        }
+    }
+
+    /// Identifies the format, so that other JSON beside an output is never taken for a record.
+    public var format = OutputRecord.formatName
+    public var file: File
+    public var made: Provenance
+
+    public static let formatName = "fusectl output record 1"
+
+    public init(file: File, made: Provenance) {
+        self.file = file
+        self.made = made
+    }
+
+    /// Where the record of the output `path` lives: `path` + `.fusectl.json`.
+    public static func path(for output: String) -> String { output + ".fusectl.json" }
+
+    /// The record beside `output`, or nil when there is none.
+    ///
+    /// - Throws: ``RecordError`` when a file is there but is not a record fusectl can read.
+    public static func read(for output: String) throws -> OutputRecord? {
+        let path = Self.path(for: output)
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        do {
+            let record = try JSONDecoder().decode(OutputRecord.self, from: data)
+            guard record.format == formatName else { throw RecordError(path: path, reason: "format \"\(record.format)\"") }
+            return record
+        } catch let error as RecordError {
+            throw error
+        } catch {
+            throw RecordError(path: path, reason: "not a record fusectl can read")
+        }
+    }
+
+    /// Writes this record beside `output`, atomically.
+    /// - Throws: `NpyError` naming the record's path.
+    public func write(for output: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let bytes = Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
+        try OutputFile.write(to: Self.path(for: output)) { try $0.write(bytes) }
+    }
+
+    /// The closure `OutputFile.commit(beforeRename:)` calls to write the record of `output` (as
+    /// given) for the complete file it is about to rename into place.
+    static func writer(for output: String, role: String, members: [String]? = nil,
+                       made: Provenance) -> (WrittenFile) throws -> Void {
+        { written in
+            try OutputRecord(
+                file: File(role: role, bytes: written.byteCount, modifiedNanoseconds: written.modificationNanoseconds,
+                           crc32: hex8(written.crc32), members: members),
+                made: made
+            ).write(for: output)
+        }
+    }
+
+    /// What made the file, for a person (`fusectl inspect`): a few lines, e.g.
+    /// `made by fusectl 0.13.0, plain mode, float32, plan automatic, no attention maps`.
+    public var summary: [String] {
+        let made = self.made
+        var lines = [
+            "made by fusectl \(made.fusectl), \(made.mode) mode\(made.window.map { ", window \($0)" } ?? ""), "
+                + "\(made.outputDType), plan \(made.plan), \(made.attention ? "with" : "no") attention maps",
+            "weights \(made.weights.fingerprint) (read from \(made.weights.file)"
+                + (made.weights.prefix.isEmpty ? ")" : ", prefix \"\(made.weights.prefix)\")"),
+            "config \(made.config.jsonString())",
+        ]
+        for input in made.inputs {
+            lines.append("\(input.role) \(input.path) (\(input.bytes) bytes, modified_ns \(input.modifiedNanoseconds))")
+        }
+        lines.append("file: \(file.role), \(file.bytes) bytes, CRC-32 \(file.crc32)"
+            + (file.members.map { ", members \($0.joined(separator: ", "))" } ?? ""))
+        return lines
+    }
+
+    /// The record as the JSON text it is stored as (for `fusectl inspect`).
+    public var jsonText: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+/// A file beside an output named like a record that is not one fusectl can read.
+public struct RecordError: Error, CustomStringConvertible, Equatable {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// 8 lowercase hex digits.
+func hex8(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: 8 - digits.count) + digits
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file's size, modification time and identity (device and inode) as `stat` gives them.
+public struct FileStamp: Equatable, Sendable {
+    public var byteCount: Int
+    public var modifiedNanoseconds: Int64
+    public var device: UInt64
+    public var inode: UInt64
+    public var isRegular: Bool
+
+    /// `path` stat'ed (links followed), or nil when it does not exist or is "-".
+    public init?(path: String) {
+        var info = stat()
+        guard path != "-", stat(path, &info) == 0 else { return nil }
+        byteCount = Int(info.st_size)
+        modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        isRegular = (info.st_mode & S_IFMT) == S_IFREG
+    }
+}
