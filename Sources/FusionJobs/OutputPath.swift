@@ -18,7 +18,7 @@ public enum OutputPath {
         if let realFolder = realPath(folder.isEmpty ? "." : folder) {
             return realFolder == "/" ? "/" + name : realFolder + "/" + name
         }
-        return normalised(absolute(path))
+        return absolute(path)
     }
 
     /// Whether `path` names an .npz archive (by its extension, case-insensitively).
@@ -38,11 +38,14 @@ public enum OutputPath {
         return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
     }
 
-    private static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        let folder = realPath(".") ?? "."
-        return folder + "/" + path
+    /// `path` made absolute against the current folder (resolved once per process) and normalised
+    /// lexically (`.` and `..` removed); symbolic links are kept.
+    public static func absolute(_ path: String) -> String {
+        if path == "-" { return path }
+        return normalised(path.hasPrefix("/") ? path : currentFolder + "/" + path)
     }
+
+    private static let currentFolder = realPath(".") ?? "."
 
     private static func normalised(_ path: String) -> String {
         var parts: [Substring] = []

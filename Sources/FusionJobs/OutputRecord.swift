@@ -62,13 +62,15 @@ public struct OutputRecord: Codable, Equatable, Sendable {
         }
     }
 
-    /// Writes this record beside `output`, atomically.
+    /// Writes this record beside `output`, atomically but without fsync: the output's own commit, which
+    /// follows, fsyncs their common folder. Losing a record to a crash is safe either way: the output
+    /// then has an older record (which disagrees with it: recomputed) or none (refused until --force).
     /// - Throws: `NpyError` naming the record's path.
     public func write(for output: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let bytes = Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
-        try OutputFile.write(to: Self.path(for: output)) { try $0.write(bytes) }
+        try OutputFile.write(to: Self.path(for: output), durable: false) { try $0.write(bytes) }
     }
 
     /// The closure `OutputFile.commit(beforeRename:)` calls to write the record of `output` (as
@@ -93,7 +95,7 @@ public struct OutputRecord: Codable, Equatable, Sendable {
                 + "\(made.outputDType), plan \(made.plan), \(made.attention ? "with" : "no") attention maps",
             "weights \(made.weights.fingerprint) (read from \(made.weights.file)"
                 + (made.weights.prefix.isEmpty ? ")" : ", prefix \"\(made.weights.prefix)\")"),
-            "config \(made.config.jsonString())",
+            "config \(made.config)",
         ]
         for input in made.inputs {
             lines.append("\(input.role) \(input.path) (\(input.bytes) bytes, modified_ns \(input.modifiedNanoseconds))")

@@ -30,7 +30,7 @@ public struct Provenance: Codable, Equatable, Sendable {
     public struct Input: Codable, Equatable, Sendable {
         /// Which input: `text`, `images`, `text_lengths`, `text_mask`, `image_lengths` or `batch`.
         public var role: String
-        /// The path with symbolic links and `..` resolved.
+        /// The path made absolute (against the current folder) and normalised lexically.
         public var path: String
         public var bytes: Int
         /// Modification time, nanoseconds since the epoch.
@@ -45,7 +45,9 @@ public struct Provenance: Codable, Equatable, Sendable {
     /// The fusectl version that wrote the output (`FusionVersion.current`).
     public var fusectl: String
     public var weights: Weights
-    public var config: FusionConfig
+    /// The configuration as `FusionConfig.jsonString()` writes it (every key, sorted): a string, so
+    /// that comparing records never re-validates a configuration.
+    public var config: String
     public var inputs: [Input]
     /// `plain` or `per-step`.
     public var mode: String
@@ -63,7 +65,7 @@ public struct Provenance: Codable, Equatable, Sendable {
         case outputDType = "out_dtype"
     }
 
-    public init(fusectl: String = FusionVersion.current, weights: Weights, config: FusionConfig, inputs: [Input],
+    public init(fusectl: String = FusionVersion.current, weights: Weights, config: String, inputs: [Input],
                 mode: String, window: Int? = nil, outputDType: String, plan: String, attention: Bool) {
         self.fusectl = fusectl
         self.weights = weights
@@ -82,7 +84,7 @@ public struct Provenance: Codable, Equatable, Sendable {
                           outputDType: NpyDType, attention: Bool) -> Provenance {
         Provenance(
             weights: Weights(fingerprint: loaded.fingerprint, prefix: loaded.prefix, file: weightsFile),
-            config: loaded.model.config,
+            config: loaded.model.config.jsonString(),
             inputs: inputs.named.map { role, path in Input.stamp(role: role, path: path) },
             mode: options.perStep ? "per-step" : "plain", outputDType: outputDType.description,
             plan: options.plan.rawValue, attention: attention)
@@ -111,11 +113,12 @@ public struct Provenance: Codable, Equatable, Sendable {
 }
 
 extension Provenance.Input {
-    /// `path` stamped as it is now.
+    /// `path` stamped as it is now: made absolute (lexically: resolving every link of every input of
+    /// every job would cost a resumed 10,000-job manifest most of its time), its size and time those of
+    /// the file it leads to.
     static func stamp(role: String, path: String) -> Provenance.Input {
-        let resolved = OutputPath.resolved(path)
         let stamp = FileStamp(path: path)
-        return Provenance.Input(role: role, path: resolved, bytes: stamp?.byteCount ?? -1,
+        return Provenance.Input(role: role, path: OutputPath.absolute(path), bytes: stamp?.byteCount ?? -1,
                                 modifiedNanoseconds: stamp?.modifiedNanoseconds ?? 0)
     }
 }
