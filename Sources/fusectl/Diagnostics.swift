@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import FusionJobs
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,4 +21,13 @@ func failure(_ command: String, _ error: any Error, exitCode: Int32 = 1) -> Exit
 /// A number for a person: four significant digits.
 func formatValue(_ value: Double) -> String {
     String(format: "%.4g", value)
+}
+
+/// `FileCollisions.check` as a usage error (status 64) of the command being validated.
+func checkNoOutputIsAnInput(outputs: [RunFile], inputs: [RunFile]) throws {
+    do {
+        try FileCollisions.check(outputs: outputs, inputs: inputs)
+    } catch let error as JobError {
+        throw ValidationError("\(error)")
+    }
 }

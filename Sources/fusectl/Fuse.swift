@@ -160,12 +160,7 @@ struct Fuse: ParsableCommand {
     /// No output may be one of the run's inputs or the weights (after resolving links, and by inode).
     private func checkOutputsAreNotInputs() throws {
         let option = { (column: String) in "--" + column.replacingOccurrences(of: "_", with: "-") }
-        do {
-            try FileCollisions.check(outputs: job.outputFiles(label: option),
-                                     inputs: job.inputFiles(label: option) + model.inputFiles)
-        } catch let error as JobError {
-            throw ValidationError("\(error)")
-        }
+        try checkNoOutputIsAnInput(outputs: job.outputFiles(label: option), inputs: job.inputFiles(label: option) + model.inputFiles)
     }
 
     func run() throws {

@@ -52,6 +52,7 @@ struct HeatmapCommand: ParsableCommand {
         if (block == nil) != (head == nil) { throw ValidationError("Give --block and --head together.") }
         if let tokensPerFrame, tokensPerFrame < 1 { throw ValidationError("--tokens-per-frame must be at least 1.") }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1.") }
+        try checkNoOutputIsAnInput(outputs: [RunFile(label: "--out", path: out)], inputs: [RunFile(label: "<maps>", path: maps)])
     }
 
     func run() throws {

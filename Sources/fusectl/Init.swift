@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Fusion
+import FusionJobs
 import NpyIO
 
 /// `fusectl init`: a weights file with the reference's initialisation, without PyTorch.
@@ -37,6 +38,11 @@ struct Init: ParsableCommand {
 
     @Flag(help: "Deflate the members (np.savez_compressed) instead of storing them.")
     var compressed = false
+
+    func validate() throws {
+        try checkNoOutputIsAnInput(outputs: [RunFile(label: "--out", path: out)],
+                                   inputs: config.map { [RunFile(label: "--config", path: $0)] } ?? [])
+    }
 
     func run() throws {
         do {

@@ -329,6 +329,23 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: w.folder.path("out")))
     }
 
+    @Test func heatmapAndInitNeverWriteOverTheirInput() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        let fused = try w.fuse(["text": "text.npy", "images": "images.npy"], extra: ["--attention", w.folder.path("a.npy")])
+        try #require(fused.status == 0)
+        let maps = FaultProcess.contents(of: w.folder.path("a.npy"))
+        let heatmap = try Fusectl.run(["heatmap", w.folder.path("a.npy"), "--out", w.folder.path("a.npy")])
+        #expect(heatmap.status == 64)
+        #expect(heatmap.stderr.hasPrefix("Error: --out \(w.folder.path("a.npy")) is the input <maps> \(w.folder.path("a.npy"))\n"))
+        #expect(FaultProcess.contents(of: w.folder.path("a.npy")) == maps)
+        let config = FaultProcess.contents(of: w.folder.path("config.json"))
+        let initialised = try Fusectl.run(["init", "--config", w.folder.path("config.json"), "--out", w.folder.path("config.json")])
+        #expect(initialised.status == 64)
+        #expect(initialised.stderr.hasPrefix("Error: --out \(w.folder.path("config.json")) is the input --config \(w.folder.path("config.json"))\n"))
+        #expect(FaultProcess.contents(of: w.folder.path("config.json")) == config)
+    }
+
     // MARK: - Configuration conflicts, empty manifests
 
     @Test func aConfigContradictingTheWeightsIsAnError() throws {
