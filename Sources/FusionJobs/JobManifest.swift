@@ -39,7 +39,9 @@ public struct JobManifest: Sendable {
     ///   unknown column or key, a missing required field, a line that is not a JSON object or not
     ///   tab-separated, both text lengths and a mask, a bundle beside separate inputs, and output
     ///   paths written twice (naming both lines).
-    public init(text: String, path: String, outputDType: NpyDType = .float32) throws {
+    /// - Parameter gathered: the jobs' vectors go into one archive (`GatheredOutput`): the columns
+    ///   `out` and `attention` must then be absent, and each job's `outputs.output` is "-" (unused).
+    public init(text: String, path: String, outputDType: NpyDType = .float32, gathered: Bool = false) throws {
         self.path = path
         let base = path == "-" ? "" : (path as NSString).deletingLastPathComponent
         let name = path == "-" ? "<stdin>" : path
@@ -88,12 +90,12 @@ public struct JobManifest: Sendable {
                     fields = cellFields
                 }
                 sawContent = true
-                try Self.checkColumns(fields, fail: fail)
+                try Self.checkColumns(fields, gathered: gathered, fail: fail)
                 func resolved(_ key: String) -> String? {
                     guard let value = fields[key] else { return nil }
                     return value.hasPrefix("/") || base.isEmpty ? value : base + "/" + value
                 }
-                var outputs = OutputFiles(output: resolved("out")!, attention: resolved("attention"), dtype: outputDType)
+                var outputs = OutputFiles(output: resolved("out") ?? "-", attention: resolved("attention"), dtype: outputDType)
                 outputs.createFolders = true
                 jobs.append(Job(
                     index: jobs.count, line: lineNumber,
@@ -137,7 +139,7 @@ public struct JobManifest: Sendable {
     }
 
     /// Required fields and the combinations a job cannot have.
-    private static func checkColumns(_ fields: [String: String], fail: (String) -> JobError) throws {
+    private static func checkColumns(_ fields: [String: String], gathered: Bool, fail: (String) -> JobError) throws {
         if fields["batch"] != nil {
             let separate = inputColumns.filter { fields[$0] != nil }
             if !separate.isEmpty {
@@ -148,7 +150,13 @@ public struct JobManifest: Sendable {
                 throw fail("missing '\(required)' (or a 'batch' bundle)")
             }
         }
-        if fields["out"] == nil { throw fail("missing 'out'") }
+        if gathered {
+            if let column = ["out", "attention"].first(where: { fields[$0] != nil }) {
+                throw fail("'\(column)' is given, but with --gather every job's vectors go into the one gathered archive; drop the column")
+            }
+        } else if fields["out"] == nil {
+            throw fail("missing 'out'")
+        }
         if fields["text_lengths"] != nil && fields["text_mask"] != nil {
             throw fail("give at most one of 'text_lengths' and 'text_mask'")
         }

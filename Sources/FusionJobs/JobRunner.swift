@@ -143,7 +143,7 @@ public struct JobRunner {
             case .stale(let reason): recomputed = reason
             case .unrecorded(let path):
                 // Checked for the whole run before any job (unrecordedOutputs); a file appeared since.
-                return .failed("\(path) exists and has no record of fusectl's; not overwritten without --force")
+                return .failed(Self.unrecordedMessage(path))
             }
         }
         job.outputs.removeStaleTemporaryFiles()
@@ -177,6 +177,11 @@ public struct JobRunner {
             if case .failed = outcome, failFast { break }
         }
         return progress
+    }
+
+    /// Why an unrecorded file at an output path is not overwritten.
+    public static func unrecordedMessage(_ path: String) -> String {
+        "\(path) exists and was not written by fusectl (it has no record \(OutputRecord.path(for: path)))"
     }
 
     /// The output files of `jobs` that exist but have no record (files fusectl did not write), for a

@@ -156,38 +156,8 @@ public struct OutputFiles: Sendable, Equatable {
     }
 
     private func fileState(_ path: String, against provenance: Provenance, verify: Bool) -> OutputState {
-        let record: OutputRecord?
-        do {
-            record = try OutputRecord.read(for: path)
-        } catch {
-            return .stale("its record is damaged")
-        }
-        let stamp = FileStamp(path: path)
-        guard let record else {
-            guard let stamp, stamp.isRegular else { return .absent }
-            return .unrecorded(path)
-        }
-        guard let stamp else { return .stale("missing") }
-        if let reason = provenance.reasonToRecompute(recorded: record.made) { return .stale(reason) }
-        if record.file.members != members(of: path) || record.file.role != role(of: path) {
-            return .stale("made with other outputs")
-        }
-        if stamp.byteCount < record.file.bytes { return .stale("truncated") }
-        if stamp.byteCount != record.file.bytes { return .stale("changed since it was written") }
-        if let members = members(of: path) {
-            guard let archive = try? NpzArchive(path: path) else { return .stale("damaged") }
-            if let missing = members.first(where: { !archive.contains($0) }) {
-                return .stale("incomplete (no member '\(missing)')")
-            }
-        } else if path != heatmap, (try? NpyFile.read(path: path)) == nil {
-            return .stale("damaged")
-        }
-        if verify || stamp.modifiedNanoseconds != record.file.modifiedNanoseconds {
-            guard let (_, crc) = try? fileChecksum(path: path), hex8(crc) == record.file.crc32 else {
-                return .stale(verify ? "damaged (CRC-32 differs from its record)" : "changed since it was written")
-            }
-        }
-        return .current
+        let layout: OutputRecord.Layout = path == heatmap ? .opaque : members(of: path).map { .archive($0) } ?? .npy
+        return OutputRecord.state(of: path, role: role(of: path), layout: layout, against: provenance, verify: verify)
     }
 }
 

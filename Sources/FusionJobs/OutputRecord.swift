@@ -113,6 +113,61 @@ public struct OutputRecord: Codable, Equatable, Sendable {
     }
 }
 
+extension OutputRecord {
+    /// How a recorded file is checked for completeness.
+    public enum Layout: Sendable, Equatable {
+        /// A .npy: its header must parse and announce exactly the data that follows.
+        case npy
+        /// A .npz: its directory must list these members (and the record must too).
+        case archive([String])
+        /// Anything else (a PNG): size, time and CRC-32 only.
+        case opaque
+    }
+
+    /// What is at `path` against what this run would write there (`provenance`, a file of `role`
+    /// laid out as `layout`): see ``OutputState``. Reads the record, `stat`s the file and checks its
+    /// layout; reads the whole file for its CRC-32 only with `verify` or when its modification time
+    /// differs from the record's.
+    public static func state(of path: String, role: String, layout: Layout, against provenance: Provenance,
+                             verify: Bool) -> OutputState {
+        let record: OutputRecord?
+        do {
+            record = try OutputRecord.read(for: path)
+        } catch {
+            return .stale("its record is damaged")
+        }
+        let stamp = FileStamp(path: path)
+        guard let record else {
+            guard let stamp, stamp.isRegular else { return .absent }
+            return .unrecorded(path)
+        }
+        guard let stamp else { return .stale("missing") }
+        if let reason = provenance.reasonToRecompute(recorded: record.made) { return .stale(reason) }
+        var members: [String]?
+        if case .archive(let names) = layout { members = names }
+        if record.file.members != members || record.file.role != role { return .stale("made with other outputs") }
+        if stamp.byteCount < record.file.bytes { return .stale("truncated") }
+        if stamp.byteCount != record.file.bytes { return .stale("changed since it was written") }
+        switch layout {
+        case .archive(let names):
+            guard let archive = try? NpzArchive(path: path) else { return .stale("damaged") }
+            if let missing = names.first(where: { !archive.contains($0) }) {
+                return .stale("incomplete (no member '\(missing)')")
+            }
+        case .npy:
+            if (try? NpyFile.read(path: path)) == nil { return .stale("damaged") }
+        case .opaque:
+            break
+        }
+        if verify || stamp.modifiedNanoseconds != record.file.modifiedNanoseconds {
+            guard let (_, crc) = try? fileChecksum(path: path), hex8(crc) == record.file.crc32 else {
+                return .stale(verify ? "damaged (CRC-32 differs from its record)" : "changed since it was written")
+            }
+        }
+        return .current
+    }
+}
+
 /// A file beside an output named like a record that is not one fusectl can read.
 public struct RecordError: Error, CustomStringConvertible, Equatable {
     public var path: String

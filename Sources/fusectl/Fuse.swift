@@ -36,9 +36,14 @@ struct Fuse: ParsableCommand {
             images, out, and optionally image_lengths, text_mask, text_lengths, attention, or batch (a \
             bundle .npz) instead of the separate inputs; relative paths are relative to the manifest's \
             folder) with the weights loaded once. The whole manifest is checked first: every line that \
-            cannot be read and every output file two jobs would write is reported, and then no job runs. \
-            Missing output folders are created. Jobs whose outputs exist are skipped (--force recomputes), \
-            so a killed run resumes where it stopped; --shard K/N takes the jobs whose index is K mod N. A \
+            cannot be read, every output file two jobs would write and every output that is an input of \
+            the run is reported, and then no job runs. Missing output folders are created. Every output gets \
+            a record beside it (FILE.fusectl.json, shown by 'fusectl inspect FILE'); a job whose outputs \
+            exist is skipped only when their records match this run (weights, configuration, inputs, mode, \
+            dtype, plan, version) and the files are complete, and recomputed otherwise (the summary says \
+            why; --verify also checks each file's CRC-32). An existing output without a record stops the run \
+            unless --force, which recomputes everything. A killed run resumes where it stopped; --shard K/N takes the jobs whose index is K mod N; --gather \
+            all.npz writes every job's vectors into one archive with an index instead of one file a job. A \
             failed job is reported and the others go on (--fail-fast stops); the exit status is 1 when any \
             job failed.
 

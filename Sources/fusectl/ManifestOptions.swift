@@ -12,6 +12,9 @@ struct ManifestOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Run only the jobs whose 0-based index is K mod N (e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT).", valueName: "K/N"))
     var shard: String?
 
+    @Option(help: ArgumentHelp("Write every job's vectors into this one .npz instead of a file a job: 'fused' (plain: (N, 1, d), N = all jobs' samples in manifest order; per-step: (R, d), each sample's valid rows), 'job_index', 'job_offsets' and, per step, 'sample_offsets'. The manifest then has no 'out' or 'attention' column.", valueName: "file"))
+    var gather: String?
+
     @Flag(help: "Recompute every job, and overwrite output files that fusectl did not write.")
     var force = false
 
@@ -30,8 +33,8 @@ struct ManifestOptions: ParsableArguments {
 
     /// Refuses manifest-only options in single-batch mode.
     func validateUnused() throws {
-        if shard != nil || force || verify || failFast || quiet {
-            throw ValidationError("--shard, --force, --verify, --fail-fast and --quiet apply to --manifest runs only.")
+        if shard != nil || gather != nil || force || verify || failFast || quiet {
+            throw ValidationError("--shard, --gather, --force, --verify, --fail-fast and --quiet apply to --manifest runs only.")
         }
     }
 
@@ -53,7 +56,8 @@ struct ManifestOptions: ParsableArguments {
         let manifestFile: JobManifest
         let selectedShard: Shard
         do {
-            manifestFile = try JobManifest(text: try readText(path: manifest!), path: manifest!, outputDType: outputDType)
+            manifestFile = try JobManifest(text: try readText(path: manifest!), path: manifest!, outputDType: outputDType,
+                                           gathered: gather != nil)
             selectedShard = try shard.map(Shard.init(parsing:)) ?? .all
         } catch let errors as ManifestErrors {
             for problem in errors.problems { printError("fusectl fuse: error: \(problem)") }
@@ -66,6 +70,11 @@ struct ManifestOptions: ParsableArguments {
         let jobs = manifestFile.jobs
         do {
             try manifestFile.checkCollisions(runInputs: model.inputFiles)
+            if let gather {
+                let outputs = [RunFile(label: "--gather", path: gather), RunFile(label: "the record of --gather", path: OutputRecord.path(for: gather))]
+                try FileCollisions.check(outputs: outputs, inputs: model.inputFiles + [RunFile(label: "--manifest", path: manifest!)]
+                    + jobs.flatMap { job in job.inputFiles { "\(manifest!):\(job.line) '\($0)'" } })
+            }
         } catch {
             printError("fusectl fuse: error: \(error)")
             printError("fusectl fuse: no job was run")
@@ -75,7 +84,7 @@ struct ManifestOptions: ParsableArguments {
             let unrecorded = JobRunner.unrecordedOutputs(jobs.filter { selectedShard.contains(jobIndex: $0.index) })
             if !unrecorded.isEmpty {
                 for path in unrecorded.prefix(10) {
-                    printError("fusectl fuse: error: \(path) exists and was not written by fusectl (it has no record \(OutputRecord.path(for: path)))")
+                    printError("fusectl fuse: error: \(JobRunner.unrecordedMessage(path))")
                 }
                 if unrecorded.count > 10 { printError("fusectl fuse: error: ... and \(unrecorded.count - 10) more such files") }
                 printError("fusectl fuse: no job was run: move \(unrecorded.count == 1 ? "that file" : "those files") away, or give --force to overwrite")
@@ -97,12 +106,24 @@ struct ManifestOptions: ParsableArguments {
         runner.allowNonfinite = allowNonfinite
         let display = ProgressDisplay(enabled: !quiet && isatty(2) != 0, shard: selectedShard)
         let manifestName = manifest == "-" ? "<stdin>" : manifest!
-        let final = runner.run(jobs, shard: selectedShard) { job, outcome, progress in
+        let report = { (job: Job, outcome: JobOutcome, progress: JobProgress) in
             if case .failed(let reason) = outcome {
                 display.clearLine()
                 printError("fusectl fuse: error: \(manifestName):\(job.line): \(reason)")
             }
             display.update(progress)
+        }
+        let final: JobProgress
+        if let gather {
+            do {
+                final = try GatheredOutput(path: gather).run(jobs.filter { selectedShard.contains(jobIndex: $0.index) },
+                                                             runner: runner, report: report)
+            } catch {
+                display.clearLine()
+                throw failure("fuse", error)
+            }
+        } else {
+            final = runner.run(jobs, shard: selectedShard, report: report)
         }
         display.clearLine()
         if !quiet {
@@ -113,7 +134,10 @@ struct ManifestOptions: ParsableArguments {
                 printError("fusectl fuse: \(count) recomputed: \(reason)")
             }
         }
-        if final.failed > 0 { throw ExitCode(1) }
+        if final.failed > 0 {
+            if let gather { printError("fusectl fuse: \(gather) was not written: every job must succeed for the gathered archive") }
+            throw ExitCode(1)
+        }
     }
 }
 
