@@ -29,6 +29,12 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
     /// A weight holds NaN or ±Inf (after conversion to float32) and non-finite weights were not allowed.
     /// - index: the full index of the first such element; value: its text (`nan`, `inf`, `-inf`).
     case nonFiniteWeight(key: String, index: [Int], value: String)
+    /// Several tensors of a weights file differ from the model's table at once (unexpected, missing,
+    /// of another shape): every one is listed, one per line, with shape-based suggestions.
+    case weightNames(WeightNameMismatch)
+    /// A rename rule (`old_prefix=new_prefix`) that cannot be parsed, matches no tensor, or maps two
+    /// tensors onto one key.
+    case invalidRename(rule: String, detail: String)
     /// A prefix was named but no tensor of the weights file starts with it.
     /// - tensorCount: how many tensors the file has (all outside the prefix); example: the first of them, sorted.
     case noWeightsUnderPrefix(prefix: String, tensorCount: Int, example: String, looksUnprefixed: Bool)
@@ -69,6 +75,10 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
         case let .nonFiniteWeight(key, index, value):
             let position = index.map(String.init).joined(separator: ", ")
             return "weight \"\(key)\": non-finite value \(value) at [\(position)]"
+        case let .weightNames(mismatch):
+            return mismatch.description
+        case let .invalidRename(rule, detail):
+            return "rename rule \"\(rule)\": \(detail)"
         case let .noWeightsUnderPrefix(prefix, count, example, looksUnprefixed):
             let hint = looksUnprefixed ? "; they look like the model's own keys: drop the prefix" : ""
             return "no tensor starts with the prefix \"\(prefix)\" (all \(count) tensors are outside it, such as \"\(example)\")\(hint)"

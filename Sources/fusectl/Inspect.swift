@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Fusion
 import NpyIO
 
 /// `fusectl inspect FILE...`: what each array in .npy/.npz files holds.
@@ -25,6 +26,30 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print one JSON document (an array of objects, one per array) instead of a table.")
     var json = false
 
+    @Flag(help: "Also check each file as weights of the model (as 'fuse' loads them, with --prefix, --rename and --config) and print what was used, renamed and left aside, or every mismatch in one error.")
+    var weights = false
+
+    @Option(help: ArgumentHelp("With --weights: the model's key prefix in the checkpoint (as 'fuse --prefix').", valueName: "prefix"))
+    var prefix: String?
+
+    @Option(name: .customLong("rename"), help: ArgumentHelp("With --weights: a rename rule OLD=NEW (as 'fuse --rename'); repeat for several.", valueName: "old=new"))
+    var renames: [String] = []
+
+    @Option(help: ArgumentHelp("With --weights: the configuration JSON file (as 'fuse --config').", valueName: "file"))
+    var config: String?
+
+    func validate() throws {
+        if !weights && (prefix != nil || !renames.isEmpty || config != nil) {
+            throw ValidationError("--prefix, --rename and --config check a weights file: add --weights.")
+        }
+        if weights && files.contains("-") {
+            throw ValidationError("--weights reads each file twice; give the weights as a file, not '-'.")
+        }
+        for rule in renames where (try? WeightRename(parsing: rule)) == nil {
+            throw ValidationError("--rename \(rule): expected OLD_PREFIX=NEW_PREFIX (e.g. img_proj.=vision_proj.proj.)")
+        }
+    }
+
     func run() throws {
         var rows: [InspectedArray] = []
         for file in files {
@@ -48,6 +73,17 @@ struct Inspect: ParsableCommand {
             }
         }
         print(json ? InspectedArray.json(rows) : InspectedArray.table(rows))
+        guard weights else { return }
+        for file in files {
+            do {
+                let loaded = try loadWeightsFile(
+                    path: file, prefix: prefix, renames: try renames.map { try WeightRename(parsing: $0) },
+                    configPath: config, allowNonfinite: true)
+                if json { printError(loaded.summary) } else { print(loaded.summary) }
+            } catch {
+                throw failure("inspect", error)
+            }
+        }
     }
 }
 

@@ -20,28 +20,56 @@ struct ModelOptions: ParsableArguments {
         valueName: "file"))
     var config: String?
 
+    @Option(name: .customLong("rename"), help: ArgumentHelp(
+        "Rename the file's tensors onto the model's names: OLD=NEW replaces a name's start OLD (after --prefix is stripped) by NEW, e.g. 'img_proj.=vision_proj.proj.'. Repeat for several; the longest matching OLD applies. A rule that matches no tensor is an error.",
+        valueName: "old=new"))
+    var renames: [String] = []
+
+    func validate() throws {
+        for rule in renames {
+            do {
+                _ = try WeightRename(parsing: rule)
+            } catch {
+                throw ValidationError("--rename \(rule): expected OLD_PREFIX=NEW_PREFIX (e.g. img_proj.=vision_proj.proj.)")
+            }
+        }
+    }
+
+    /// The parsed `--rename` rules.
+    var renameRules: [WeightRename] {
+        get throws { try renames.map { try WeightRename(parsing: $0) } }
+    }
+
     /// Opens the weights and checks every tensor against the configuration.
     /// - Parameters:
     ///   - allowNonfinite: let NaN and ±Inf weights through instead of failing.
     ///   - explain: print on standard error how many tensors were used and how many left aside.
     func loadModel(allowNonfinite: Bool = false, explain: Bool = false) throws -> FusionModel {
-        let configJSON = try config.map { try readText(path: $0) }
-        let configOrigin = config == "-" ? "<stdin>" : config ?? ""
-        let loaded: LoadedWeights
-        switch try openArrayFile(path: weights) {
-        case .npz(let archive):
-            loaded = try FusionModel.loadWeights(
-                from: archive, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
-                allowNonfinite: allowNonfinite)
-        case .safetensors(let file):
-            loaded = try FusionModel.loadWeights(
-                from: file, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
-                allowNonfinite: allowNonfinite)
-        case .npy:
-            throw TextFileError(path: weights, reason: "is a single .npy array; expected a weights .npz or .safetensors file")
-        }
+        let loaded = try loadWeightsFile(
+            path: weights, prefix: prefix, renames: try renameRules, configPath: config, allowNonfinite: allowNonfinite)
         if explain { printError(loaded.summary) }
         return loaded.model
+    }
+}
+
+/// Opens a weights file (.npz or .safetensors) and checks every tensor against the configuration
+/// (`configPath`'s JSON when given, else the file's own).
+func loadWeightsFile(
+    path: String, prefix: String?, renames: [WeightRename], configPath: String?, allowNonfinite: Bool = false
+) throws -> LoadedWeights {
+    let configJSON = try configPath.map { try readText(path: $0) }
+    let configOrigin = configPath == "-" ? "<stdin>" : configPath ?? ""
+    switch try openArrayFile(path: path) {
+    case .npz(let archive):
+        return try FusionModel.loadWeights(
+            from: archive, prefix: prefix, renames: renames, configJSON: configJSON, configOrigin: configOrigin,
+            allowNonfinite: allowNonfinite)
+    case .safetensors(let file):
+        return try FusionModel.loadWeights(
+            from: file, prefix: prefix, renames: renames, configJSON: configJSON, configOrigin: configOrigin,
+            allowNonfinite: allowNonfinite)
+    case .npy:
+        throw TextFileError(path: path, reason: "is a single .npy array; expected a weights .npz or .safetensors file")
     }
 }
 
