@@ -18,6 +18,11 @@ struct Fuse: ParsableCommand {
               text_lengths   (B,) integers: sample b's real tokens are 0..len-1
               text_mask      (B, L): nonzero marks a real token; the last real one is used
               image_lengths  (B,) integers: valid frames, 1..T; later frames are padding
+            With --one-sample every file is one sample, without the batch axis (one episode per file, as \
+            an encoder writes them): text (L, txt) or (txt), images (T, img) or (T, P, img), text_mask (L), \
+            lengths a scalar; the output is (1, 1, d), or (1, T, d) with --per-step. Without it a 2-D text \
+            is (B, txt), pooled vectors of B samples ('stream --text' always reads one instruction, as \
+            --one-sample does).
 
             The output is (B, 1, d), or (B, T, d) with --per-step, where row t is the fusion of frames 0..t \
             (zeros for t >= image_lengths[b]). --attention writes the attention weights: (B, N, H, T*P), or \
@@ -161,7 +166,7 @@ struct Fuse: ParsableCommand {
         }
         if jobs.manifest != nil {
             try jobs.run(engine: engine, options: fusionOptions, outputDType: outDtype.dtype,
-                         allowNonfinite: allowNonfinite)
+                         allowNonfinite: allowNonfinite, oneSample: inputs.oneSample, extraMembers: inputs.batchExtra)
             return
         }
         do {

@@ -41,11 +41,13 @@ struct ManifestOptions: ParsableArguments {
     }
 
     /// Runs the manifest's jobs of this shard; throws `ExitCode(1)` when any failed.
-    func run(engine: FusionEngine, options: FusionOptions, outputDType: NpyDType, allowNonfinite: Bool) throws {
+    func run(engine: FusionEngine, options: FusionOptions, outputDType: NpyDType, allowNonfinite: Bool,
+             oneSample: Bool = false, extraMembers: InputFiles.ExtraMembers = .refuse) throws {
         let jobs: [Job]
         let selectedShard: Shard
         do {
-            jobs = try JobManifest(text: try readText(path: manifest!), path: manifest!, outputDType: outputDType).jobs
+            jobs = try JobManifest(text: try readText(path: manifest!), path: manifest!, outputDType: outputDType,
+                              oneSample: oneSample, extraMembers: extraMembers).jobs
             selectedShard = try shard.map(Shard.init(parsing:)) ?? .all
         } catch let errors as ManifestErrors {
             for problem in errors.problems { printError("fusectl fuse: error: \(problem)") }
