@@ -76,6 +76,11 @@ struct Fuse: ParsableCommand {
     @Flag(help: "Fuse every prefix of the history: output (B, T, d).")
     var perStep = false
 
+    @Option(help: ArgumentHelp(
+        "With --per-step: row t fuses only the most recent N frames, t-N+1..t, bit for bit the vector 'stream --window N' gives at step t (every row runs plan A, as a stream session does).",
+        valueName: "N"))
+    var window: Int?
+
     @Option(help: "The output's dtype: float16, float32 or float64.")
     var outDtype: OutputDType = .float32
 
@@ -102,6 +107,15 @@ struct Fuse: ParsableCommand {
     func validate() throws {
         try inputs.validate()
         guard threads >= 0 else { throw ValidationError("--threads must be 0 (all cores) or more.") }
+        if let window {
+            guard window >= 1 else { throw ValidationError("--window must be at least 1 (frames).") }
+            guard perStep else {
+                throw ValidationError("--window applies to per-step rows: add --per-step (row t then fuses frames t-N+1..t).")
+            }
+            guard plan == .automatic || plan == .xFormed else {
+                throw ValidationError("--window runs plan A (x-formed) on every row, as 'stream --window' does; drop --plan \(plan.rawValue).")
+            }
+        }
         if let manifest = jobs.manifest {
             guard inputs.isEmpty else {
                 throw ValidationError("--manifest takes its inputs from the manifest; drop --text, --images, --batch, ...")
@@ -151,8 +165,10 @@ struct Fuse: ParsableCommand {
     }
 
     var fusionOptions: FusionOptions {
-        FusionOptions(perStep: perStep, attention: attention != nil || attentionPng != nil || (report && !perStep),
-                      threads: threads, plan: plan)
+        var options = FusionOptions(perStep: perStep, attention: attention != nil || attentionPng != nil || (report && !perStep),
+                                    threads: threads, plan: plan)
+        options.window = window
+        return options
     }
 
     func run() throws {
