@@ -63,7 +63,7 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
         case let .pytorchCheckpoint(file, member):
             return "\(file): a PyTorch checkpoint (torch.save's zip, with the pickle '\(member)'), not a weights .npz or .safetensors file; convert it with scripts/convert_checkpoint.py (see docs/model.md)"
         case let .missingConfig(origin):
-            return "\(origin): no configuration: the weights file has no \"config\" entry and no configuration JSON was given"
+            return "\(origin): no configuration: the weights file has no \"config\" entry and no configuration JSON was given; give one with --config FILE (a JSON object, docs/model.md \"Configuration\")"
         case let .missingWeight(key, expectedShape, rule):
             return "missing weight \"\(key)\": expected shape \(shapeText(expectedShape)) \(rule)"
         case let .unexpectedWeight(key, reason):

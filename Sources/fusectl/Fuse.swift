@@ -118,7 +118,7 @@ struct Fuse: ParsableCommand {
         }
         if let manifest = jobs.manifest {
             guard inputs.isEmpty else {
-                throw ValidationError("--manifest takes its inputs from the manifest; drop --text, --images, --batch, ...")
+                throw ValidationError("--manifest takes each job's inputs from its line; drop \(inputs.given.joined(separator: ", ")) (or run that batch without --manifest).")
             }
             guard out == nil, attention == nil, attentionPng == nil, !report else {
                 throw ValidationError("--manifest names each job's outputs; drop --out, --attention, --attention-png and --report.")
@@ -132,6 +132,7 @@ struct Fuse: ParsableCommand {
             return
         }
         try jobs.validateUnused()
+        try inputs.validateComplete()
         guard !inputs.isEmpty else {
             throw ValidationError("Missing inputs: give --text and --images, --batch, or --manifest.")
         }
@@ -144,6 +145,10 @@ struct Fuse: ParsableCommand {
         let stdoutUsers = [out, attention, attentionPng].filter { $0 == "-" }
         if stdoutUsers.count > 1 {
             throw ValidationError("Only one of --out, --attention and --attention-png can be '-' (standard output).")
+        }
+        if !stdoutUsers.isEmpty && isatty(1) != 0 {
+            let option = [("--out", out), ("--attention", attention), ("--attention-png", attentionPng)].first { $0.1 == "-" }!.0
+            throw ValidationError("\(option) - writes binary data to standard output, which is a terminal; redirect it (> fused.npy) or pipe it (| python3 ...), or give a file.")
         }
         try checkDistinctOutputs()
     }
@@ -223,7 +228,7 @@ struct Fuse: ParsableCommand {
                 if let attentionPng { removeRegularFile(attentionPng) }
                 throw error
             }
-            if report { printReport(result, tokensPerFrame: batch.tokensPerFrame) }
+            if report { printReport(result, tokensPerFrame: batch.tokensPerFrame, imageLengths: batch.imageLengths) }
             if timings {
                 printError(TimingsLine(
                     load_s: seconds(loaded - start), pack_s: run.timings.pack, forward_s: run.timings.forward,
@@ -262,21 +267,30 @@ struct TimingsLine: Encodable {
 extension FusionPlanChoice: ExpressibleByArgument {}
 
 extension Fuse {
-    /// `--report`: what came out, for a person at the terminal.
-    func printReport(_ result: FusionResult, tokensPerFrame: Int) {
+    /// `--report`: what came out, for a person at the terminal. Plain mode: each sample's first
+    /// values and its most attended frames among its valid ones (padding frames, which get no
+    /// attention, are never listed). Per-step mode: each sample's last valid row, labelled with its step.
+    func printReport(_ result: FusionResult, tokensPerFrame: Int, imageLengths: [Int]) {
         let shape = result.output.shape
         printError("fused \(shape[0]) samples -> \(shapeText(shape)) \(outDtype.rawValue) in \(out == "-" ? "<stdout>" : out ?? "")")
         let frameWeights = result.attention.flatMap { maps in
             perStep ? nil : FrameAttention.perFrame(values: maps.values, shape: maps.shape, tokensPerFrame: tokensPerFrame)
         }
-        let rowLength = shape.dropFirst().reduce(1, *)
+        let d = shape[2]
         for sample in 0..<shape[0] {
-            let first = result.output.values[(sample * rowLength)..<(sample * rowLength + min(4, rowLength))]
-            var line = "sample \(sample): [" + first.map { formatValue(Double($0)) }.joined(separator: ", ")
-                + (rowLength > 4 ? ", ...]" : "]")
+            // Per step: the last valid row, t = len - 1 (later rows are zeros).
+            let step = perStep ? imageLengths[sample] - 1 : 0
+            let start = (sample * shape[1] + step) * d
+            let first = result.output.values[start..<(start + min(4, d))]
+            let label = perStep
+                ? "sample \(sample), step \(step) (last of \(imageLengths[sample]) valid\(window.map { ", window \($0)" } ?? ""))"
+                : "sample \(sample)"
+            var line = "\(label): [" + first.map { formatValue(Double($0)) }.joined(separator: ", ")
+                + (d > 4 ? ", ...]" : "]")
             if let weights = frameWeights?[sample] {
-                let top = FrameAttention.top(weights, count: 3)
-                line += "; most attended frames: " + top.map { "\($0) (\(formatValue(weights[$0])))" }.joined(separator: ", ")
+                let valid = Array(weights.prefix(imageLengths[sample]))
+                let top = FrameAttention.top(valid, count: 3)
+                line += "; most attended frames: " + top.map { "\($0) (\(formatValue(valid[$0])))" }.joined(separator: ", ")
             }
             printError(line)
         }

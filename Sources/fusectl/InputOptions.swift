@@ -43,12 +43,23 @@ struct InputOptions: ParsableArguments {
         if batch != nil && separate {
             throw ValidationError("Give either --batch or the separate input files (--text, --images, ...), not both.")
         }
-        if batch == nil && !isEmpty && (text == nil || images == nil) {
-            throw ValidationError("Missing inputs: give --text and --images, or --batch.")
-        }
         if textLengths != nil && textMask != nil {
             throw ValidationError("Give at most one of --text-lengths and --text-mask.")
         }
+    }
+
+    /// A single batch's inputs are complete (checked apart from ``validate()``, which runs before the
+    /// command knows whether a manifest supplies the inputs instead).
+    func validateComplete() throws {
+        if batch == nil && !isEmpty && (text == nil || images == nil) {
+            throw ValidationError("Missing inputs: give --text and --images, or --batch.")
+        }
+    }
+
+    /// The single-batch input options that were given, as written on the command line.
+    var given: [String] {
+        [("--text", text), ("--images", images), ("--text-lengths", textLengths), ("--text-mask", textMask),
+         ("--image-lengths", imageLengths), ("--batch", batch)].filter { $0.1 != nil }.map(\.0)
     }
 
     /// Whether any single-batch input option was given.

@@ -72,7 +72,11 @@ struct Inspect: ParsableCommand {
                 throw failure("inspect", error)
             }
         }
-        print(json ? InspectedArray.json(rows) : InspectedArray.table(rows))
+        do {
+            print(json ? try InspectedArray.json(rows) : InspectedArray.table(rows))
+        } catch {
+            throw failure("inspect", error)
+        }
         guard weights else { return }
         for file in files {
             do {
@@ -107,7 +111,7 @@ struct InspectedArray: Encodable {
     init(file: String, name: String?, array: NpyArray) throws {
         self.file = file
         self.name = name
-        dtype = array.dtype.description
+        dtype = array.dtype.numpyName
         shape = array.shape
         order = array.isFortranOrder ? "F" : "C"
         switch array.byteOrder {
@@ -124,12 +128,26 @@ struct InspectedArray: Encodable {
         }
     }
 
-    static func json(_ rows: [InspectedArray]) -> String {
+    /// The rows as one JSON document.
+    /// - Throws: `TextFileError` naming the array when a statistic is not finite (a float64 mean whose
+    ///   sum overflows: JSON has no infinity), or when encoding fails otherwise; nothing is printed then.
+    static func json(_ rows: [InspectedArray]) throws -> String {
+        for row in rows {
+            for (name, value) in [("min", row.min), ("max", row.max), ("mean", row.mean)] {
+                if let value, !value.isFinite {
+                    throw TextFileError(
+                        path: row.name.map { "\(row.file):\($0)" } ?? row.file,
+                        reason: "cannot be written as JSON: its \(name) is \(value) (the sum of its values overflows float64), which JSON cannot hold; the table (without --json) shows it")
+                }
+            }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        // Non-finite statistics cannot occur (they are over finite values), so encoding cannot fail.
-        let data = (try? encoder.encode(rows)) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
+        do {
+            return String(decoding: try encoder.encode(rows), as: UTF8.self)
+        } catch {
+            throw TextFileError(path: rows.first?.file ?? "-", reason: "cannot be written as JSON (\(error))")
+        }
     }
 
     static func table(_ rows: [InspectedArray]) -> String {

@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import Fusion
 import NpyIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where the model comes from: `--weights`, `--prefix`, `--config`.
 struct ModelOptions: ParsableArguments {
@@ -73,14 +76,24 @@ func loadWeightsFile(
     }
 }
 
-/// Reads a whole text file ('-' for standard input) as UTF-8.
+/// Reads a whole text file ('-' for standard input; pipes and process substitutions too) as UTF-8.
+/// - Throws: `TextFileError` naming the path: it does not exist or cannot be opened (the system's
+///   reason), it is a folder, or it is not UTF-8.
 func readText(path: String) throws -> String {
     let data: Data
-    do {
-        data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile()
-            : try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw TextFileError(path: path, reason: "cannot be read (\(error.localizedDescription))")
+    if path == "-" {
+        data = FileHandle.standardInput.readDataToEndOfFile()
+    } else {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw TextFileError(path: path, reason: "cannot be opened: \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        if fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR {
+            close(descriptor)
+            throw TextFileError(path: path, reason: "is a folder, not a file")
+        }
+        data = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true).readDataToEndOfFile()
     }
     guard let text = String(data: data, encoding: .utf8) else {
         throw TextFileError(path: path, reason: "is not valid UTF-8")

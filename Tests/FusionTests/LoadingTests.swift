@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func missingConfigIsAnError() {
-        #expect(message { try load(members(configNames: [])) } == "w.npz: no configuration: the weights file has no \"config\" entry and no configuration JSON was given")
+        #expect(message { try load(members(configNames: [])) } == "w.npz: no configuration: the weights file has no \"config\" entry and no configuration JSON was given; give one with --config FILE (a JSON object, docs/model.md \"Configuration\")")
     }
 
     @Test func configErrorsNameTheirOrigin() {
