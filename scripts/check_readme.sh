@@ -7,7 +7,10 @@
 #   - "Using it": every subcommand shown is in `fusectl --help`, and every --option shown in a `fusectl`
 #     command line of the README is in `fusectl help SUBCOMMAND`; usage errors exit 64, data errors 1;
 #     the pipe-to-Python example prints the shape; `compare` exits 0/1;
-#   - every relative link and every path of the "Layout" table exists.
+#   - every relative link and every path of the "Layout" table exists;
+#   - what moved out of the README into docs/ (performance.md, reliability.md, design.md; model.md too):
+#     every `fusectl` command line in their code blocks names real subcommands and options, every relative
+#     link exists, and every test they (and the README's summary tables) name exists under Tests/.
 # Usage: bash scripts/check_readme.sh  (FUSECTL_BIN: the binary, default .build/release/fusectl; needs
 # python3 with numpy, which scripts/setup.sh installs). scripts/test.sh runs it.
 set -euo pipefail
@@ -55,18 +58,24 @@ lengths="$(python3 -c 'import numpy; print(numpy.load("examples/image_lengths.np
 
 # --- Using it: subcommands and options ------------------------------------------------------------
 help="$("$bin" --help)"
-# Every `fusectl SUB ...` line of a README code block (continuation lines joined), comments removed.
-awk '/^```/ { in_block = !in_block; next } in_block' README.md |
-    sed 's/#.*//' | awk '{ if (joined != "") { $0 = joined " " $0; joined = "" } if (/\\$/) { sub(/\\$/, ""); joined = $0; next } print }' |
-    grep -o 'fusectl [a-z]\+.*' > "$scratch/commands" || true
-[ -s "$scratch/commands" ] || fail "no 'fusectl SUBCOMMAND' command lines found in the README's code blocks"
-while read -r _ sub rest; do
-    grep -q "^  $sub " <<<"$help" || { fail "'fusectl $sub' is shown but not in 'fusectl --help'"; continue; }
-    sub_help="$("$bin" help "$sub")"
-    for option in $(grep -o -- '--[a-z][a-z0-9-]*' <<<"$rest" | sort -u); do
-        grep -qE -- "(^|[^a-z-])$option([^a-z-]|\$)" <<<"$sub_help" || fail "'fusectl $sub $option' is shown but not in 'fusectl help $sub'"
+# Every `fusectl SUB ...` line of a page's code blocks (continuation lines joined), comments removed.
+command_lines() {
+    awk '/^```/ { in_block = !in_block; next } in_block' "$1" |
+        sed 's/#.*//' | awk '{ if (joined != "") { $0 = joined " " $0; joined = "" } if (/\\$/) { sub(/\\$/, ""); joined = $0; next } print }' |
+        grep -o 'fusectl [a-z]\+.*' || true
+}
+check_commands() {  # check_commands PAGE: every subcommand and option its command lines show exists
+    while read -r _ sub rest; do
+        grep -q "^  $sub " <<<"$help" || { fail "$1: 'fusectl $sub' is shown but not in 'fusectl --help'"; continue; }
+        sub_help="$("$bin" help "$sub")"
+        for option in $(grep -o -- '--[a-z][a-z0-9-]*' <<<"$rest" | sort -u); do
+            grep -qE -- "(^|[^a-z-])$option([^a-z-]|\$)" <<<"$sub_help" || fail "$1: 'fusectl $sub $option' is shown but not in 'fusectl help $sub'"
+        done
     done
-done < "$scratch/commands"
+}
+command_lines README.md > "$scratch/commands"
+[ -s "$scratch/commands" ] || fail "no 'fusectl SUBCOMMAND' command lines found in the README's code blocks"
+check_commands README.md < "$scratch/commands"
 for sub in fuse stream init inspect compare heatmap; do
     grep -q "^  $sub " <<<"$help" || fail "'fusectl --help' does not list $sub"
 done
@@ -97,6 +106,30 @@ for target in $(grep -o '](\([^)#:]*\))' README.md | sed 's/^](//; s/)$//' | sor
 done
 for path in $(awk '/^## Layout/ { on = 1; next } on && /^## / { exit } on' README.md | grep -o '^| `[^`]*`' | sed 's/^| `//; s/`$//'); do
     [ -e "$path" ] || fail "the Layout table lists $path, which does not exist"
+done
+
+# --- What moved to docs/: commands, links and the tests named ----------------------------------------
+for page in docs/performance.md docs/reliability.md docs/design.md docs/model.md; do
+    [ -f "$page" ] || { fail "$page is missing (the README points to it)"; continue; }
+    check_commands "$page" < <(command_lines "$page")
+    for target in $(grep -o '](\([^)#:]*\))' "$page" | sed 's/^](//; s/)$//' | sort -u); do
+        [ -e "docs/$target" ] || fail "$page: the link to $target points at nothing"
+    done
+done
+grep -q 'docs/performance.md' README.md || fail "the README no longer points to docs/performance.md"
+grep -q 'docs/reliability.md' README.md || fail "the README no longer points to docs/reliability.md"
+grep -q '^| W1 ' docs/performance.md || fail "docs/performance.md lost the benchmark table"
+# Tests named in backquotes in the reliability table, the README's summary tables and docs/performance.md:
+# `SuiteTests`, `Target/SuiteTests`, `SuiteTests.testName`.
+for name in $( (awk '/^## Performance/,/^## Layout/' README.md; cat docs/reliability.md docs/performance.md) |
+        grep -o '`[A-Za-z]*Tests[./A-Za-z]*`' | tr -d '`' | sort -u); do
+    [ -e "$name" ] && continue  # a path (Tests/FusectlCLITests)
+    suite="${name##*/}"; method=""
+    case "$suite" in *.*) method="${suite#*.}"; suite="${suite%%.*}" ;; esac
+    case "$suite" in *Tests) ;; *) continue ;; esac
+    if [ "$suite" = "${name%%/*}" ] && [ -d "Tests/$suite" ]; then continue; fi  # a test target
+    grep -rqE "(struct|class|enum) $suite\b" Tests || { fail "a test named in the docs, $name, does not exist ($suite)"; continue; }
+    [ -z "$method" ] || grep -rqE "func $method\b" Tests || fail "a test named in the docs, $name, does not exist ($method)"
 done
 
 if [ "$failures" -gt 0 ]; then

@@ -12,9 +12,10 @@ its float32 tensors in place.
     fusectl fuse --weights weights.npz --text text.npy --images images.npy --out fused.npy
 
 Where the state_dict is found: the checkpoint itself when it is a dict of tensors; otherwise the one
-nested dict of tensors in it (e.g. {"model": state_dict, "optimizer": ..., "epoch": 3}) that holds the
+nested dict of tensors in it that looks like a model (e.g. {"model": state_dict, "optimizer": ...,
+"epoch": 3}: an optimizer's per-parameter state is never a candidate), of several the one that holds the
 model's text_proj.proj.weight (under the prefix), or the one named with --key (a path through nested
-dicts: --key model or --key checkpoint/model). With --prefix P, only the tensors whose keys start with P are kept, P stripped (the rest of a
+dicts: --key model or --key checkpoint/model); when it cannot tell, it lists the model-like candidates. With --prefix P, only the tensors whose keys start with P are kept, P stripped (the rest of a
 larger model, e.g. "policy.head.*", is dropped). Without it, the keys must already be the model's.
 
 The configuration comes from --config (a JSON file), else from the checkpoint's own "config" entry (a
@@ -22,7 +23,12 @@ dict or a JSON string beside the state_dict); keys not given take the defaults o
 Tensors: bfloat16 is widened to float32 exactly; --dtype float16 or float64 stores that instead of
 float32. Every error names the checkpoint and the key.
 
-Needs torch and numpy (re-executes itself under scripts/setup_torch.sh's venv when torch is missing).
+Rename rules map your own module names onto the model's (--rename OLD=NEW, several; applied after the
+prefix is stripped, the longest matching OLD wins), as `fusectl fuse --rename` does. When the names do not
+match, one error lists every unexpected and every missing tensor, with the model's name where a shape
+identifies it and the --rename rules that follow.
+
+Needs torch and numpy. It installs nothing: without torch it says what to install and stops.
 """
 
 from __future__ import annotations
@@ -33,10 +39,21 @@ from pathlib import Path
 SCRIPTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(SCRIPTS))
 
-if __name__ == "__main__":
-    from reference.torch_venv import reexec_if_no_torch
 
-    reexec_if_no_torch()
+def require_torch() -> None:
+    """Returns if torch imports; otherwise exits saying how to get it (nothing is installed here)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        venv = SCRIPTS.parent / ".venv-torch" / "bin" / "python"
+        then = (f"run this script with {venv}, which has it" if venv.exists() else
+                "install torch for this python (python3 -m pip install torch), or make the project's venv "
+                f"with scripts/setup_torch.sh and run this script with {venv}")
+        sys.exit(f"convert_checkpoint.py: error: torch is not importable by {sys.executable}; {then}")
+
+
+if __name__ == "__main__":
+    require_torch()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -46,50 +63,21 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from reference import model as reference  # noqa: E402
+from reference import state_dict_names as names  # noqa: E402
 
 
 class ConversionError(Exception):
     """A problem with the checkpoint or the options; the message names the file and the key."""
 
 
-def _tensor_dicts(value: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], dict]]:
-    """Every dict (at any depth) whose values are all tensors, with its path of keys."""
-    found = []
-    if isinstance(value, dict):
-        if value and all(isinstance(k, str) for k in value) and all(isinstance(v, torch.Tensor) for v in value.values()):
-            found.append((path, value))
-        else:
-            for key, item in value.items():
-                found += _tensor_dicts(item, path + (str(key),))
-    return found
-
-
 def find_state_dict(checkpoint: Any, source: str, key: Optional[str], prefix: str = "") -> dict[str, torch.Tensor]:
-    """The state_dict inside `checkpoint`: the one at --key, else the only dict of tensors in it, else the
-    only one holding the model's text projector under `prefix` (an optimizer's per-parameter state,
-    {"exp_avg": ..., "step": ...}, is a dict of tensors too)."""
-    if key is not None:
-        value = checkpoint
-        for part in key.split("/"):
-            if not isinstance(value, dict) or part not in value:
-                raise ConversionError(f"{source}: no entry {key!r} (stopped at {part!r})")
-            value = value[part]
-        candidates = _tensor_dicts(value)
-        if len(candidates) != 1 or candidates[0][0] != ():
-            raise ConversionError(f"{source}: the entry {key!r} is not a dict of tensors")
-        return candidates[0][1]
-    candidates = _tensor_dicts(checkpoint)
-    if not candidates:
-        raise ConversionError(f"{source}: no dict of tensors (a state_dict) found in the checkpoint")
-    if len(candidates) > 1:
-        marker = "text_proj.proj.weight"
-        for under in (prefix, ""):  # under the prefix first; else anywhere, so that a wrong prefix is named later
-            holding = [c for c in candidates if any(k.startswith(under) and k.endswith(marker) for k in c[1])]
-            if len(holding) == 1:
-                return holding[0][1]
-        names = ", ".join("/".join(path) or "(the checkpoint itself)" for path, _ in candidates)
-        raise ConversionError(f"{source}: several dicts of tensors ({names}); name the state_dict with --key")
-    return candidates[0][1]
+    """The state_dict inside `checkpoint`: the one at --key, else the only dict of tensors in it that looks
+    like a model (an optimizer's per-parameter state, {"exp_avg": ..., "step": ...}, is a dict of tensors too,
+    and never a candidate), else the only one holding the model's text projector under `prefix`."""
+    try:
+        return names.find_state_dict(checkpoint, source, key, prefix, lambda v: isinstance(v, torch.Tensor))
+    except names.NameError_ as error:
+        raise ConversionError(str(error)) from error
 
 
 def embedded_config(checkpoint: Any) -> Optional[dict]:
@@ -104,8 +92,12 @@ def embedded_config(checkpoint: Any) -> Optional[dict]:
 
 
 def convert(source: Path, out: Path, prefix: str = "", config_path: Optional[Path] = None,
-            key: Optional[str] = None, dtype: str = "float32") -> dict[str, tuple[int, ...]]:
+            key: Optional[str] = None, dtype: str = "float32", renames: tuple[str, ...] = ()) -> dict[str, tuple[int, ...]]:
     """Converts `source` into the weights .npz `out`; returns the written tensors' shapes by key."""
+    try:
+        rules = [names.parse_rename(rule) for rule in renames]
+    except names.NameError_ as error:
+        raise ConversionError(str(error)) from error
     try:
         checkpoint = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types here (pickle, zip, unsupported globals)
@@ -121,29 +113,22 @@ def convert(source: Path, out: Path, prefix: str = "", config_path: Optional[Pat
         cfg = reference.FusionConfig.from_dict(values)
 
     if prefix:
-        kept = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-        if not kept:
+        inside = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if not inside:
             raise ConversionError(f"{source}: no tensor key starts with the prefix {prefix!r} "
                                   f"(keys such as {sorted(state)[0]!r})")
     else:
-        kept = dict(state)
+        inside = dict(state)
 
     expected = reference.expected_shapes(cfg)
-    for name in sorted(kept):
-        if name not in expected:
-            hint = ""
-            for known in expected:
-                if name.endswith("." + known):
-                    whole = prefix + name[: -len(known)]
-                    hint = f"; it looks like {known!r} under the prefix {whole!r}: pass --prefix {whole}"
-                    break
-            raise ConversionError(f"{source}: unexpected tensor {prefix + name!r}: not a tensor of the model{hint}")
-    for name, shape in expected.items():
-        if name not in kept:
-            raise ConversionError(f"{source}: missing tensor {prefix + name!r}: expected shape {shape}")
-        found = tuple(kept[name].shape)
-        if found != shape:
-            raise ConversionError(f"{source}: tensor {prefix + name!r}: expected shape {shape} from the configuration, found {found}")
+    try:
+        model_key = names.rename_all(list(inside), rules, str(source), prefix)
+        kept = {model_key[name]: tensor for name, tensor in inside.items()}
+        names.check_names({k: tuple(v.shape) for k, v in kept.items()}, expected, str(source), prefix,
+                          {model_key[name]: prefix + name for name in inside})
+    except names.NameError_ as error:
+        raise ConversionError(str(error)) from error
+    for name in expected:
         if not kept[name].is_floating_point():
             raise ConversionError(f"{source}: tensor {prefix + name!r}: expected floating point, found {kept[name].dtype}")
 
@@ -169,11 +154,14 @@ def main() -> None:
     parser.add_argument("--prefix", default="", help="keep only keys under this prefix, stripped (e.g. policy.fusion.)")
     parser.add_argument("--config", type=Path, help="the model configuration (JSON); default: the checkpoint's 'config' entry")
     parser.add_argument("--key", help="where the state_dict is in a nested checkpoint, e.g. 'model' or 'checkpoint/model'")
+    parser.add_argument("--rename", action="append", default=[], metavar="OLD=NEW",
+                        help="rename tensors whose name (after --prefix) starts with OLD to start with NEW; repeat for several")
     parser.add_argument("--dtype", choices=["float32", "float16", "float64"], default="float32",
                         help="the stored dtype (float32: read in place by fusectl)")
     args = parser.parse_args()
     try:
-        shapes = convert(args.checkpoint, args.out, prefix=args.prefix, config_path=args.config, key=args.key, dtype=args.dtype)
+        shapes = convert(args.checkpoint, args.out, prefix=args.prefix, config_path=args.config, key=args.key, dtype=args.dtype,
+                         renames=tuple(args.rename))
     except (ConversionError, ValueError) as error:
         sys.exit(f"convert_checkpoint.py: error: {error}")
     print(f"wrote {len(shapes)} tensors and the config to {args.out}")

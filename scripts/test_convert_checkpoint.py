@@ -111,11 +111,30 @@ class ConvertCheckpointTests(unittest.TestCase):
         torch.save({"model": incomplete, "ema": dict(self.state), "config": SMALL.to_json()}, source)
         with self.assertRaises(ConversionError) as caught:
             convert(source, self.dir / "w.npz")
-        self.assertEqual(str(caught.exception), f"{source}: several dicts of tensors (model, ema); name the state_dict with --key")
+        self.assertEqual(str(caught.exception), f"{source}: several dicts of tensors that look like a model (model, ema); name the state_dict with --key")
         with self.assertRaises(ConversionError) as caught:
             convert(source, self.dir / "w.npz", key="model")
         self.assertEqual(str(caught.exception), f"{source}: missing tensor 'fusor.final_norm.bias': expected shape (12,)")
         self.assertFalse((self.dir / "w.npz").exists())
+
+    def test_own_module_names_are_renamed_or_all_listed(self) -> None:
+        names = {"text_proj.proj.weight": "txt_proj.weight", "vision_proj.proj.weight": "img_proj.weight"}
+        state = {names.get(k, k): v for k, v in self.state.items()}
+        source = self.dir / "own.pt"
+        torch.save({"model": state, "config": SMALL.to_dict()}, source)
+        with self.assertRaises(ConversionError) as caught:
+            convert(source, self.dir / "w.npz")
+        self.assertEqual(str(caught.exception), "\n".join([
+            f"{source}: the tensors do not match the model's weights (2 unexpected, 2 missing):",
+            "  unexpected 'img_proj.weight' (12, 10) looks like 'vision_proj.proj.weight'",
+            "  unexpected 'txt_proj.weight' (12, 7) looks like 'text_proj.proj.weight'",
+            "  missing 'text_proj.proj.weight': expected shape (12, 7)",
+            "  missing 'vision_proj.proj.weight': expected shape (12, 10)",
+            "  the suggested names follow from: --rename img_proj.=vision_proj.proj. --rename txt_proj.=text_proj.proj."]))
+        convert(source, self.dir / "w.npz", renames=("img_proj.=vision_proj.proj.", "txt_proj.=text_proj.proj."))
+        loaded = load_weights_npz(self.dir / "w.npz")
+        for key, tensor in self.state.items():
+            self.assertTrue(torch.equal(loaded.state_dict()[key], tensor), key)
 
     @unittest.skipUnless(os.environ.get("FUSECTL_BIN"), "FUSECTL_BIN (a built fusectl) is not set")
     def test_fusectl_reads_the_converted_file(self) -> None:

@@ -32,6 +32,12 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
     /// A weight holds NaN or ±Inf (after conversion to float32) and non-finite weights were not allowed.
     /// - index: the full index of the first such element; value: its text (`nan`, `inf`, `-inf`).
     case nonFiniteWeight(key: String, index: [Int], value: String)
+    /// Several tensors of a weights file differ from the model's table at once (unexpected, missing,
+    /// of another shape): every one is listed, one per line, with shape-based suggestions.
+    case weightNames(WeightNameMismatch)
+    /// A rename rule (`old_prefix=new_prefix`) that cannot be parsed, matches no tensor, or maps two
+    /// tensors onto one key.
+    case invalidRename(rule: String, detail: String)
     /// A prefix was named but no tensor of the weights file starts with it.
     /// - tensorCount: how many tensors the file has (all outside the prefix); example: the first of them, sorted.
     case noWeightsUnderPrefix(prefix: String, tensorCount: Int, example: String, looksUnprefixed: Bool)
@@ -60,7 +66,7 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
         case let .pytorchCheckpoint(file, member):
             return "\(file): a PyTorch checkpoint (torch.save's zip, with the pickle '\(member)'), not a weights .npz or .safetensors file; convert it with scripts/convert_checkpoint.py (see docs/model.md)"
         case let .missingConfig(origin):
-            return "\(origin): no configuration: the weights file has no \"config\" entry and no configuration JSON was given"
+            return "\(origin): no configuration: the weights file has no \"config\" entry and no configuration JSON was given; give one with --config FILE (a JSON object, docs/model.md \"Configuration\")"
         case let .conflictingConfig(origin, embedded, differences):
             return "\(origin): the configuration contradicts the weights file's own (\(embedded)): "
                 + differences.joined(separator: ", ")
@@ -76,6 +82,10 @@ public enum FusionError: Error, CustomStringConvertible, Equatable {
         case let .nonFiniteWeight(key, index, value):
             let position = index.map(String.init).joined(separator: ", ")
             return "weight \"\(key)\": non-finite value \(value) at [\(position)]"
+        case let .weightNames(mismatch):
+            return mismatch.description
+        case let .invalidRename(rule, detail):
+            return "rename rule \"\(rule)\": \(detail)"
         case let .noWeightsUnderPrefix(prefix, count, example, looksUnprefixed):
             let hint = looksUnprefixed ? "; they look like the model's own keys: drop the prefix" : ""
             return "no tensor starts with the prefix \"\(prefix)\" (all \(count) tensors are outside it, such as \"\(example)\")\(hint)"

@@ -26,7 +26,9 @@ public struct GatheredOutput {
 
     /// What the archive is made from: this run's settings and every gathered job's inputs, in order.
     public func provenance(of jobs: [Job], runner: JobRunner) -> Provenance {
-        var made = Provenance.of(InputFiles(), loaded: runner.weights, weightsFile: runner.weightsFile,
+        var layout = InputFiles()
+        layout.oneSample = jobs.first?.inputs.oneSample ?? false
+        var made = Provenance.of(layout, loaded: runner.weights, weightsFile: runner.weightsFile,
                                  options: runner.options, outputDType: runner.outputDType, attention: false)
         made.inputs = jobs.flatMap { job in
             job.inputs.named.map { Provenance.Input.stamp(role: "job \(job.index) \($0.role)", path: $0.path) }

@@ -34,14 +34,20 @@ public struct JobManifest: Sendable {
 
     /// Parses `text`, read from `path`.
     ///
-    /// - Parameter outputDType: the dtype every job writes its output in.
+    /// - Parameters:
+    ///   - outputDType: the dtype every job writes its output in.
+    ///   - oneSample: every job's files hold one sample each (``InputFiles/oneSample``).
+    ///   - extraMembers: what every job's bundle members other than the known ones are (``InputFiles/extraMembers``).
     /// - Throws: `ManifestErrors` listing every problem with its line (`JobError.manifest`): an
     ///   unknown column or key, a missing required field, a line that is not a JSON object or not
     ///   tab-separated, both text lengths and a mask, a bundle beside separate inputs, and output
     ///   paths written twice (naming both lines).
     /// - Parameter gathered: the jobs' vectors go into one archive (`GatheredOutput`): the columns
     ///   `out` and `attention` must then be absent, and each job's `outputs.output` is "-" (unused).
-    public init(text: String, path: String, outputDType: NpyDType = .float32, gathered: Bool = false) throws {
+    public init(
+        text: String, path: String, outputDType: NpyDType = .float32, oneSample: Bool = false,
+        extraMembers: InputFiles.ExtraMembers = .refuse, gathered: Bool = false
+    ) throws {
         self.path = path
         let base = path == "-" ? "" : (path as NSString).deletingLastPathComponent
         let name = path == "-" ? "<stdin>" : path
@@ -97,12 +103,14 @@ public struct JobManifest: Sendable {
                 }
                 var outputs = OutputFiles(output: resolved("out") ?? "-", attention: resolved("attention"), dtype: outputDType)
                 outputs.createFolders = true
+                var inputs = InputFiles(text: resolved("text"), images: resolved("images"),
+                                        textLengths: resolved("text_lengths"), textMask: resolved("text_mask"),
+                                        imageLengths: resolved("image_lengths"), batch: resolved("batch"))
+                inputs.oneSample = oneSample
+                inputs.extraMembers = extraMembers
                 jobs.append(Job(
                     index: jobs.count, line: lineNumber,
-                    inputs: InputFiles(text: resolved("text"), images: resolved("images"),
-                                       textLengths: resolved("text_lengths"), textMask: resolved("text_mask"),
-                                       imageLengths: resolved("image_lengths"), batch: resolved("batch")),
-                    outputs: outputs))
+                    inputs: inputs, outputs: outputs))
             } catch let problem as JobError {
                 problems.append(problem)
             }

@@ -91,7 +91,8 @@ public struct OutputRecord: Codable, Equatable, Sendable {
     public var summary: [String] {
         let made = self.made
         var lines = [
-            "made by fusectl \(made.fusectl), \(made.mode) mode\(made.window.map { ", window \($0)" } ?? ""), "
+            "made by fusectl \(made.fusectl), \(made.mode) mode\(made.window.map { ", window \($0)" } ?? "")"
+                + "\(made.oneSample ? ", one sample a file" : ""), "
                 + "\(made.outputDType), plan \(made.plan), \(made.attention ? "with" : "no") attention maps",
             "weights \(made.weights.fingerprint) (read from \(made.weights.file)"
                 + (made.weights.prefix.isEmpty ? ")" : ", prefix \"\(made.weights.prefix)\")"),

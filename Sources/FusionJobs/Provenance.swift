@@ -53,6 +53,8 @@ public struct Provenance: Codable, Equatable, Sendable {
     public var mode: String
     /// The history window (most recent frames kept), or nil for the whole history.
     public var window: Int?
+    /// Whether each input file was read as one sample (`--one-sample`: (L, txt) text, (T, img) images).
+    public var oneSample: Bool
     /// The fused vectors' dtype: `float16`, `float32` or `float64`.
     public var outputDType: String
     /// The `--plan` option: `automatic` or the forced plan's name.
@@ -63,16 +65,19 @@ public struct Provenance: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case fusectl, weights, config, inputs, mode, window, plan, attention
         case outputDType = "out_dtype"
+        case oneSample = "one_sample"
     }
 
     public init(fusectl: String = FusionVersion.current, weights: Weights, config: String, inputs: [Input],
-                mode: String, window: Int? = nil, outputDType: String, plan: String, attention: Bool) {
+                mode: String, window: Int? = nil, oneSample: Bool = false, outputDType: String, plan: String,
+                attention: Bool) {
         self.fusectl = fusectl
         self.weights = weights
         self.config = config
         self.inputs = inputs
         self.mode = mode
         self.window = window
+        self.oneSample = oneSample
         self.outputDType = outputDType
         self.plan = plan
         self.attention = attention
@@ -86,7 +91,8 @@ public struct Provenance: Codable, Equatable, Sendable {
             weights: Weights(fingerprint: loaded.fingerprint, prefix: loaded.prefix, file: weightsFile),
             config: loaded.model.config.jsonString(),
             inputs: inputs.named.map { role, path in Input.stamp(role: role, path: path) },
-            mode: options.perStep ? "per-step" : "plain", outputDType: outputDType.description,
+            mode: options.perStep ? "per-step" : "plain", window: options.window, oneSample: inputs.oneSample,
+            outputDType: outputDType.description,
             plan: options.plan.rawValue, attention: attention)
     }
 
@@ -97,7 +103,8 @@ public struct Provenance: Codable, Equatable, Sendable {
         if recorded.weights.fingerprint != weights.fingerprint { return "made by other weights" }
         if recorded.config != config { return "made with another configuration" }
         if recorded.mode != mode { return "made in \(recorded.mode) mode" }
-        if recorded.window != window { return "made with another window" }
+        if recorded.window != window { return recorded.window.map { "made with window \($0)" } ?? "made without a window" }
+        if recorded.oneSample != oneSample { return recorded.oneSample ? "read as one sample a file" : "read as batches" }
         if recorded.outputDType != outputDType { return "written as \(recorded.outputDType)" }
         if recorded.plan != plan { return "made with plan \(recorded.plan)" }
         if recorded.attention != attention {

@@ -27,6 +27,29 @@ public struct ArrayComparison: Equatable, Sendable {
     public var maxAbsoluteError: Double
     /// The largest `|actual - expected| / |expected|` over finite elements with `expected != 0`.
     public var maxRelativeError: Double
+    /// Of `mismatchCount`, the elements where one side is NaN (and the other is not, or `equalNaN` is off).
+    public var nanMismatchCount = 0
+    /// Of `mismatchCount`, the elements where one side is ±Inf and the other is not the same infinity
+    /// (no NaN); they make `maxAbsoluteError` (and `maxRelativeError`) infinite, as numpy's
+    /// `abs(actual - expected)` is.
+    public var infinityMismatchCount = 0
+    /// For arrays of rank ≥ 2, the first axis read as samples: every sample with an element that is
+    /// not close, in order (empty when all are close, or for rank 0 and 1).
+    public var differingSamples: [SampleDifference] = []
+    /// The extent of the first axis for arrays of rank ≥ 2 (nil otherwise).
+    public var sampleCount: Int?
+
+    /// How one sample (an index of the first axis) differs.
+    public struct SampleDifference: Equatable, Sendable {
+        public var index: Int
+        /// Its elements that are not close.
+        public var mismatchCount: Int
+        /// Its largest `|actual - expected|`: over finite pairs, infinite where an infinity mismatched.
+        public var maxAbsoluteError: Double
+        /// Of its mismatches, those with a NaN (which have no size and leave `maxAbsoluteError` alone).
+        public var nanMismatchCount = 0
+    }
+
     /// The C-order multi-index of the first element that is not close, if any.
     public var firstMismatch: [Int]?
     /// `expected` and `actual` values at `firstMismatch`.
@@ -41,7 +64,7 @@ public struct ArrayComparison: Equatable, Sendable {
     /// Compares `actual` against `expected`.
     ///
     /// - Returns: `.failure` with the incompatibility when shapes differ or one array is text and the
-    ///   other numeric (or bool against a number); otherwise the comparison.
+    ///   other numeric, bool against a number, or integers against floats; otherwise the comparison.
     /// - Throws: `NpyError` for complex arrays, which this check does not order.
     public static func compare(
         expected: NpyArray, actual: NpyArray, rtol: Double, atol: Double, equalNaN: Bool
@@ -55,8 +78,24 @@ public struct ArrayComparison: Equatable, Sendable {
         var result = ArrayComparison(
             count: expected.count, mismatchCount: 0, maxAbsoluteError: 0, maxRelativeError: 0,
             firstMismatch: nil, firstMismatchPair: nil)
+        if expected.rank >= 2 { result.sampleCount = expected.shape[0] }
+        let perSample = expected.rank >= 2 && expected.shape[0] > 0 ? expected.count / expected.shape[0] : 0
+        func noteSample(_ index: Int, _ difference: Double) {
+            guard perSample > 0 else { return }
+            let sample = index / perSample
+            if result.differingSamples.last?.index != sample {
+                result.differingSamples.append(SampleDifference(index: sample, mismatchCount: 0, maxAbsoluteError: 0))
+            }
+            let last = result.differingSamples.count - 1
+            result.differingSamples[last].mismatchCount += 1
+            if difference.isNaN {
+                result.differingSamples[last].nanMismatchCount += 1
+            } else {
+                result.differingSamples[last].maxAbsoluteError = Swift.max(result.differingSamples[last].maxAbsoluteError, difference)
+            }
+        }
         if !expected.dtype.isNumeric {
-            try result.compareText(expected: expected, actual: actual)
+            for index in try result.compareText(expected: expected, actual: actual) { noteSample(index, 0) }
             return .success(result)
         }
         let e = try expected.float64Elements()
@@ -64,12 +103,23 @@ public struct ArrayComparison: Equatable, Sendable {
         for index in 0..<e.count {
             let (x, y) = (e[index], a[index])
             let close: Bool
+            var difference = 0.0
             if x.isNaN || y.isNaN {
                 close = equalNaN && x.isNaN && y.isNaN
+                if !close {
+                    result.nanMismatchCount += 1
+                    difference = .nan
+                }
             } else if x.isInfinite || y.isInfinite {
                 close = x == y
+                if !close {
+                    result.infinityMismatchCount += 1
+                    difference = .infinity
+                    result.maxAbsoluteError = .infinity
+                    result.maxRelativeError = .infinity
+                }
             } else {
-                let difference = abs(y - x)
+                difference = abs(y - x)
                 result.maxAbsoluteError = Swift.max(result.maxAbsoluteError, difference)
                 if x != 0 { result.maxRelativeError = Swift.max(result.maxRelativeError, difference / abs(x)) }
                 close = difference <= atol + rtol * abs(x)
@@ -80,12 +130,15 @@ public struct ArrayComparison: Equatable, Sendable {
                     result.firstMismatchPair = [x, y]
                 }
                 result.mismatchCount += 1
+                noteSample(index, difference)
             }
         }
         return .success(result)
     }
 
-    private mutating func compareText(expected: NpyArray, actual: NpyArray) throws {
+    /// Counts the text elements that differ; returns their flat indices.
+    private mutating func compareText(expected: NpyArray, actual: NpyArray) throws -> [Int] {
+        var mismatches: [Int] = []
         let width = expected.dtype.itemSize, otherWidth = actual.dtype.itemSize
         let units = expected.dtype.isUnicodeLike ? 4 : 1
         expected.withUnsafeRawBytes { e in
@@ -96,10 +149,12 @@ public struct ArrayComparison: Equatable, Sendable {
                     if left != right {
                         if mismatchCount == 0 { firstMismatch = Self.multiIndex(index, shape: expected.shape) }
                         mismatchCount += 1
+                        mismatches.append(index)
                     }
                 }
             }
         }
+        return mismatches
     }
 
     /// One text element's code units without trailing zeros (numpy pads short strings with NULs).
@@ -120,12 +175,14 @@ public struct ArrayComparison: Equatable, Sendable {
         return units
     }
 
-    private enum Kind { case bool, number, complex, text }
+    /// Kinds compared: bool, integers (any width and sign), floats (any width), complex, text.
+    private enum Kind { case bool, integer, float, complex, text }
 
     private static func kind(of dtype: NpyDType) -> Kind {
         if dtype == .bool { return .bool }
         if dtype.isComplex { return .complex }
-        if dtype.isNumeric { return .number }
+        if dtype.isInteger { return .integer }
+        if dtype.isNumeric { return .float }
         return .text
     }
 

@@ -84,6 +84,16 @@ public enum NpyDType: Hashable, Sendable, CustomStringConvertible {
     /// for single-byte types, otherwise `little`.
     var nativeByteOrder: NpyByteOrder { hasNoByteOrder ? .notApplicable : .little }
 
+    /// What numpy prints for the dtype, `str(array.dtype)`: `float32`, `int64`, `bool` for numbers,
+    /// and the typestr for strings and bytes, `<U218`, `|S3` (where ``description``'s bit-count
+    /// names, `str6976`, are numpy's `dtype.name`, which numpy users rarely meet).
+    public var numpyName: String {
+        switch self {
+        case .unicode, .bytes: return descr(byteOrder: nativeByteOrder)
+        default: return description
+        }
+    }
+
     /// numpy's `dtype.str` for this dtype in `byteOrder`, e.g. `<f4`, `>i8`, `|b1`, `<U5`, `|S3`.
     func descr(byteOrder: NpyByteOrder) -> String {
         let prefix: String

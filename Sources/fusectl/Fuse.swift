@@ -18,6 +18,11 @@ struct Fuse: ParsableCommand {
               text_lengths   (B,) integers: sample b's real tokens are 0..len-1
               text_mask      (B, L): nonzero marks a real token; the last real one is used
               image_lengths  (B,) integers: valid frames, 1..T; later frames are padding
+            With --one-sample every file is one sample, without the batch axis (one episode per file, as \
+            an encoder writes them): text (L, txt) or (txt), images (T, img) or (T, P, img), text_mask (L), \
+            lengths a scalar; the output is (1, 1, d), or (1, T, d) with --per-step. Without it a 2-D text \
+            is (B, txt), pooled vectors of B samples ('stream --text' always reads one instruction, as \
+            --one-sample does).
 
             The output is (B, 1, d), or (B, T, d) with --per-step, where row t is the fusion of frames 0..t \
             (zeros for t >= image_lengths[b]). --attention writes the attention weights: (B, N, H, T*P), or \
@@ -76,6 +81,11 @@ struct Fuse: ParsableCommand {
     @Flag(help: "Fuse every prefix of the history: output (B, T, d).")
     var perStep = false
 
+    @Option(help: ArgumentHelp(
+        "With --per-step: row t fuses only the most recent N frames, t-N+1..t, bit for bit the vector 'stream --window N' gives at step t (every row runs plan A, as a stream session does).",
+        valueName: "N"))
+    var window: Int?
+
     @Option(help: "The output's dtype: float16, float32 or float64.")
     var outDtype: OutputDType = .float32
 
@@ -102,9 +112,18 @@ struct Fuse: ParsableCommand {
     func validate() throws {
         try inputs.validate()
         guard threads >= 0 else { throw ValidationError("--threads must be 0 (all cores) or more.") }
+        if let window {
+            guard window >= 1 else { throw ValidationError("--window must be at least 1 (frames).") }
+            guard perStep else {
+                throw ValidationError("--window applies to per-step rows: add --per-step (row t then fuses frames t-N+1..t).")
+            }
+            guard plan == .automatic || plan == .xFormed else {
+                throw ValidationError("--window runs plan A (x-formed) on every row, as 'stream --window' does; drop --plan \(plan.rawValue).")
+            }
+        }
         if let manifest = jobs.manifest {
             guard inputs.isEmpty else {
-                throw ValidationError("--manifest takes its inputs from the manifest; drop --text, --images, --batch, ...")
+                throw ValidationError("--manifest takes each job's inputs from its line; drop \(inputs.given.joined(separator: ", ")) (or run that batch without --manifest).")
             }
             guard out == nil, attention == nil, attentionPng == nil, !report else {
                 throw ValidationError("--manifest names each job's outputs; drop --out, --attention, --attention-png and --report.")
@@ -118,6 +137,7 @@ struct Fuse: ParsableCommand {
             return
         }
         try jobs.validateUnused()
+        try inputs.validateComplete()
         guard !inputs.isEmpty else {
             throw ValidationError("Missing inputs: give --text and --images, --batch, or --manifest.")
         }
@@ -130,6 +150,10 @@ struct Fuse: ParsableCommand {
         let stdoutUsers = [out, attention, attentionPng].filter { $0 == "-" }
         if stdoutUsers.count > 1 {
             throw ValidationError("Only one of --out, --attention and --attention-png can be '-' (standard output).")
+        }
+        if !stdoutUsers.isEmpty && isatty(1) != 0 {
+            let option = [("--out", out), ("--attention", attention), ("--attention-png", attentionPng)].first { $0.1 == "-" }!.0
+            throw ValidationError("\(option) - writes binary data to standard output, which is a terminal; redirect it (> fused.npy) or pipe it (| python3 ...), or give a file.")
         }
         try checkDistinctOutputs()
         try checkOutputsAreNotInputs()
@@ -152,8 +176,10 @@ struct Fuse: ParsableCommand {
     }
 
     var fusionOptions: FusionOptions {
-        FusionOptions(perStep: perStep, attention: attention != nil || attentionPng != nil || (report && !perStep),
-                      threads: threads, plan: plan)
+        var options = FusionOptions(perStep: perStep, attention: attention != nil || attentionPng != nil || (report && !perStep),
+                                    threads: threads, plan: plan)
+        options.window = window
+        return options
     }
 
     /// The single batch as a job of the batch runner.
@@ -171,7 +197,8 @@ struct Fuse: ParsableCommand {
     func run() throws {
         if jobs.manifest != nil {
             try jobs.run(model: model, options: fusionOptions, outputDType: outDtype.dtype,
-                         allowNonfinite: allowNonfinite, threads: threads)
+                         allowNonfinite: allowNonfinite, threads: threads, oneSample: inputs.oneSample,
+                         extraMembers: inputs.batchExtra)
             return
         }
         let clock = ContinuousClock()
@@ -190,7 +217,9 @@ struct Fuse: ParsableCommand {
                 printError(runner.engine.plan(for: batch, options: runner.options(for: job)).explanation)
             }
             let run = try runner.fuse(job, inputs: batch, keepResult: report)
-            if report, let result = run.result { printReport(result, tokensPerFrame: batch.tokensPerFrame) }
+            if report, let result = run.result {
+                printReport(result, tokensPerFrame: batch.tokensPerFrame, imageLengths: batch.imageLengths)
+            }
             if timings {
                 let total = seconds(clock.now - start)
                 let compute = run.timings.pack + run.timings.forward
@@ -231,21 +260,30 @@ struct TimingsLine: Encodable {
 extension FusionPlanChoice: ExpressibleByArgument {}
 
 extension Fuse {
-    /// `--report`: what came out, for a person at the terminal.
-    func printReport(_ result: FusionResult, tokensPerFrame: Int) {
+    /// `--report`: what came out, for a person at the terminal. Plain mode: each sample's first
+    /// values and its most attended frames among its valid ones (padding frames, which get no
+    /// attention, are never listed). Per-step mode: each sample's last valid row, labelled with its step.
+    func printReport(_ result: FusionResult, tokensPerFrame: Int, imageLengths: [Int]) {
         let shape = result.output.shape
         printError("fused \(shape[0]) samples -> \(shapeText(shape)) \(outDtype.rawValue) in \(out == "-" ? "<stdout>" : out ?? "")")
         let frameWeights = result.attention.flatMap { maps in
             perStep ? nil : FrameAttention.perFrame(values: maps.values, shape: maps.shape, tokensPerFrame: tokensPerFrame)
         }
-        let rowLength = shape.dropFirst().reduce(1, *)
+        let d = shape[2]
         for sample in 0..<shape[0] {
-            let first = result.output.values[(sample * rowLength)..<(sample * rowLength + min(4, rowLength))]
-            var line = "sample \(sample): [" + first.map { formatValue(Double($0)) }.joined(separator: ", ")
-                + (rowLength > 4 ? ", ...]" : "]")
+            // Per step: the last valid row, t = len - 1 (later rows are zeros).
+            let step = perStep ? imageLengths[sample] - 1 : 0
+            let start = (sample * shape[1] + step) * d
+            let first = result.output.values[start..<(start + min(4, d))]
+            let label = perStep
+                ? "sample \(sample), step \(step) (last of \(imageLengths[sample]) valid\(window.map { ", window \($0)" } ?? ""))"
+                : "sample \(sample)"
+            var line = "\(label): [" + first.map { formatValue(Double($0)) }.joined(separator: ", ")
+                + (d > 4 ? ", ...]" : "]")
             if let weights = frameWeights?[sample] {
-                let top = FrameAttention.top(weights, count: 3)
-                line += "; most attended frames: " + top.map { "\($0) (\(formatValue(weights[$0])))" }.joined(separator: ", ")
+                let valid = Array(weights.prefix(imageLengths[sample]))
+                let top = FrameAttention.top(valid, count: 3)
+                line += "; most attended frames: " + top.map { "\($0) (\(formatValue(valid[$0])))" }.joined(separator: ", ")
             }
             printError(line)
         }

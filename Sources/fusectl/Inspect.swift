@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Fusion
 import FusionJobs
 import NpyIO
 
@@ -29,6 +30,30 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print one JSON document (an array of objects, one per array) instead of a table.")
     var json = false
 
+    @Flag(help: "Also check each file as weights of the model (as 'fuse' loads them, with --prefix, --rename and --config) and print what was used, renamed and left aside, or every mismatch in one error.")
+    var weights = false
+
+    @Option(help: ArgumentHelp("With --weights: the model's key prefix in the checkpoint (as 'fuse --prefix').", valueName: "prefix"))
+    var prefix: String?
+
+    @Option(name: .customLong("rename"), help: ArgumentHelp("With --weights: a rename rule OLD=NEW (as 'fuse --rename'); repeat for several.", valueName: "old=new"))
+    var renames: [String] = []
+
+    @Option(help: ArgumentHelp("With --weights: the configuration JSON file (as 'fuse --config').", valueName: "file"))
+    var config: String?
+
+    func validate() throws {
+        if !weights && (prefix != nil || !renames.isEmpty || config != nil) {
+            throw ValidationError("--prefix, --rename and --config check a weights file: add --weights.")
+        }
+        if weights && files.contains("-") {
+            throw ValidationError("--weights reads each file twice; give the weights as a file, not '-'.")
+        }
+        for rule in renames where (try? WeightRename(parsing: rule)) == nil {
+            throw ValidationError("--rename \(rule): expected OLD_PREFIX=NEW_PREFIX (e.g. img_proj.=vision_proj.proj.)")
+        }
+    }
+
     func run() throws {
         var rows: [InspectedArray] = []
         var records: [(file: String, record: OutputRecord)] = []
@@ -56,14 +81,29 @@ struct Inspect: ParsableCommand {
         for index in rows.indices {
             rows[index].made = records.first { $0.file == rows[index].file }?.record.made
         }
-        var text = json ? InspectedArray.json(rows) : InspectedArray.table(rows)
-        if !json {
-            for (file, record) in records {
-                text += "\n\n\(file) (record \(OutputRecord.path(for: file))):\n"
-                    + record.summary.map { "  " + $0 }.joined(separator: "\n")
+        do {
+            var text = json ? try InspectedArray.json(rows) : InspectedArray.table(rows)
+            if !json {
+                for (file, record) in records {
+                    text += "\n\n\(file) (record \(OutputRecord.path(for: file))):\n"
+                        + record.summary.map { "  " + $0 }.joined(separator: "\n")
+                }
+            }
+            print(text)
+        } catch {
+            throw failure("inspect", error)
+        }
+        guard weights else { return }
+        for file in files {
+            do {
+                let loaded = try loadWeightsFile(
+                    path: file, prefix: prefix, renames: try renames.map { try WeightRename(parsing: $0) },
+                    configPath: config, allowNonfinite: true)
+                if json { printError(loaded.summary) } else { print(loaded.summary) }
+            } catch {
+                throw failure("inspect", error)
             }
         }
-        print(text)
     }
 }
 
@@ -89,7 +129,7 @@ struct InspectedArray: Encodable {
     init(file: String, name: String?, array: NpyArray) throws {
         self.file = file
         self.name = name
-        dtype = array.dtype.description
+        dtype = array.dtype.numpyName
         shape = array.shape
         order = array.isFortranOrder ? "F" : "C"
         switch array.byteOrder {
@@ -106,12 +146,26 @@ struct InspectedArray: Encodable {
         }
     }
 
-    static func json(_ rows: [InspectedArray]) -> String {
+    /// The rows as one JSON document.
+    /// - Throws: `TextFileError` naming the array when a statistic is not finite (a float64 mean whose
+    ///   sum overflows: JSON has no infinity), or when encoding fails otherwise; nothing is printed then.
+    static func json(_ rows: [InspectedArray]) throws -> String {
+        for row in rows {
+            for (name, value) in [("min", row.min), ("max", row.max), ("mean", row.mean)] {
+                if let value, !value.isFinite {
+                    throw TextFileError(
+                        path: row.name.map { "\(row.file):\($0)" } ?? row.file,
+                        reason: "cannot be written as JSON: its \(name) is \(value) (the sum of its values overflows float64), which JSON cannot hold; the table (without --json) shows it")
+                }
+            }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        // Non-finite statistics cannot occur (they are over finite values), so encoding cannot fail.
-        let data = (try? encoder.encode(rows)) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
+        do {
+            return String(decoding: try encoder.encode(rows), as: UTF8.self)
+        } catch {
+            throw TextFileError(path: rows.first?.file ?? "-", reason: "cannot be written as JSON (\(error))")
+        }
     }
 
     static func table(_ rows: [InspectedArray]) -> String {

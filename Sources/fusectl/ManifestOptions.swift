@@ -52,12 +52,12 @@ struct ManifestOptions: ParsableArguments {
     /// any job may be an input of any job, the weights, the configuration or the manifest (a usage
     /// error, 64), and without `--force` no output of this shard may be a file without a record.
     func run(model: ModelOptions, options: FusionOptions, outputDType: NpyDType, allowNonfinite: Bool,
-             threads: Int) throws {
+             threads: Int, oneSample: Bool = false, extraMembers: InputFiles.ExtraMembers = .refuse) throws {
         let manifestFile: JobManifest
         let selectedShard: Shard
         do {
             manifestFile = try JobManifest(text: try readText(path: manifest!), path: manifest!, outputDType: outputDType,
-                                           gathered: gather != nil)
+                                           oneSample: oneSample, extraMembers: extraMembers, gathered: gather != nil)
             selectedShard = try shard.map(Shard.init(parsing:)) ?? .all
         } catch let errors as ManifestErrors {
             for problem in errors.problems { printError("fusectl fuse: error: \(problem)") }

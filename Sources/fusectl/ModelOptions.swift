@@ -3,6 +3,9 @@ import Foundation
 import Fusion
 import FusionJobs
 import NpyIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where the model comes from: `--weights`, `--prefix`, `--config`.
 struct ModelOptions: ParsableArguments {
@@ -21,6 +24,26 @@ struct ModelOptions: ParsableArguments {
         valueName: "file"))
     var config: String?
 
+    @Option(name: .customLong("rename"), help: ArgumentHelp(
+        "Rename the file's tensors onto the model's names: OLD=NEW replaces a name's start OLD (after --prefix is stripped) by NEW, e.g. 'img_proj.=vision_proj.proj.'. Repeat for several; the longest matching OLD applies. A rule that matches no tensor is an error.",
+        valueName: "old=new"))
+    var renames: [String] = []
+
+    func validate() throws {
+        for rule in renames {
+            do {
+                _ = try WeightRename(parsing: rule)
+            } catch {
+                throw ValidationError("--rename \(rule): expected OLD_PREFIX=NEW_PREFIX (e.g. img_proj.=vision_proj.proj.)")
+            }
+        }
+    }
+
+    /// The parsed `--rename` rules.
+    var renameRules: [WeightRename] {
+        get throws { try renames.map { try WeightRename(parsing: $0) } }
+    }
+
     /// Opens the weights and checks every tensor against the configuration.
     /// - Parameters:
     ///   - allowNonfinite: let NaN and ±Inf weights through instead of failing.
@@ -31,21 +54,8 @@ struct ModelOptions: ParsableArguments {
 
     /// The model with what loading it found (fingerprint, tensors left aside); see `loadModel`.
     func loadWeights(allowNonfinite: Bool = false, explain: Bool = false) throws -> LoadedWeights {
-        let configJSON = try config.map { try readText(path: $0) }
-        let configOrigin = config == "-" ? "<stdin>" : config ?? ""
-        let loaded: LoadedWeights
-        switch try openArrayFile(path: weights) {
-        case .npz(let archive):
-            loaded = try FusionModel.loadWeights(
-                from: archive, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
-                allowNonfinite: allowNonfinite)
-        case .safetensors(let file):
-            loaded = try FusionModel.loadWeights(
-                from: file, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
-                allowNonfinite: allowNonfinite)
-        case .npy:
-            throw TextFileError(path: weights, reason: "is a single .npy array; expected a weights .npz or .safetensors file")
-        }
+        let loaded = try loadWeightsFile(
+            path: weights, prefix: prefix, renames: try renameRules, configPath: config, allowNonfinite: allowNonfinite)
         if explain { printError(loaded.summary) }
         return loaded
     }
@@ -56,14 +66,45 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// Reads a whole text file ('-' for standard input) as UTF-8.
+/// Opens a weights file (.npz or .safetensors) and checks every tensor against the configuration
+/// (`configPath`'s JSON when given, else the file's own).
+func loadWeightsFile(
+    path: String, prefix: String?, renames: [WeightRename], configPath: String?, allowNonfinite: Bool = false
+) throws -> LoadedWeights {
+    let configJSON = try configPath.map { try readText(path: $0) }
+    let configOrigin = configPath == "-" ? "<stdin>" : configPath ?? ""
+    switch try openArrayFile(path: path) {
+    case .npz(let archive):
+        return try FusionModel.loadWeights(
+            from: archive, prefix: prefix, renames: renames, configJSON: configJSON, configOrigin: configOrigin,
+            allowNonfinite: allowNonfinite)
+    case .safetensors(let file):
+        return try FusionModel.loadWeights(
+            from: file, prefix: prefix, renames: renames, configJSON: configJSON, configOrigin: configOrigin,
+            allowNonfinite: allowNonfinite)
+    case .npy:
+        throw TextFileError(path: path, reason: "is a single .npy array; expected a weights .npz or .safetensors file")
+    }
+}
+
+/// Reads a whole text file ('-' for standard input; pipes and process substitutions too) as UTF-8.
+/// - Throws: `TextFileError` naming the path: it does not exist or cannot be opened (the system's
+///   reason), it is a folder, or it is not UTF-8.
 func readText(path: String) throws -> String {
     let data: Data
-    do {
-        data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile()
-            : try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw TextFileError(path: path, reason: "cannot be read (\(error.localizedDescription))")
+    if path == "-" {
+        data = FileHandle.standardInput.readDataToEndOfFile()
+    } else {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw TextFileError(path: path, reason: "cannot be opened: \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        if fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR {
+            close(descriptor)
+            throw TextFileError(path: path, reason: "is a folder, not a file")
+        }
+        data = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true).readDataToEndOfFile()
     }
     guard let text = String(data: data, encoding: .utf8) else {
         throw TextFileError(path: path, reason: "is not valid UTF-8")

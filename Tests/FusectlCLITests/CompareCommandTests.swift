@@ -76,7 +76,10 @@ import Testing
         try archive.write(to: folder.path("a.npz"))
         let outcome = try Fusectl.run(["compare", folder.path("a.npz"), folder.path("e.npy")])
         #expect(outcome.status == 2)
-        #expect(outcome.stderr == "fusectl compare: error: cannot compare \(folder.path("e.npy")), a .npy file, with \(folder.path("a.npz")), a .npz archive\n")
+        // Named in the order given: expected first.
+        #expect(outcome.stderr == "fusectl compare: error: cannot compare \(folder.path("a.npz")), a .npz archive, with \(folder.path("e.npy")), a .npy file\n")
+        let forward = try Fusectl.run(["compare", folder.path("e.npy"), folder.path("a.npz")])
+        #expect(forward.stderr == "fusectl compare: error: cannot compare \(folder.path("e.npy")), a .npy file, with \(folder.path("a.npz")), a .npz archive\n")
     }
 
     @Test func unreadableInputExitsTwo() throws {

@@ -63,7 +63,12 @@ import Testing
         #expect(outcome.exitStatus == 0 || outcome.exitStatus == 1, "\(file): status \(String(describing: outcome.exitStatus))",
                 sourceLocation: sourceLocation)
         if outcome.exitStatus == 1 {
-            #expect(outcome.stderr.hasPrefix("fusectl \(command): error: \(namesFile ? file : "")") && outcome.stderr.filter { $0 == "\n" }.count == 1,
+            // One line; or the weights' one listing error: its header line, then one indented line per tensor.
+            let lines = outcome.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            let oneError = lines.count == 1 || (lines.first?.hasSuffix(":") == true
+                && lines.first?.contains("the tensors do not match the model's weights (") == true
+                && lines.dropFirst().allSatisfy { $0.hasPrefix("  ") })
+            #expect(outcome.stderr.hasPrefix("fusectl \(command): error: \(namesFile ? file : "")") && outcome.stderr.hasSuffix("\n") && oneError,
                     "\(outcome.stderr)", sourceLocation: sourceLocation)
         }
     }

@@ -24,7 +24,7 @@ import Testing
         defer { w.folder.remove() }
         try w.save("text2.npy", [Float](repeating: 0.5, count: 2 * 2 * 6), [2, 2, 6])
         expectFailure(try w.fuse(["text": "text2.npy", "images": "images.npy"]),
-                      "images: batch size 3 differs from text's 2", in: w)
+                      "text (\(w.folder.path("text2.npy"))) holds 2 samples, (2, 2, 6), but images (\(w.folder.path("images.npy"))) hold 3, (3, 4, 5): the first axis of both is the batch", in: w)
     }
 
     @Test func latentSizeMustMatchTheWeights() throws {
@@ -32,7 +32,7 @@ import Testing
         defer { w.folder.remove() }
         try w.save("wide.npy", [Float](repeating: 0.5, count: 3 * 2 * 7), [3, 2, 7])
         expectFailure(try w.fuse(["text": "wide.npy", "images": "images.npy"]),
-                      "text: latent size 7 differs from the weights' txt_latent_dim = 6 (shape (3, 2, 7))", in: w)
+                      "text (\(w.folder.path("wide.npy"))): latent size 7 differs from the weights' txt_latent_dim = 6 (shape (3, 2, 7))", in: w)
     }
 
     @Test(arguments: [(Int64(0), "length 0"), (Int64(5), "length 5")])
@@ -41,7 +41,7 @@ import Testing
         defer { w.folder.remove() }
         try w.saveInts("lengths.npy", [4, bad, 1])
         expectFailure(try w.fuse(["text": "text.npy", "images": "images.npy", "image-lengths": "lengths.npy"]),
-                      "image_lengths: sample 1: \(text) outside 1…4 (T, frames)", in: w)
+                      "image_lengths (\(w.folder.path("lengths.npy"))): sample 1: \(text) outside 1…4 (T, frames)", in: w)
     }
 
     @Test func lengthsMustBeIntegers() throws {
@@ -57,7 +57,7 @@ import Testing
         defer { w.folder.remove() }
         try w.save("mask.npy", [1, 1, 0, 0, 1, 0], [3, 2])
         expectFailure(try w.fuse(["text": "text.npy", "images": "images.npy", "text-mask": "mask.npy"]),
-                      "text_mask: sample 1: no real token (every entry of the mask row is 0)", in: w)
+                      "text_mask (\(w.folder.path("mask.npy"))): sample 1: no real token (every entry of the mask row is 0)", in: w)
     }
 
     @Test func nonFiniteInputsNameTheSample() throws {
@@ -67,7 +67,7 @@ import Testing
         values[2 * 20 + 7] = .infinity
         try w.save("bad.npy", values, [3, 4, 5])
         expectFailure(try w.fuse(["text": "text.npy", "images": "bad.npy"]),
-                      "images: sample 2: non-finite value inf at [2, 1, 2]", in: w)
+                      "images (\(w.folder.path("bad.npy"))): sample 2: non-finite value inf at [2, 1, 2]", in: w)
         let allowed = try w.fuse(["text": "text.npy", "images": "bad.npy"], extra: ["--allow-nonfinite"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
     }

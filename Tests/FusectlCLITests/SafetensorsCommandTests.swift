@@ -40,7 +40,7 @@ import TestSupport
         #expect(bareData == plainData)
         let (missing, missingData) = try fuse(fixture("bare.safetensors"), in: folder, out: "missing.npy")
         #expect(missing.status == 1 && missingData == nil)
-        #expect(missing.stderr == "fusectl fuse: error: \(fixture("bare.safetensors")): no configuration: the weights file has no \"config\" entry and no configuration JSON was given\n")
+        #expect(missing.stderr == "fusectl fuse: error: \(fixture("bare.safetensors")): no configuration: the weights file has no \"config\" entry and no configuration JSON was given; give one with --config FILE (a JSON object, docs/model.md \"Configuration\")\n")
     }
 
     @Test func aTruncatedFileIsACleanError() throws {

@@ -15,7 +15,7 @@ import TestSupport
         let error = #expect(throws: FusionError.self) {
             try FusionModel.load(from: archive, prefix: nil, configJSON: nil)
         }
-        #expect(error?.description == "\(archive.file): no configuration: the weights file has no \"config\" entry and no configuration JSON was given")
+        #expect(error?.description == "\(archive.file): no configuration: the weights file has no \"config\" entry and no configuration JSON was given; give one with --config FILE (a JSON object, docs/model.md \"Configuration\")")
     }
 
     @Test func prefixIsStrippedAndItsAbsenceExplained() throws {

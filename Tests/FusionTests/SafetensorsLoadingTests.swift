@@ -54,7 +54,7 @@ import TestSupport
 
     @Test func theConfigurationComesFromMetadataOrJSON() throws {
         let missing = #expect(throws: FusionError.self) { try safetensors("bare.safetensors") }
-        #expect(missing?.description == "\(path("bare.safetensors")): no configuration: the weights file has no \"config\" entry and no configuration JSON was given")
+        #expect(missing?.description == "\(path("bare.safetensors")): no configuration: the weights file has no \"config\" entry and no configuration JSON was given; give one with --config FILE (a JSON object, docs/model.md \"Configuration\")")
         let config = try String(contentsOfFile: path("config.json"), encoding: .utf8)
         #expect(try safetensors("bare.safetensors", configJSON: config).model == (try npz("weights.npz")))
         var contradicting = try FusionConfig.decode(json: config, origin: "c")

@@ -60,7 +60,11 @@ import Testing
         let final = #expect(throws: FusionError.self) {
             try WeightStore(config: withFinal, tensors: ModelFactory.tensors(config))
         }
-        #expect(final?.description == "missing weight \"fusor.final_norm.weight\": expected shape (36,) from the configuration's (proj_dim,)")
+        #expect(final?.description == """
+            the tensors do not match the model's weights (2 missing):
+              missing "fusor.final_norm.weight": expected shape (36,) from the configuration's (proj_dim,)
+              missing "fusor.final_norm.bias": expected shape (36,) from the configuration's (proj_dim,)
+            """)
 
         let noFinal = #expect(throws: FusionError.self) {
             try WeightStore(config: config, tensors: ModelFactory.tensors(withFinal))
@@ -84,5 +88,41 @@ import Testing
             origin: "configuration", key: "proj_dim", expected: "a multiple of n_heads = 5", found: "36")) {
             try WeightStore(config: bad, tensors: ModelFactory.tensors(config))
         }
+    }
+}
+
+/// Several problems in one error: every unexpected and missing key, suggestions only where a shape
+/// (narrowed by block number and last name part where shared) identifies the tensor.
+@Suite struct WeightNameMismatchTests {
+    let config = ModelFactory.smallConfig()
+
+    @Test func sharedShapesAreNarrowedByBlockAndLeafOrNotSuggested() {
+        var tensors = ModelFactory.tensors(config)
+        // norm1.weight and norm2.weight of block 0 share (36,) and the leaf "weight": no suggestion;
+        // block 1's in_proj_weight is alone of its shape among the missing keys of block 1.
+        for key in ["fusor.blocks.0.norm1.weight", "fusor.blocks.0.norm2.weight"] {
+            tensors[key.replacingOccurrences(of: "norm", with: "ln")] = tensors.removeValue(forKey: key)
+        }
+        tensors["fusor.layers.1.attn.in_proj_weight"] = tensors.removeValue(forKey: "fusor.blocks.1.attn.in_proj_weight")
+        tensors["fusor.layers.0.attn.in_proj_weight"] = tensors.removeValue(forKey: "fusor.blocks.0.attn.in_proj_weight")
+        let error = #expect(throws: FusionError.self) { try WeightStore(config: config, tensors: tensors) }
+        guard case let .weightNames(mismatch)? = error else {
+            Issue.record("expected .weightNames, got \(String(describing: error))")
+            return
+        }
+        #expect(mismatch.unexpected.map(\.key) == ["fusor.blocks.0.ln1.weight", "fusor.blocks.0.ln2.weight",
+                                                   "fusor.layers.0.attn.in_proj_weight", "fusor.layers.1.attn.in_proj_weight"])
+        #expect(mismatch.unexpected.map(\.looksLike) == [nil, nil, "fusor.blocks.0.attn.in_proj_weight", "fusor.blocks.1.attn.in_proj_weight"])
+        #expect(mismatch.missing.map(\.key) == ["fusor.blocks.0.attn.in_proj_weight", "fusor.blocks.0.norm1.weight",
+                                                "fusor.blocks.0.norm2.weight", "fusor.blocks.1.attn.in_proj_weight"])
+    }
+
+    @Test func renameRulesFollowTheDifferingStarts() {
+        #expect(FusionError.renameRule(from: "img_proj.weight", to: "vision_proj.proj.weight").description == "img_proj.=vision_proj.proj.")
+        #expect(FusionError.renameRule(from: "layers.0.attn.in_proj_weight", to: "fusor.blocks.0.attn.in_proj_weight").description == "layers.=fusor.blocks.")
+        #expect(FusionError.renameRule(from: "w", to: "text_proj.proj.weight").description == "w=text_proj.proj.weight")
+        #expect(WeightRename.apply([.init(old: "a.", new: "x."), .init(old: "a.b.", new: "y.")], to: "a.b.c") == "y.c")
+        #expect(WeightRename.apply([.init(old: "a.", new: "x.")], to: "b.c") == "b.c")
+        #expect(throws: FusionError.invalidRename(rule: "=", detail: "both sides are empty")) { try WeightRename(parsing: "=") }
     }
 }

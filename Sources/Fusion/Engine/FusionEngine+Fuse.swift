@@ -32,7 +32,9 @@ extension FusionEngine {
         let start = clock.now
         var timings = FusionTimings()
         let result: FusionResult
-        if plan.kind == .reference {
+        if options.perStep, let window = options.window {
+            result = try fuseWindowed(inputs, window: window, attention: options.attention)
+        } else if plan.kind == .reference {
             result = try model.fuseReference(inputs, options: options)
         } else {
             result = try fuseSamples(inputs, options: options, sampleKinds: plan.sampleKinds, timings: &timings)

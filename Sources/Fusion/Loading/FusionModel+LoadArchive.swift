@@ -4,11 +4,11 @@ extension FusionModel {
     /// Loads and checks a weights `.npz` (a PyTorch state_dict plus the `config` member, docs/model.md,
     /// "The weights file") and returns the model alone; see ``loadWeights(from:prefix:configJSON:configOrigin:allowNonfinite:)``.
     public static func load(
-        from archive: NpzArchive, prefix: String?, configJSON: String?,
+        from archive: NpzArchive, prefix: String?, renames: [WeightRename] = [], configJSON: String?,
         configOrigin: String = "configuration JSON", allowNonfinite: Bool = false
     ) throws -> FusionModel {
         try loadWeights(
-            from: archive, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
+            from: archive, prefix: prefix, renames: renames, configJSON: configJSON, configOrigin: configOrigin,
             allowNonfinite: allowNonfinite
         ).model
     }
@@ -30,7 +30,7 @@ extension FusionModel {
     ///   ``loadWeights(memberNames:array:source:prefix:configJSON:configOrigin:allowNonfinite:)``, with the
     ///   archive's file named as the source.
     public static func loadWeights(
-        from archive: NpzArchive, prefix: String?, configJSON: String?,
+        from archive: NpzArchive, prefix: String?, renames: [WeightRename] = [], configJSON: String?,
         configOrigin: String = "configuration JSON", allowNonfinite: Bool = false
     ) throws -> LoadedWeights {
         if let pickle = archive.memberNames.first(where: { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }) {
@@ -39,6 +39,6 @@ extension FusionModel {
         return try loadWeights(
             memberNames: archive.memberNames, array: { try archive.array(named: $0) },
             checksum: { archive.checksum(ofMember: $0) ?? 0 }, source: archive.file,
-            prefix: prefix, configJSON: configJSON, configOrigin: configOrigin, allowNonfinite: allowNonfinite)
+            prefix: prefix, renames: renames, configJSON: configJSON, configOrigin: configOrigin, allowNonfinite: allowNonfinite)
     }
 }

@@ -17,16 +17,26 @@ public struct LoadedWeights: Sendable {
     /// (.safetensors). Equal tensors under equal keys give equal fingerprints; the configuration is
     /// not part of it.
     public let fingerprint: String
+    /// The tensors a rename rule renamed: their name in the file (prefix included) → their model key, sorted by name.
+    public var renamed: [(file: String, key: String)] = []
 
     /// One line for a person: how many tensors were used and how many left aside, e.g.
     /// `weights w.npz: 27 tensors under the prefix "policy.fusion." used, 4 outside it left aside (policy.head.bias, …)`.
     public var summary: String {
         let used = model.config.expectedWeights().count
-        guard !prefix.isEmpty else { return "weights \(source): \(used) tensors used" }
-        var line = "weights \(source): \(used) tensors under the prefix \"\(prefix)\" used, \(leftAside.count) outside it left aside"
-        if !leftAside.isEmpty {
-            let shown = leftAside.prefix(3).joined(separator: ", ")
-            line += " (\(shown)\(leftAside.count > 3 ? ", …" : ""))"
+        var line: String
+        if prefix.isEmpty {
+            line = "weights \(source): \(used) tensors used"
+        } else {
+            line = "weights \(source): \(used) tensors under the prefix \"\(prefix)\" used, \(leftAside.count) outside it left aside"
+            if !leftAside.isEmpty {
+                let shown = leftAside.prefix(3).joined(separator: ", ")
+                line += " (\(shown)\(leftAside.count > 3 ? ", …" : ""))"
+            }
+        }
+        if !renamed.isEmpty {
+            let shown = renamed.prefix(3).map { "\($0.file) -> \($0.key)" }.joined(separator: ", ")
+            line += "; \(renamed.count) renamed (\(shown)\(renamed.count > 3 ? ", …" : ""))"
         }
         return line
     }
@@ -38,10 +48,10 @@ extension FusionModel {
     /// ``loadWeights(memberNames:array:source:prefix:configJSON:configOrigin:allowNonfinite:)``.
     public static func load(
         memberNames: [String], array: (String) throws -> NpyArray, source: String, prefix: String?,
-        configJSON: String?, configOrigin: String = "configuration JSON", allowNonfinite: Bool = false
+        renames: [WeightRename] = [], configJSON: String?, configOrigin: String = "configuration JSON", allowNonfinite: Bool = false
     ) throws -> FusionModel {
         try loadWeights(
-            memberNames: memberNames, array: array, source: source, prefix: prefix, configJSON: configJSON,
+            memberNames: memberNames, array: array, source: source, prefix: prefix, renames: renames, configJSON: configJSON,
             configOrigin: configOrigin, allowNonfinite: allowNonfinite
         ).model
     }
@@ -57,6 +67,8 @@ extension FusionModel {
     ///     with it belong to the rest of a larger model: they are left aside, never read; the members
     ///     that do start with it must be exactly the model's tensors once it is stripped. The
     ///     configuration member may be `config` or `prefix + "config"` (two that differ are an error).
+    ///   - renames: rename rules applied to the names inside the prefix once it is stripped
+    ///     (``WeightRename``); each must match some name, and no two names may become one key.
     ///   - configJSON: configuration JSON that replaces the `config` member (which may then be absent).
     ///   - configOrigin: names `configJSON` in error messages (e.g. the `--config` file's path).
     ///   - allowNonfinite: let NaN and ±Inf weights through instead of failing.
@@ -69,21 +81,22 @@ extension FusionModel {
     ///   decoding errors (origin: the member's origin or `configOrigin`); and, wrapped in
     ///   ``FusionError/inWeightsFile(file:_:)`` with `source`: ``FusionError/unexpectedWeight(key:reason:)``
     ///   for a second, different configuration member; ``FusionError/noWeightsUnderPrefix(prefix:tensorCount:example:looksUnprefixed:)``
-    ///   when a prefix matches no tensor; every check of ``WeightStore/check(config:shapes:)``, on
+    ///   when a prefix matches no tensor; ``FusionError/invalidRename(rule:detail:)``; every check of
+    ///   ``WeightStore/check(config:shapes:)`` (``FusionError/weightNames(_:)`` for several problems), on
     ///   shapes before any tensor data is read, naming keys as the file's members (prefix included);
     ///   ``FusionError/unreadableWeight(key:detail:)`` for a member that is not a float array;
     ///   ``FusionError/nonFiniteWeight(key:index:value:)`` for the first NaN or ±Inf (unless allowed).
     ///   `NpyError` from reading members.
     public static func loadWeights(
         memberNames: [String], array: (String) throws -> NpyArray, checksum: ((String) throws -> UInt32)? = nil,
-        source: String, prefix: String?,
+        source: String, prefix: String?, renames: [WeightRename] = [],
         configJSON: String?, configOrigin: String = "configuration JSON", allowNonfinite: Bool = false
     ) throws -> LoadedWeights {
         let configNames: Set<String> = ["config", (prefix ?? "") + "config"]
         return try loadWeights(
             tensorNames: memberNames.filter { !configNames.contains($0) }, array: array,
-            checksum: checksum, source: source,
-            prefix: prefix, configJSON: configJSON, configOrigin: configOrigin, allowNonfinite: allowNonfinite,
+            checksum: checksum, source: source, prefix: prefix, renames: renames,
+            configJSON: configJSON, configOrigin: configOrigin, allowNonfinite: allowNonfinite,
             embeddedConfig: {
                 var found: (name: String, text: String)?
                 for name in memberNames.sorted() where configNames.contains(name) {
@@ -106,7 +119,7 @@ extension FusionModel {
     /// (``FusionError/conflictingConfig(origin:embedded:differences:)``).
     static func loadWeights(
         tensorNames: [String], array: (String) throws -> NpyArray, checksum: ((String) throws -> UInt32)?,
-        source: String, prefix: String?,
+        source: String, prefix: String?, renames: [WeightRename] = [],
         configJSON: String?, configOrigin: String, allowNonfinite: Bool,
         embeddedConfig: () throws -> (text: String, origin: String)?
     ) throws -> LoadedWeights {
@@ -137,10 +150,16 @@ extension FusionModel {
             throw FusionError.inWeightsFile(file: source, .noWeightsUnderPrefix(
                 prefix: prefix, tensorCount: leftAside.count, example: example, looksUnprefixed: looksUnprefixed))
         }
+        // Model key → the tensor's name in the file, prefix included (what errors show).
+        var fileName: [String: String] = [:]
         do {
+            let stripped = inside.map { String($0.dropFirst(prefix.count)) }
+            let renamed = try WeightRename.map(stripped, with: renames, shownAs: { prefix + $0 })
             var arrays: [String: NpyArray] = [:]
-            for name in inside {
-                arrays[String(name.dropFirst(prefix.count))] = try array(name)
+            for name in stripped {
+                let key = renamed.modelKey[name]!
+                arrays[key] = try array(prefix + name)
+                fileName[key] = prefix + name
             }
             try WeightStore.check(config: config, shapes: arrays.mapValues(\.shape))
 
@@ -160,38 +179,89 @@ extension FusionModel {
                         value: value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf"))
                 }
                 tensors[key] = tensor
-                let crc = try checksum?(prefix + key) ?? member.contentChecksum()
+                let crc = try checksum?(fileName[key] ?? prefix + key) ?? member.contentChecksum()
                 fingerprint.add("\(key) \(member.dtype) \(shapeText(member.shape)) \(String(crc, radix: 16))\n")
             }
-            return LoadedWeights(
+            var loaded = LoadedWeights(
                 model: try FusionModel(config: config, tensors: tensors), leftAside: leftAside, prefix: prefix,
                 source: source, fingerprint: fingerprint.hex)
+            loaded.renamed = fileName.filter { $0.value != prefix + $0.key }.map { (file: $0.value, key: $0.key) }
+                .sorted { $0.file < $1.file }
+            return loaded
         } catch let error as FusionError {
-            throw error.inWeightsFile(source, prefix: prefix, config: config)
+            throw error.inWeightsFile(source, prefix: prefix, config: config, fileName: { fileName[$0] ?? prefix + $0 })
         }
     }
 }
 
 extension FusionError {
     /// A weight error wrapped in ``inWeightsFile(file:_:)``, with its key written as the file names
-    /// it (`prefix` + key); an unexpected key's hint about a leftover prefix is given relative to that
-    /// name. Configuration errors (which name their own origin) are returned unchanged.
-    func inWeightsFile(_ source: String, prefix: String, config: FusionConfig) -> FusionError {
+    /// it (`fileName(key)`: prefix included, the name before any rename rule); an unexpected key's
+    /// hint about a leftover prefix is given relative to that name. Configuration errors (which name
+    /// their own origin) are returned unchanged.
+    func inWeightsFile(
+        _ source: String, prefix: String, config: FusionConfig, fileName: (String) -> String
+    ) -> FusionError {
+        func reason(_ key: String, _ reason: String) -> String {
+            let generic = reason.hasPrefix("not a tensor of the fusion model")
+            return generic && fileName(key) != key ? config.reasonUnexpected(fileName(key)) : reason
+        }
         switch self {
         case let .missingWeight(key, expectedShape, rule):
             return .inWeightsFile(file: source, .missingWeight(key: prefix + key, expectedShape: expectedShape, rule: rule))
         case let .weightShape(key, expected, found, rule):
-            return .inWeightsFile(file: source, .weightShape(key: prefix + key, expected: expected, found: found, rule: rule))
-        case let .unexpectedWeight(key, reason):
-            let generic = reason.hasPrefix("not a tensor of the fusion model")
-            let reason = generic && !prefix.isEmpty ? config.reasonUnexpected(prefix + key) : reason
-            return .inWeightsFile(file: source, .unexpectedWeight(key: prefix + key, reason: reason))
+            return .inWeightsFile(file: source, .weightShape(key: fileName(key), expected: expected, found: found, rule: rule))
+        case let .unexpectedWeight(key, why):
+            return .inWeightsFile(file: source, .unexpectedWeight(key: fileName(key), reason: reason(key, why)))
         case let .unreadableWeight(key, detail):
-            return .inWeightsFile(file: source, .unreadableWeight(key: prefix + key, detail: detail))
+            return .inWeightsFile(file: source, .unreadableWeight(key: fileName(key), detail: detail))
         case let .nonFiniteWeight(key, index, value):
-            return .inWeightsFile(file: source, .nonFiniteWeight(key: prefix + key, index: index, value: value))
+            return .inWeightsFile(file: source, .nonFiniteWeight(key: fileName(key), index: index, value: value))
+        case .invalidRename:
+            return .inWeightsFile(file: source, self)
+        case var .weightNames(mismatch):
+            var rules: [WeightRename] = []
+            for index in mismatch.unexpected.indices {
+                let key = mismatch.unexpected[index].key
+                let name = fileName(key)
+                mismatch.unexpected[index].key = name
+                mismatch.unexpected[index].renamed = name == prefix + key ? nil : key
+                mismatch.unexpected[index].reason = reason(key, mismatch.unexpected[index].reason)
+                if let target = mismatch.unexpected[index].looksLike {
+                    rules.append(Self.renameRule(from: String(name.dropFirst(prefix.count)), to: target))
+                }
+            }
+            for index in mismatch.missing.indices {
+                let spec = mismatch.missing[index]
+                mismatch.missing[index] = WeightSpec(key: prefix + spec.key, shape: spec.shape, rule: spec.rule)
+            }
+            for index in mismatch.wrongShapes.indices {
+                mismatch.wrongShapes[index].key = fileName(mismatch.wrongShapes[index].key)
+            }
+            // One rule per module: each distinct rule once, and none whose old side two rules disagree on.
+            var targets: [String: Set<String>] = [:]
+            for rule in rules { targets[rule.old, default: []].insert(rule.new) }
+            mismatch.suggestedRenames = rules.filter { targets[$0.old]!.count == 1 }.map(\.description)
+                .reduce(into: []) { kept, rule in if !kept.contains(rule) { kept.append(rule) } }
+            return .inWeightsFile(file: source, .weightNames(mismatch))
         default:
             return self
         }
+    }
+
+    /// The rename rule that maps `name` onto `key` by their differing starts: the common trailing
+    /// name parts are kept (`img_proj.weight` → `vision_proj.proj.weight` gives
+    /// `img_proj.=vision_proj.proj.`); names with no common last part give `name=key`.
+    static func renameRule(from name: String, to key: String) -> WeightRename {
+        var a = name.split(separator: ".", omittingEmptySubsequences: false)
+        var b = key.split(separator: ".", omittingEmptySubsequences: false)
+        var tail = 0
+        while a.count > 1, b.count > 1, a.last == b.last {
+            a.removeLast()
+            b.removeLast()
+            tail += 1
+        }
+        guard tail > 0 else { return WeightRename(old: name, new: key) }
+        return WeightRename(old: a.joined(separator: ".") + ".", new: b.joined(separator: ".") + ".")
     }
 }

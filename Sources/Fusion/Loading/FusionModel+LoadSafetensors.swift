@@ -18,14 +18,14 @@ extension FusionModel {
     ///   - allowNonfinite: let NaN and ±Inf weights through instead of failing.
     /// - Throws: as the archive loader; the configuration's errors name `FILE:__metadata__.config`.
     public static func loadWeights(
-        from file: SafetensorsFile, prefix: String?, configJSON: String?,
+        from file: SafetensorsFile, prefix: String?, renames: [WeightRename] = [], configJSON: String?,
         configOrigin: String = "configuration JSON", allowNonfinite: Bool = false
     ) throws -> LoadedWeights {
         let configNames = Set(["config", (prefix ?? "") + "config"])
         return try loadWeights(
             tensorNames: file.tensorNames, array: { try file.array(named: $0) },
             checksum: { try file.checksum(ofTensor: $0) }, source: file.file, prefix: prefix,
-            configJSON: configJSON, configOrigin: configOrigin, allowNonfinite: allowNonfinite,
+            renames: renames, configJSON: configJSON, configOrigin: configOrigin, allowNonfinite: allowNonfinite,
             embeddedConfig: {
                 var found: (name: String, text: String)?
                 for name in configNames.sorted() {

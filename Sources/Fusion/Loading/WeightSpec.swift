@@ -66,11 +66,18 @@ extension FusionConfig {
         if !finalNorm, key.hasPrefix("fusor.final_norm.") && everyKey.contains(key) {
             return "the configuration has final_norm = false"
         }
-        if let known = everyKey.sorted().first(where: { key.hasSuffix("." + $0) }) {
-            let prefix = String(key.dropLast(known.count))
+        if let (known, prefix) = leftoverPrefix(key) {
             return "not a tensor of the fusion model; it looks like \"\(known)\" under the prefix \"\(prefix)\", which must be named to be stripped"
         }
         return "not a tensor of the fusion model"
+    }
+
+    /// The model key that `key` ends with after a dot, and the prefix before it
+    /// (`policy.fusion.fusor.blocks.0.norm1.bias` → (`fusor.blocks.0.norm1.bias`, `policy.fusion.`)), or nil.
+    func leftoverPrefix(_ key: String) -> (known: String, prefix: String)? {
+        let everyKey = FusionConfig.allSpecKeys(blocks: max(nBlocks, blockIndex(of: key).map { $0 + 1 } ?? 0))
+        guard let known = everyKey.sorted().first(where: { key.hasSuffix("." + $0) }) else { return nil }
+        return (known, String(key.dropLast(known.count)))
     }
 
     /// The block index in `fusor.blocks.{i}.…`, or nil.

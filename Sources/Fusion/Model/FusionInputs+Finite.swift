@@ -3,7 +3,7 @@ extension FusionInputs {
     ///
     /// - Throws: ``FusionError/nonFiniteInput(input:sample:index:value:)`` for the first non-finite
     ///   element, scanning text, then images, then the mask, each in row-major order; naming the
-    ///   input, the sample and the full index. Also whatever reading the sources throws.
+    ///   input (and its file, from ``origins``), the sample and the full index. Also whatever reading the sources throws.
     /// - Complexity: reads every element once (vectorised: `fk_first_nonfinite`).
     public func checkFinite() throws {
         var sources: [(String, any FloatSource)] = [("text", text), ("images", images)]
@@ -20,7 +20,7 @@ extension FusionInputs {
                 }
                 if let (offset, value) = bad {
                     throw FusionError.nonFiniteInput(
-                        input: name, sample: b, index: unravel(start + offset, shape: shape),
+                        input: name + (origins[name].map { " (\($0))" } ?? ""), sample: b, index: unravel(start + offset, shape: shape),
                         value: value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf"))
                 }
             }

@@ -33,6 +33,10 @@ public struct FusionInputs {
     /// Per sample, the number of valid frames, 1…T (all T when no lengths were given).
     public let imageLengths: [Int]
 
+    /// Where each input came from, by input name (`text`, `images`, `text_mask`, ...), for messages
+    /// about its values (``checkFinite()``); empty for in-memory inputs.
+    public var origins: [String: String] = [:]
+
     /// T·P, the number of image tokens per sample.
     public var tokens: Int { frames * tokensPerFrame }
 

@@ -10,6 +10,10 @@ public struct FusionOptions: Sendable, Equatable {
     /// Which exact plan ``FusionModel/fuse(_:options:)`` runs (see ``FusionPlanChoice``); the reference
     /// path ignores it.
     public var plan: FusionPlanChoice = .automatic
+    /// Per-step mode only: row t sees only the most recent `window` frames, t − window + 1 … t, as
+    /// `stream --window` does (every row then runs plan A; see ``FusionEngine/fuseWindowed(_:window:attention:)``).
+    /// nil: every row sees frames 0 … t.
+    public var window: Int?
 
     /// Plain mode, no attention maps, all cores and the automatic plan unless told otherwise.
     public init(perStep: Bool = false, attention: Bool = false, threads: Int = 0, plan: FusionPlanChoice = .automatic) {

@@ -10,7 +10,9 @@ extension FusionEngine {
     /// per-step mode runs plan A. Plain outputs of plan-B′ samples then differ from per-step rows
     /// and streaming in rounding only (within 1e-5); `.xFormed` keeps them bit-identical.
     public func plan(for inputs: FusionInputs, options: FusionOptions) -> FusionPlan {
-        plan(for: FusionWorkload(inputs: inputs, options: options), choice: options.plan)
+        // A window runs plan A on every row (the plan of a streaming session).
+        plan(for: FusionWorkload(inputs: inputs, options: options),
+             choice: options.perStep && options.window != nil ? .xFormed : options.plan)
     }
 
     /// The plan for a workload described by its sizes (see ``plan(for:options:)``).
