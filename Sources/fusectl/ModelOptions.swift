@@ -27,19 +27,9 @@ struct ModelOptions: ParsableArguments {
     func loadModel(allowNonfinite: Bool = false, explain: Bool = false) throws -> FusionModel {
         let configJSON = try config.map { try readText(path: $0) }
         let configOrigin = config == "-" ? "<stdin>" : config ?? ""
-        let loaded: LoadedWeights
-        switch try openArrayFile(path: weights) {
-        case .npz(let archive):
-            loaded = try FusionModel.loadWeights(
-                from: archive, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
-                allowNonfinite: allowNonfinite)
-        case .safetensors(let file):
-            loaded = try FusionModel.loadWeights(
-                from: file, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
-                allowNonfinite: allowNonfinite)
-        case .npy:
-            throw TextFileError(path: weights, reason: "is a single .npy array; expected a weights .npz or .safetensors file")
-        }
+        let loaded = try FusionModel.load(
+            path: weights, prefix: prefix, configJSON: configJSON, configOrigin: configOrigin,
+            allowNonfinite: allowNonfinite)
         if explain { printError(loaded.summary) }
         return loaded.model
     }
