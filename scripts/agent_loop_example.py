@@ -85,6 +85,8 @@ def main():
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         results = [run_episode(proc, episodes[0])]
         send(proc, np.array("reset"))
+        ack = str(np.lib.format.read_array(Reader(proc.stdout)))  # every command is answered: "ok: reset"
+        assert ack == "ok: reset", ack
         results.append(run_episode(proc, episodes[1]))
         proc.stdin.close()
         status = proc.wait()

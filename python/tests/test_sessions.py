@@ -30,6 +30,8 @@ def test_session_equals_cli_stream(cli, tmp_path, name, window):
         got = [session.step(frame) for frame in frames]
         session.reset()
         got += [session.step(frame) for frame in frames[:2]]
+    # The reset is acknowledged in band, in its place.
+    assert str(expected.pop(len(frames))) == "ok: reset"
     assert len(got) == len(expected) == len(frames) + 2
     for t, (a, b) in enumerate(zip(got, expected)):
         assert a.shape == (model.config["proj_dim"],) and same_bits(a, b), "step %d" % t
