@@ -27,6 +27,8 @@ public final class FusionSessionBatch {
     }
 
     private var agents: [Agent]
+    /// Whether the first step of ≥ `EngineWeights.blockedRows` rows has packed the weights.
+    private var packed = false
 
     /// E agents.
     public var count: Int { agents.count }
@@ -138,6 +140,14 @@ public final class FusionSessionBatch {
                     input: "frames", sample: e,
                     detail: "step \(agent.step): has \(p) tokens, but this agent's episode's frames have \(tokensPerFrame)")
             }
+        }
+        if !packed && count * p >= EngineWeights.blockedRows {
+            // Batched GEMMs would read the weights in place and pack each 256 × 256 block again on
+            // every step (the rule for one-shot batches); a batch of sessions steps many times, so
+            // it packs every matrix once, as a single session's few-row GEMMs do by their second
+            // step. The same bits either way.
+            engine.packAll()
+            packed = true
         }
         let perAgent = p * img
         var projected = [Float](repeating: 0, count: count * p * d)
