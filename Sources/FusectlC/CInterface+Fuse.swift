@@ -60,7 +60,7 @@ public func fusectl_fuse(
         let imageLengthValues = try readIntegers(imageLengths, count: imageLengthsCount, "image_lengths")
         let textLengthValues = try readIntegers(textLengths, count: textLengthsCount, "text_lengths")
         guard let output else { throw CFailure.input("output: NULL") }
-        try withEngine(model) { engine, _ in
+        try withEngine(model) { engine, state in
             let config = engine.model.config
             if let batch = textArray.shape.first, batch == 0, textArray.shape.count >= 2 {
                 throw CFailure.input("text: needs at least one sample, found shape \(shapeDescription(textArray.shape))")
@@ -78,6 +78,11 @@ public func fusectl_fuse(
                 }
             }
             try inputs.checkFinite()
+            if !state.packed {
+                // Once per model: later calls read packed weights (the same bits, fewer cycles).
+                engine.packAll()
+                state.packed = true
+            }
             let options = FusionOptions(perStep: perStep != 0, attention: attention != nil, plan: planChoice)
             let result = try engine.fuse(inputs, options: options).result
             result.output.withUnsafeBufferPointer { values in

@@ -34,6 +34,9 @@ final class ModelState {
     var engine: FusionEngine?
     /// The sessions opened on it, ended when it closes.
     var sessions: [SessionsState] = []
+    /// Whether the first fuse call has packed every weight matrix (a long-lived model keeps a packed
+    /// copy, as ONNX Runtime and OpenVINO do at session creation; the CLI's one-shot run does not).
+    var packed = false
 
     init(engine: FusionEngine) {
         self.engine = engine
