@@ -13,7 +13,8 @@ extension FusionConfig {
     public static func decode(json: String, origin: String) throws -> FusionConfig {
         let parsed: JSONValue
         do {
-            parsed = try JSONValue(JSONText.parse(json))
+            // A byte order mark before the object (some editors write one) is not part of the JSON.
+            parsed = try JSONValue(JSONText.parse(json.hasPrefix("\u{FEFF}") ? String(json.dropFirst()) : json))
         } catch let duplicate as JSONValue.DuplicateKey {
             throw FusionError.malformedConfig(origin: origin, detail: "the key \"\(duplicate.key)\" appears twice")
         } catch {

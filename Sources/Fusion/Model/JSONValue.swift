@@ -30,8 +30,9 @@ enum JSONValue: Decodable, Equatable {
         }
     }
 
-    /// Converts strict JSON (NpyIO's parser) into a value; numbers written as integers that fit in
-    /// `Int` become ``integer(_:)``, other numbers ``number(_:)``.
+    /// Converts strict JSON (NpyIO's parser) into a value; numbers whose value is an integer that fits
+    /// in `Int` (`2`, and as Foundation's decoder read them, `2.0` and `1e2`) become ``integer(_:)``,
+    /// other numbers ``number(_:)``.
     /// - Throws: ``DuplicateKey`` for an object that names a key twice.
     init(_ json: JSONText) throws {
         switch json {
@@ -41,6 +42,8 @@ enum JSONValue: Decodable, Equatable {
         case let .number(text, integer):
             if let integer {
                 self = .integer(integer)
+            } else if let value = Double(text), value.rounded() == value, abs(value) < 0x1p63 {
+                self = .integer(Int(value))
             } else {
                 self = .number(Double(text) ?? .nan)
             }
