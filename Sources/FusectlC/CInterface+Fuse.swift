@@ -1,7 +1,10 @@
 import Fusion
 
 /// Output and attention float counts for text and images of these shapes.
-private func fuseSizes(_ config: FusionConfig, textShape: [Int], imagesShape: [Int], perStep: Bool) throws -> (output: Int, attention: Int) {
+/// With `attention`, also refuses maps that would not fit in memory (``MemoryLimit``), as the CLI does.
+private func fuseSizes(
+    _ config: FusionConfig, textShape: [Int], imagesShape: [Int], perStep: Bool, attention: Bool
+) throws -> (output: Int, attention: Int) {
     guard textShape.count == 2 || textShape.count == 3 else {
         throw CFailure.input("text: expected shape (B, L, \(config.txtLatentDim)) or (B, \(config.txtLatentDim)), found \(shapeDescription(textShape))")
     }
@@ -13,21 +16,29 @@ private func fuseSizes(_ config: FusionConfig, textShape: [Int], imagesShape: [I
     let tokens = try checkedProduct([frames, imagesShape.count == 4 ? imagesShape[2] : 1], "images")
     let steps = perStep ? frames : 1
     let output = try checkedProduct([batch, steps, config.projDim], "output")
-    let attention = try checkedProduct([batch, steps, config.nBlocks, config.nHeads, tokens], "attention")
-    return (output, attention)
+    let maps = try checkedProduct([batch, steps, config.nBlocks, config.nHeads, tokens], "attention")
+    if attention {
+        let (n, h) = (config.nBlocks, config.nHeads)
+        let shape = perStep
+            ? "(B, T, N, H, T·P) = (\(batch), \(frames), \(n), \(h), \(tokens))"
+            : "(B, N, H, T·P) = (\(batch), \(n), \(h), \(tokens))"
+        try MemoryLimit.checkAttention(floats: maps, shape: shape, perStep: perStep, batch: batch)
+    }
+    return (output, maps)
 }
 
 @_cdecl("fusectl_fuse_sizes")
 public func fusectl_fuse_sizes(
     _ model: OpaquePointer?, _ textShape: UnsafePointer<Int64>?, _ textRank: Int64,
-    _ imagesShape: UnsafePointer<Int64>?, _ imagesRank: Int64, _ perStep: Int32,
+    _ imagesShape: UnsafePointer<Int64>?, _ imagesRank: Int64, _ perStep: Int32, _ attention: Int32,
     _ outputCount: UnsafeMutablePointer<Int64>?, _ attentionCount: UnsafeMutablePointer<Int64>?
 ) -> Int32 {
     guarded {
         let text = try readShape(textShape, rank: textRank, "text")
         let images = try readShape(imagesShape, rank: imagesRank, "images")
         try withEngine(model) { engine, _ in
-            let sizes = try fuseSizes(engine.model.config, textShape: text, imagesShape: images, perStep: perStep != 0)
+            let sizes = try fuseSizes(
+                engine.model.config, textShape: text, imagesShape: images, perStep: perStep != 0, attention: attention != 0)
             outputCount?.pointee = Int64(sizes.output)
             attentionCount?.pointee = Int64(sizes.attention)
         }
@@ -68,7 +79,9 @@ public func fusectl_fuse(
             let inputs = try FusionInputs(
                 text: textArray, images: imagesArray, textLengths: textLengthValues, textMask: maskArray,
                 imageLengths: imageLengthValues, model: engine.model)
-            let sizes = try fuseSizes(config, textShape: textArray.shape, imagesShape: imagesArray.shape, perStep: perStep != 0)
+            let sizes = try fuseSizes(
+                config, textShape: textArray.shape, imagesShape: imagesArray.shape, perStep: perStep != 0,
+                attention: attention != nil)
             guard outputCount == Int64(sizes.output) else {
                 throw CFailure.buffer("output: room for \(outputCount) floats, the result has \(sizes.output)")
             }

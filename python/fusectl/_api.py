@@ -189,7 +189,8 @@ class Model:
         output_count = ctypes.c_int64()
         attention_count = ctypes.c_int64()
         _check(_lib.fusectl_fuse_sizes(self._live_handle(), text_shape, text_rank, images_shape, images_rank,
-                                       1 if per_step else 0, ctypes.byref(output_count), ctypes.byref(attention_count)))
+                                       1 if per_step else 0, 1 if attention else 0,
+                                       ctypes.byref(output_count), ctypes.byref(attention_count)))
         d = self._config["proj_dim"]
         batch = text.shape[0]
         frames = images.shape[1]

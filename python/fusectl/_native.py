@@ -20,7 +20,7 @@ _SIGNATURES = {
     "fusectl_model_config": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int64, c_int64_p]),
     "fusectl_model_threads": (ctypes.c_int, [ctypes.c_void_p, c_int64_p]),
     "fusectl_fuse_sizes": (ctypes.c_int, [ctypes.c_void_p, c_int64_p, ctypes.c_int64, c_int64_p, ctypes.c_int64,
-                                          ctypes.c_int32, c_int64_p, c_int64_p]),
+                                          ctypes.c_int32, ctypes.c_int32, c_int64_p, c_int64_p]),
     "fusectl_fuse": (ctypes.c_int, [
         ctypes.c_void_p,
         c_float_p, c_int64_p, ctypes.c_int64,

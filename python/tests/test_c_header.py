@@ -34,7 +34,7 @@ int main(int argc, char **argv) {
     for (int64_t i = 0; i < 2 * txt; i++) text[i] = (float)((i % 7) - 3) / 4.0f;
     for (int64_t i = 0; i < 3 * img; i++) images[i] = (float)((i % 5) - 2) / 3.0f;
     int64_t output_count = 0, attention_count = 0;
-    if (fusectl_fuse_sizes(model, text_shape, 3, images_shape, 3, 0, &output_count, &attention_count) != FUSECTL_OK) return 3;
+    if (fusectl_fuse_sizes(model, text_shape, 3, images_shape, 3, 0, 0, &output_count, &attention_count) != FUSECTL_OK) return 3;
     if (output_count != d) return 4;
     float *output = malloc((size_t)output_count * sizeof(float));
     if (fusectl_fuse(model, text, text_shape, 3, images, images_shape, 3, NULL, 0, NULL, NULL, 0, NULL, 0, 0,

@@ -159,3 +159,34 @@ def test_session_argument_errors(golden, model):
     with pytest.raises(fusectl.FusectlError, match="non-finite"):
         batch.reset(0, text=np.full(text[0].shape, np.nan, np.float32))
     assert batch.step(images[:, 0]).shape == (text.shape[0], model.config["proj_dim"])
+
+
+def test_attention_maps_that_would_not_fit_are_refused_as_the_cli_refuses_them(cli, tmp_path, golden):
+    """Maps above a quarter of the memory limit (FUSECTL_MEMORY_LIMIT here) are refused before anything is
+    allocated, with the CLI's message (for one sample, where the CLI too holds all of them)."""
+    import subprocess
+    import sys
+    text, images = golden.array("text")[:1], golden.array("images")[:1]
+    t, i = save(tmp_path, "t1.npy", text), save(tmp_path, "i1.npy", images)
+    frames = images.shape[1]
+    with fusectl.Model(golden.weights) as model:
+        n, h = model.config["n_blocks"], model.config["n_heads"]
+    maps_bytes = frames * n * h * frames * 4
+    env = dict(os.environ, FUSECTL_MEMORY_LIMIT=str(4 * maps_bytes - 4))
+    expected = subprocess.run([cli, "fuse", "--weights", golden.weights, "--text", t, "--images", i, "--per-step",
+                               "--out", str(tmp_path / "o.npy"), "--attention", str(tmp_path / "a.npy")],
+                              capture_output=True, text=True, env=env)
+    assert expected.returncode == 1
+    script = ("import fusectl, numpy as np, sys\n"
+              "m = fusectl.Model(sys.argv[1])\n"
+              "try:\n"
+              "    m.fuse(np.load(sys.argv[2]), np.load(sys.argv[3]), per_step=True, attention=True)\n"
+              "except fusectl.FusectlError as error:\n"
+              "    print(error)\n"
+              "print(m.fuse(np.load(sys.argv[2]), np.load(sys.argv[3]), attention=True)[1].shape)\n")
+    run = subprocess.run([sys.executable, "-c", script, golden.weights, t, i], capture_output=True, text=True,
+                         env=dict(env, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert run.returncode == 0, run.stderr
+    message, shape = run.stdout.splitlines()
+    assert "fusectl fuse: error: " + message == expected.stderr.strip()
+    assert shape == str((1, n, h, frames))  # plain maps are T times smaller: they fit

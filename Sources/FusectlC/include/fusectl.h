@@ -102,10 +102,13 @@ int fusectl_model_threads(fusectl_model *model, int64_t *threads);
  * Float counts of fusectl_fuse's outputs for these shapes (shapes as in fusectl_fuse):
  *   output:    B·1·d, or B·T·d when per_step;
  *   attention: B·N·H·(T·P), or B·T·N·H·(T·P) when per_step.
- * Checks the shapes' ranks and sizes against the model only as far as the counts need.
+ * Checks the shapes' ranks and sizes against the model only as far as the counts need. With
+ * attention nonzero it also refuses, as fusectl_fuse does, maps larger than a quarter of the memory
+ * the process may use (physical memory, the cgroup limit, $FUSECTL_MEMORY_LIMIT bytes: the CLI's
+ * rule), so that a caller learns it before allocating them. Either count pointer may be NULL.
  */
 int fusectl_fuse_sizes(fusectl_model *model, const int64_t *text_shape, int64_t text_rank,
-                       const int64_t *images_shape, int64_t images_rank, int32_t per_step,
+                       const int64_t *images_shape, int64_t images_rank, int32_t per_step, int32_t attention,
                        int64_t *output_count, int64_t *attention_count);
 
 /*
@@ -121,7 +124,8 @@ int fusectl_fuse_sizes(fusectl_model *model, const int64_t *text_shape, int64_t 
  *   output: output_count floats (fusectl_fuse_sizes), written in full on success.
  *   attention: NULL, or attention_count floats for the attention maps, (B, N, H, T·P) or
  *              (B, T, N, H, T·P) per step (zeros at masked tokens and padded steps).
- * NaN or ±Inf in text, images or the mask is refused (FUSECTL_ERROR_INPUT), as by the CLI.
+ * NaN or ±Inf in text, images or the mask is refused (FUSECTL_ERROR_INPUT), as by the CLI, and so
+ * are attention maps that would not fit in memory (see fusectl_fuse_sizes).
  */
 int fusectl_fuse(fusectl_model *model,
                  const float *text, const int64_t *text_shape, int64_t text_rank,
