@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "Fusion", targets: ["Fusion"]),
         .library(name: "Heatmap", targets: ["Heatmap"]),
         .executable(name: "fusectl", targets: ["fusectl"]),
+        // The C interface (Sources/FusectlC/include/fusectl.h) as libfusectl-c.so, for the Python package.
+        .library(name: "fusectl-c", type: .dynamic, targets: ["FusectlC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +47,14 @@ let package = Package(
             linkerSettings: [.linkedLibrary("m")]
         ),
         .target(name: "Fusion", dependencies: ["NpyIO", "FusionKernels"]),
+        // The C interface: @_cdecl functions over Fusion, no Foundation; its header is include/fusectl.h.
+        // -static-stdlib: the Swift runtime linked into libfusectl-c.so (swift build's --static-swift-stdlib
+        // applies to executables only), its symbols kept inside (--exclude-libs); $ORIGIN: the Python package
+        // ships zlib and libdeflate beside it.
+        .target(
+            name: "FusectlC", dependencies: ["Fusion", "NpyIO"], exclude: ["include"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-rpath=$ORIGIN", "-Xlinker", "--exclude-libs=ALL"], .when(platforms: [.linux]))]
+        ),
         .executableTarget(name: "kernels-bench", dependencies: ["FusionKernels"]),
         .target(name: "Heatmap", dependencies: ["CZlib"]),
         // Batches as files: input/output file sets, manifests, shards, resumable runs.

@@ -12,6 +12,11 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 # GNU time: the memory tests read fusectl's own peak RSS from /usr/bin/time -f %M.
 [ -x /usr/bin/time ] || need+=(time)
 /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)
+# The Python package's tests (python/tests, run by scripts/test.sh with Debian's python3): numpy, pytest,
+# venv, and setuptools/wheel to build the package without PyPI (pip install --no-build-isolation).
+for pkg in python3-numpy python3-pytest python3-venv python3-setuptools python3-wheel; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 has_numpy() { python3 -c 'import numpy' >/dev/null 2>&1; }
 if ! has_numpy; then
     # Debian's numpy (python3-numpy) serves Debian's python3; another python3 first on PATH (pyenv, a

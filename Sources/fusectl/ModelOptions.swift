@@ -72,19 +72,9 @@ func loadWeightsFile(
     path: String, prefix: String?, renames: [WeightRename], configPath: String?, allowNonfinite: Bool = false
 ) throws -> LoadedWeights {
     let configJSON = try configPath.map { try readText(path: $0) }
-    let configOrigin = configPath == "-" ? "<stdin>" : configPath ?? ""
-    switch try openArrayFile(path: path) {
-    case .npz(let archive):
-        return try FusionModel.loadWeights(
-            from: archive, prefix: prefix, renames: renames, configJSON: configJSON, configOrigin: configOrigin,
-            allowNonfinite: allowNonfinite)
-    case .safetensors(let file):
-        return try FusionModel.loadWeights(
-            from: file, prefix: prefix, renames: renames, configJSON: configJSON, configOrigin: configOrigin,
-            allowNonfinite: allowNonfinite)
-    case .npy:
-        throw TextFileError(path: path, reason: "is a single .npy array; expected a weights .npz or .safetensors file")
-    }
+    return try FusionModel.load(
+        path: path, prefix: prefix, renames: renames, configJSON: configJSON,
+        configOrigin: configPath == "-" ? "<stdin>" : configPath ?? "", allowNonfinite: allowNonfinite)
 }
 
 /// Reads a whole text file ('-' for standard input; pipes and process substitutions too) as UTF-8.

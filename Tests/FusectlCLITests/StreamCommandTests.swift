@@ -57,8 +57,11 @@ import Testing
         let second = (0..<3).map { frame($0, episode: 1) }
         let outcome = try stream(w, first + [NpyArray(string: "reset")] + second)
         #expect(outcome.status == 0, "\(outcome.stderr)")
-        let vectors = try arrays(in: outcome.stdout)
-        #expect(vectors.count == 7)
+        var vectors = try arrays(in: outcome.stdout)
+        // The reset is acknowledged in its place, between the episodes.
+        #expect(vectors.count == 8)
+        #expect(try vectors.count > 4 && vectors[4].stringScalar() == "ok: reset")
+        if vectors.count > 4 { vectors.remove(at: 4) }
         for (index, vector) in vectors.enumerated() {
             #expect(vector.shape == [8])
             let episode = index < 4 ? Array(first.prefix(index + 1)) : Array(second.prefix(index - 3))
@@ -136,10 +139,7 @@ import Testing
     @Test func malformedInputMidStreamIsAnError() throws {
         let w = try TinyWorkspace()
         defer { w.folder.remove() }
-        let outcome = try stream(w, [frame(0, episode: 0), NpyArray(float32: [1, 2, 3], shape: [3])])
-        #expect(outcome.status == 1)
-        #expect(outcome.stderr == "fusectl stream: error: frame: step 1: expected shape (5,) or (P, 5), found (3,)\n")
-        #expect(try arrays(in: outcome.stdout).count == 1)
+        _ = try stream(w, [])  // writes instruction.npy
         let garbage = try Fusectl.run(["stream", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("instruction.npy")],
                                       stdin: Data(NpyFile.encode(frame(0, episode: 0))) + Data("garbage".utf8))
         #expect(garbage.status == 1)
@@ -195,6 +195,137 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("checked 10 steps against fusectl fuse: 0 differ"), "\(text)")
+    }
+}
+
+/// The protocol's in-band answers and a batch of agents (`--agents`): errors and acknowledgements
+/// as 0-d strings on stdout, a session that survives a bad frame, E agents stepping together.
+extension StreamCommandTests {
+    /// Agent e's frame at `step` (5 floats), distinct per agent and step.
+    private func agentFrame(_ step: Int, agent: Int) -> [Float] {
+        (0..<5).map { Float((($0 + 2) * (step + 1) + agent * 5) % 11) / 11 - 0.45 }
+    }
+
+    /// One input array of E agents' frames, (E, 5).
+    private func agentsStep(_ step: Int, agents: Int = 3) -> NpyArray {
+        NpyArray(float32: (0..<agents).flatMap { agentFrame(step, agent: $0) }, shape: [agents, 5])
+    }
+
+    /// Runs `stream --agents 3` on all three instructions of the workspace's text.npy, (3, 2, 6).
+    private func streamAgents(_ w: TinyWorkspace, _ arrays: [NpyArray], extra: [String] = []) throws -> CommandOutcome {
+        var input = Data()
+        for array in arrays { input.append(contentsOf: NpyFile.encode(array)) }
+        return try Fusectl.run(["stream", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("text.npy"),
+                                "--agents", "3"] + extra, stdin: input)
+    }
+
+    /// `fuse --plan x-formed` on `frames` (each 5 floats) under `instruction` (2 × 6 floats): one vector.
+    private func fuseFrames(_ w: TinyWorkspace, instruction: [Float], frames: [[Float]]) throws -> [Float] {
+        try w.save("agent_text.npy", instruction, [1, 2, 6])
+        try w.save("agent_frames.npy", frames.flatMap { $0 }, [1, frames.count, 5])
+        let outcome = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("agent_text.npy"),
+                                       "--images", w.folder.path("agent_frames.npy"), "--out", w.folder.path("agent_out.npy"),
+                                       "--plan", "x-formed"])
+        try #require(outcome.status == 0, "\(outcome.stderr)")
+        return try NpyFile.read(path: w.folder.path("agent_out.npy")).float32Elements()
+    }
+
+    @Test func badFramesAreAnsweredInBandAndTheSessionSurvives() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        var nan = try frame(1, episode: 0).float32Elements()
+        nan[2] = .nan
+        let inputs = [
+            frame(0, episode: 0),
+            NpyArray(float32: [1, 2, 3], shape: [3]),
+            NpyArray(float32: nan, shape: [5]),
+            NpyArray(int64: [1, 2, 3, 4, 5], shape: [5]),
+            NpyArray(bool: [true, false, true, false, true], shape: [5]),
+            NpyArray(string: "rewind"),
+            frame(1, episode: 0),
+        ]
+        let outcome = try stream(w, inputs)
+        #expect(outcome.status == 0 && outcome.stderr.isEmpty, "status \(outcome.status): \(outcome.stderr)")
+        let answers = try arrays(in: outcome.stdout)
+        try #require(answers.count == 7)
+        let errors = try answers[1...5].map { try $0.stringScalar() }
+        #expect(errors == [
+            "error: frame: step 1: expected shape (5,) or (P, 5), found (3,)",
+            "error: frame: step 1: non-finite value nan at [2]",
+            "error: frame: expected float16, float32 or float64 values, found int64 (5,)",
+            "error: frame: expected float16, float32 or float64 values, found bool (5,)",
+            "error: <stdin>: unknown command \"rewind\" (expected \"reset\", \"reset I\", \"text\" or \"text I\")",
+        ])
+        // The history survived: the last vector is fuse's on the two good frames.
+        #expect(answers[6].dtype == .float32)
+        #expect(try answers[6].float32Elements() == fusePrefix(w, [frame(0, episode: 0), frame(1, episode: 0)]))
+    }
+
+    @Test func aNewInstructionInBandStartsAnEpisodeAndIsAcknowledged() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        let text = try NpyFile.read(path: w.folder.path("text.npy")).float32Elements()
+        let other = Array(text[12..<24])
+        let outcome = try stream(w, [frame(0, episode: 0), NpyArray(string: "text"), NpyArray(float32: other, shape: [2, 6]),
+                                     frame(1, episode: 0), NpyArray(string: "text"), NpyArray(int32: [1], shape: [1]),
+                                     frame(2, episode: 0)])
+        #expect(outcome.status == 0 && outcome.stderr.isEmpty, "status \(outcome.status): \(outcome.stderr)")
+        let answers = try arrays(in: outcome.stdout)
+        try #require(answers.count == 5)
+        #expect(try answers[1].stringScalar() == "ok: text")
+        #expect(try answers[2].float32Elements() == fuseFrames(w, instruction: other, frames: [try frame(1, episode: 0).float32Elements()]))
+        #expect(try answers[3].stringScalar() == "error: text: expected floating-point latents (float16, float32 or float64), found int32 (1,)")
+        #expect(try answers[4].float32Elements()
+                == fuseFrames(w, instruction: other, frames: [try frame(1, episode: 0).float32Elements(), try frame(2, episode: 0).float32Elements()]))
+    }
+
+    /// Three agents step together; each row equals `fuse --plan x-formed` on that agent's own frames
+    /// (so its own stream), whatever --threads; resets and new instructions per agent are acknowledged.
+    @Test func agentsStepTogetherBitForBitWithTheirOwnSessions() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        let text = try NpyFile.read(path: w.folder.path("text.npy")).float32Elements()
+        let instruction = { (e: Int) in Array(text[(e * 12)..<((e + 1) * 12)]) }
+        let newText = instruction(0)
+        let inputs = [agentsStep(0), agentsStep(1), NpyArray(string: "reset 1"), agentsStep(2),
+                      NpyArray(string: "text 2"), NpyArray(float32: newText, shape: [2, 6]), agentsStep(3),
+                      NpyArray(float32: [0, 1], shape: [2]), NpyArray(string: "reset 3"), agentsStep(4)]
+        let outcome = try streamAgents(w, inputs, extra: ["--threads", "2"])
+        #expect(outcome.status == 0 && outcome.stderr.isEmpty, "status \(outcome.status): \(outcome.stderr)")
+        let answers = try arrays(in: outcome.stdout)
+        try #require(answers.count == 9)  // "text 2" and its instruction get one answer
+        #expect(try [2, 4, 6, 7].map { try answers[$0].stringScalar() } == [
+            "ok: reset 1", "ok: text 2",
+            "error: frames: expected shape (3, 5) or (3, P, 5) (one frame per agent), found (2,)",
+            "error: <stdin>: command \"reset 3\": agents are 0…2",
+        ])
+        // Per agent, the frames of its current episode at each answered step, and its instruction.
+        let vectorAnswers = [(0, 0), (1, 1), (3, 2), (5, 3), (8, 4)]  // (answer index, step)
+        for (answer, step) in vectorAnswers {
+            #expect(answers[answer].shape == [3, 8])
+            let rows = try answers[answer].float32Elements().chunked(8)
+            for e in 0..<3 {
+                let first = e == 1 && step >= 2 ? 2 : (e == 2 && step >= 3 ? 3 : 0)
+                let frames = (first...step).map { agentFrame($0, agent: e) }
+                let expected = try fuseFrames(w, instruction: e == 2 && step >= 3 ? newText : instruction(e), frames: frames)
+                #expect(rows[e] == expected, "agent \(e), step \(step)")
+            }
+        }
+        let oneThread = try streamAgents(w, inputs, extra: ["--threads", "1"])
+        #expect(oneThread.stdout == outcome.stdout)
+    }
+
+    @Test func agentsNeedOneInstructionEachAndNoAttention() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        let wrong = try Fusectl.run(["stream", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("text.npy"),
+                                     "--agents", "2"], stdin: Data())
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr == "fusectl stream: error: text (\(w.folder.path("text.npy"))): --agents 2 needs one instruction per agent, (2, L, txt_latent_dim) or (2, txt_latent_dim); found (3, 2, 6)\n")
+        let maps = try Fusectl.run(["stream", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("text.npy"),
+                                    "--agents", "3", "--attention"], stdin: Data())
+        #expect(maps.status == 64)
+        #expect(maps.stderr.contains("--attention applies to one agent; leave out --agents."), "\(maps.stderr)")
     }
 }
 

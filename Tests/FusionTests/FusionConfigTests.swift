@@ -88,6 +88,22 @@ import Testing
         #expect(array?.description == "c: the configuration is not a JSON object: found an array instead")
     }
 
+    /// The configuration reader is NpyIO's strict JSON parser (no Foundation): integer-valued numbers
+    /// are integers as they were with JSONDecoder, a leading byte order mark is skipped, and a key given
+    /// twice is an error rather than a silent choice.
+    @Test func integralNumbersBOMAndDuplicateKeys() throws {
+        let config = try FusionConfig.decode(json: "\u{FEFF}{\"n_heads\": 4.0, \"n_blocks\": 1e1}", origin: "c")
+        #expect(config.nHeads == 4 && config.nBlocks == 10)
+        let duplicate = #expect(throws: FusionError.self) {
+            try FusionConfig.decode(json: #"{"n_heads": 4, "n_heads": 8}"#, origin: "c")
+        }
+        #expect(duplicate?.description == "c: the configuration is not a JSON object: the key \"n_heads\" appears twice")
+        let comment = #expect(throws: FusionError.self) {
+            try FusionConfig.decode(json: "{\"n_heads\": 4, }", origin: "c")
+        }
+        #expect(comment?.description == "c: the configuration is not a JSON object: invalid JSON")
+    }
+
     @Test func validateAcceptsDefaultsAndRejectsBadHeads() throws {
         try FusionConfig().validate()
         var config = FusionConfig()

@@ -1,4 +1,3 @@
-import Foundation
 import FusionKernels
 
 /// One weight matrix of the engine: where its values are in the model and where its packed copy
@@ -91,7 +90,7 @@ final class EngineWeights: @unchecked Sendable {
     let blocks: [BlockWeights]
     let finalNorm: (weight: VectorSlot, bias: VectorSlot)?
 
-    private let lock = NSLock()
+    private let lock = FusionLock()
     private var packed: [Bool]
     private var uses: [Int]
 

@@ -72,3 +72,52 @@ extension FusionEngine {
         return (output, attention ? maps : nil)
     }
 }
+
+extension FusionEngine {
+    /// The fused vectors of E samples at once (a batch of streaming sessions), each over its own X
+    /// rows: one pass of the N blocks for all E queries, so every weight matrix is read once for all
+    /// of them. Sample e's vector has the bits ``fuseProjected(text:x:tokens:attention:fixedQuery:)``
+    /// gives it alone (GEMM rows are independent, attention chunks are counted from each sample's
+    /// first row).
+    ///
+    /// - Parameters:
+    ///   - texts: E rows of txt_latent_dim floats, one after the other (the pooled text tokens).
+    ///   - rows: per sample, its first X row; sample e has `tokens[e]` ≥ 1 rows of d floats.
+    ///   - output: room for E · d floats, sample-major.
+    func fuseProjected(
+        texts: UnsafePointer<Float>, rows: [UnsafePointer<Float>], tokens: [Int], into output: UnsafeMutablePointer<Float>
+    ) {
+        precondition(rows.count == tokens.count && !rows.isEmpty && tokens.allSatisfy { $0 >= 1 },
+                     "fuseProjected: \(rows.count) samples with \(tokens.count) token counts, each at least 1")
+        let config = model.config
+        let samples = rows.count
+        let chunk = SampleChunk(samples: Array(0..<samples), imageLengths: tokens, tokensPerFrame: 1, perStep: false)
+        let chunkBudget = max(1, budgets.partialFloats / (config.nHeads * config.projDim))
+        let groups = chunk.attentionGroups(chunkBudget: chunkBudget)
+        var groupTokens = 0
+        var groupChunks = 0
+        for group in groups {
+            groupTokens = max(groupTokens, chunk.queries[group].reduce(0) { $0 + $1.tokens })
+            groupChunks = max(groupChunks, chunk.queries[group].reduce(0) { $0 + $1.chunks })
+        }
+        let layout = ScratchLayout(
+            config: config, samples: samples, tokens: 0, queries: samples, groupTokens: groupTokens,
+            groupChunks: groupChunks)
+        let scratch = AlignedFloats(count: layout.total)
+        let packing = PackingClock()
+        scratch.withPointer { scratchBase in
+            weights.arena.withPointer { arena in
+                weights.withTensorBases { tensorBases in
+                    (scratchBase + layout.text).update(from: texts, count: samples * config.txtLatentDim)
+                    let sink = ResultSink(output: output, attention: nil, tokenAxis: 0, stepsPerSample: 1)
+                    var pass = QueryPass(
+                        pool: pool, weights: weights, arena: arena, tensorBases: tensorBases, packing: packing,
+                        scratch: scratchBase, layout: layout, x: scratchBase + layout.x, chunk: chunk,
+                        groups: groups, sink: sink)
+                    pass.sampleRows = rows
+                    pass.run()
+                }
+            }
+        }
+    }
+}

@@ -43,6 +43,9 @@ struct QueryPass {
     let layout: ScratchLayout
     /// The chunk's X rows (query q attends rows firstRow..<firstRow + tokens); usually `layout.x`.
     let x: UnsafePointer<Float>
+    /// Plan A only: per sample of the chunk, its first X row (stride d), for X rows that are not
+    /// contiguous in `x` (a batch of streaming sessions, each keeping its own). nil: `x + firstRow·d`.
+    var sampleRows: [UnsafePointer<Float>]? = nil
     /// Plan B′ only: per sample of the chunk, its first image token (row stride img_latent_dim);
     /// attention then runs over the raw images and X is never formed. nil for plan A.
     var imageRows: [UnsafePointer<Float>]? = nil
@@ -303,7 +306,7 @@ struct QueryPass {
         if absorbed.upperBound < rows {
             // Plan A: attention over the X rows (plan-B′ samples' rows are never read).
             let space = TokenSpace(
-                sampleRows: chunk.firstRow.map { x + $0 * d }, stride: d, dim: d)
+                sampleRows: sampleRows ?? chunk.firstRow.map { x + $0 * d }, stride: d, dim: d)
             for group in groups where group.lowerBound >= absorbed.upperBound {
                 attendGroup(group, block: index, operands: .shared(space: space, keyVectors: keyVectors, headSums: headSums))
             }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Applies `activation` to every element in place (float32 arithmetic, libm `erff`/`tanhf`).
 ///

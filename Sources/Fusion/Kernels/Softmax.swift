@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// In-place softmax: `v[i] ← exp(v[i] − max v) / Σ_j exp(v[j] − max v)`.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import NpyIO
 
 extension FusionConfig {
     /// Parses a configuration JSON object; absent keys take the defaults of docs/model.md, and the result is validated.
@@ -13,7 +13,10 @@ extension FusionConfig {
     public static func decode(json: String, origin: String) throws -> FusionConfig {
         let parsed: JSONValue
         do {
-            parsed = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
+            // A byte order mark before the object (some editors write one) is not part of the JSON.
+            parsed = try JSONValue(JSONText.parse(json.hasPrefix("\u{FEFF}") ? String(json.dropFirst()) : json))
+        } catch let duplicate as JSONValue.DuplicateKey {
+            throw FusionError.malformedConfig(origin: origin, detail: "the key \"\(duplicate.key)\" appears twice")
         } catch {
             throw FusionError.malformedConfig(origin: origin, detail: "invalid JSON")
         }

@@ -1,4 +1,4 @@
-import Foundation
+import NpyIO
 
 /// A parsed JSON value that keeps `true` apart from `1` and `1` apart from `1.5`,
 /// so that configuration values are type-checked exactly.
@@ -28,6 +28,39 @@ enum JSONValue: Decodable, Equatable {
         } else {
             self = .object(try container.decode([String: JSONValue].self))
         }
+    }
+
+    /// Converts strict JSON (NpyIO's parser) into a value; numbers whose value is an integer that fits
+    /// in `Int` (`2`, and as Foundation's decoder read them, `2.0` and `1e2`) become ``integer(_:)``,
+    /// other numbers ``number(_:)``.
+    /// - Throws: ``DuplicateKey`` for an object that names a key twice.
+    init(_ json: JSONText) throws {
+        switch json {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .string(let text): self = .string(text)
+        case let .number(text, integer):
+            if let integer {
+                self = .integer(integer)
+            } else if let value = Double(text), value.rounded() == value, abs(value) < 0x1p63 {
+                self = .integer(Int(value))
+            } else {
+                self = .number(Double(text) ?? .nan)
+            }
+        case .array(let items): self = .array(try items.map(JSONValue.init))
+        case .object(let members):
+            var dictionary: [String: JSONValue] = [:]
+            for member in members {
+                guard dictionary[member.key] == nil else { throw DuplicateKey(key: member.key) }
+                dictionary[member.key] = try JSONValue(member.value)
+            }
+            self = .object(dictionary)
+        }
+    }
+
+    /// An object that names `key` twice.
+    struct DuplicateKey: Error {
+        var key: String
     }
 
     /// The value as a number (integers widened), or nil for other kinds.

@@ -1,4 +1,3 @@
-import Foundation
 
 extension FusionEngine {
     /// The plan ``fuse(_:options:)`` runs for `inputs`, with the cost model's estimate for every
@@ -102,7 +101,7 @@ extension FusionEngine {
         for estimate in estimates {
             let marker = sampleKinds.contains(estimate.kind) ? "*" : " "
             lines.append(
-                " \(marker) \(estimate.kind.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0))"
+                " \(marker) \(padded(estimate.kind.rawValue, to: 19))"
                     + " \(format(estimate.flops / 1e9)) GFLOP, \(format(estimate.bytes / 1e6)) MB, "
                     + "predicted \(milliseconds(estimate.seconds))")
         }
@@ -110,7 +109,7 @@ extension FusionEngine {
     }
 
     private static func format(_ value: Double) -> String {
-        String(format: value >= 100 ? "%.0f" : value >= 10 ? "%.1f" : "%.2f", value)
+        formatted(value, decimals: value >= 100 ? 0 : value >= 10 ? 1 : 2)
     }
 
     private static func milliseconds(_ seconds: Double) -> String {

@@ -42,7 +42,14 @@ public final class FusionSession {
         }
         self.engine = engine
         self.maxFrames = maxFrames
-        let model = engine.model
+        pooledText = try Self.pooledInstruction(text: text, textMask: textMask, model: engine.model)
+        fixedQuery = FixedQueryCache(d: engine.model.config.projDim, heads: engine.model.config.nHeads)
+    }
+
+    /// The pooled token of one instruction: (L, txt_latent_dim) token latents (or a batch of one,
+    /// (1, L, txt_latent_dim)) with an optional (L) mask, or (txt_latent_dim) already pooled.
+    /// - Throws: `FusionError.invalidInput` as ``init(engine:text:textMask:maxFrames:)``.
+    static func pooledInstruction(text: any FloatSource, textMask: (any FloatSource)?, model: FusionModel) throws -> [Float] {
         // One instruction: (L, txt) or (txt,); a batch of one, (1, L, txt), is that instruction too.
         var textShape = text.shape
         if textShape.count == 3 {
@@ -61,8 +68,7 @@ public final class FusionSession {
         // FusionInputs checks the instruction (and resolves its pooled token) against a one-frame history.
         let probe = try FusionInputs(text: batchText, images: Tensor(zeros: [1, 1, model.config.imgLatentDim]),
                                      textLengths: nil, textMask: batchMask, imageLengths: nil, model: model)
-        pooledText = Array(batchText.values[probe.pooledTextRange(sample: 0)])
-        fixedQuery = FixedQueryCache(d: model.config.projDim, heads: model.config.nHeads)
+        return Array(batchText.values[probe.pooledTextRange(sample: 0)])
     }
 
     /// A session on a fresh engine for `model` (weights are read in place; nothing to pack).

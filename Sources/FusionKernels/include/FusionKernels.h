@@ -32,5 +32,6 @@
 #include "fk_elementwise.h"
 #include "fk_pool.h"
 #include "fk_parallel.h"
+#include "fk_cpu_count.h"
 
 #endif

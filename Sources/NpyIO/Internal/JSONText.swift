@@ -1,6 +1,7 @@
 /// A value of strict JSON (RFC 8259), as a safetensors header holds it. Objects keep their members in
-/// order, duplicates included, so that the reader can refuse duplicate names.
-enum JSONText: Equatable {
+/// order, duplicates included, so that the reader can refuse duplicate names. Public for the
+/// configuration reader of `Fusion` (``JSONText/parse(_:)``).
+public enum JSONText: Equatable {
     case object([(key: String, value: JSONText)])
     case array([JSONText])
     case string(String)
@@ -9,7 +10,7 @@ enum JSONText: Equatable {
     case bool(Bool)
     case null
 
-    static func == (lhs: JSONText, rhs: JSONText) -> Bool {
+    public static func == (lhs: JSONText, rhs: JSONText) -> Bool {
         switch (lhs, rhs) {
         case let (.object(a), .object(b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }

@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Fusion
+
+/// The version string; must follow `fusectl --version`.
+private let versionText: UnsafePointer<CChar> = {
+    let text = "fusectl 0.12.0"
+    return UnsafePointer(strdup(text)!)
+}()
+
+@_cdecl("fusectl_last_error")
+public func fusectl_last_error() -> UnsafePointer<CChar> {
+    LastError.pointer
+}
+
+@_cdecl("fusectl_version")
+public func fusectl_version() -> UnsafePointer<CChar> {
+    versionText
+}
+
+@_cdecl("fusectl_model_open")
+public func fusectl_model_open(
+    _ path: UnsafePointer<CChar>?, _ prefix: UnsafePointer<CChar>?, _ configJSON: UnsafePointer<CChar>?,
+    _ configOrigin: UnsafePointer<CChar>?, _ threads: Int64, _ model: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    guarded(.model) {
+        guard let model else { throw CFailure.input("model: NULL where the handle is to be stored") }
+        let path = try requiredString(path, "path")
+        guard path != "-" else { throw CFailure.input("path: '-' (standard input) cannot be read in-process; name a file") }
+        let prefix = try optionalString(prefix, "prefix")
+        let configJSON = try optionalString(configJSON, "config_json")
+        let origin = try optionalString(configOrigin, "config_origin") ?? "configuration JSON"
+        guard threads <= maxThreads else { throw CFailure.input("threads: \(threads) above \(maxThreads)") }
+        let loaded = try FusionModel.load(path: path, prefix: prefix, configJSON: configJSON, configOrigin: origin)
+        let engine = FusionEngine(model: loaded.model, threads: Int(max(0, threads)))
+        model.pointee = Handles.add(ModelState(engine: engine))
+    }
+}
+
+@_cdecl("fusectl_model_close")
+public func fusectl_model_close(_ model: OpaquePointer?) -> Int32 {
+    guarded {
+        let state = try Handles.remove(model, as: ModelState.self, "model")
+        state.lock.withLock {
+            state.engine = nil
+            for sessions in state.sessions { sessions.batch = nil }
+            state.sessions = []
+        }
+    }
+}
+
+/// The open engine of `model`, inside its lock.
+func withEngine(_ model: OpaquePointer?, _ body: (FusionEngine, ModelState) throws -> Void) throws {
+    let state = try Handles.lookup(model, as: ModelState.self, "model")
+    try state.lock.withLock {
+        guard let engine = state.engine else { throw CFailure.handle("model: closed") }
+        try body(engine, state)
+    }
+}
+
+@_cdecl("fusectl_model_config")
+public func fusectl_model_config(
+    _ model: OpaquePointer?, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?
+) -> Int32 {
+    guarded {
+        guard let length else { throw CFailure.input("length: NULL") }
+        try withEngine(model) { engine, _ in
+            let text = Array(engine.model.config.jsonString().utf8)
+            length.pointee = Int64(text.count)
+            guard capacity > 0 else { return }
+            guard let buffer, capacity > Int64(text.count) else {
+                throw CFailure.buffer("buffer: \(capacity) bytes for a configuration of \(text.count) bytes and its NUL")
+            }
+            for (i, byte) in text.enumerated() { buffer[i] = CChar(bitPattern: byte) }
+            buffer[text.count] = 0
+        }
+    }
+}
+
+@_cdecl("fusectl_model_threads")
+public func fusectl_model_threads(_ model: OpaquePointer?, _ threads: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        guard let threads else { throw CFailure.input("threads: NULL") }
+        try withEngine(model) { engine, _ in threads.pointee = Int64(engine.threads) }
+    }
+}
