@@ -5,6 +5,7 @@ A missing tool is a failure under CI=true and a visible skip otherwise."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -116,6 +117,17 @@ def cli_error(binary, command, arguments):
     lead = "fusectl %s: error: " % command
     assert text.startswith(lead), text
     return text[len(lead):]
+
+
+def cli_error_without_files(binary, command, arguments):
+    """`cli_error`, with what the CLI adds about files removed: the file names in its messages about
+    inputs ("images (i.npy): ...") and a closing hint at a file option ("; ..., pass --one-sample").
+    Arrays passed from Python have no file, and the message is otherwise the same."""
+    message = cli_error(binary, command, arguments)
+    for argument in arguments:
+        if os.path.exists(str(argument)):
+            message = message.replace(" (%s)" % argument, "")
+    return re.sub(r"; [^;]*pass --one-sample$", "", message)
 
 
 def same_bits(a, b):
