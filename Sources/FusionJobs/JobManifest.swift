@@ -38,15 +38,13 @@ public struct JobManifest: Sendable {
     ///   - outputDType: the dtype every job writes its output in.
     ///   - oneSample: every job's files hold one sample each (``InputFiles/oneSample``).
     ///   - extraMembers: what every job's bundle members other than the known ones are (``InputFiles/extraMembers``).
-    ///   - stackedParts: the parts folder of a gathered output (``StackedOutput/partsFolder``): every job
-    ///     then writes its part there, and a line naming `out` or `attention` is an error.
     /// - Throws: `ManifestErrors` listing every problem with its line (`JobError.manifest`): an
     ///   unknown column or key, a missing required field, a line that is not a JSON object or not
     ///   tab-separated, both text lengths and a mask, a bundle beside separate inputs, and output
     ///   paths written twice (naming both lines).
     public init(
         text: String, path: String, outputDType: NpyDType = .float32, oneSample: Bool = false,
-        extraMembers: InputFiles.ExtraMembers = .refuse, stackedParts: String? = nil
+        extraMembers: InputFiles.ExtraMembers = .refuse
     ) throws {
         self.path = path
         let base = path == "-" ? "" : (path as NSString).deletingLastPathComponent
@@ -96,13 +94,12 @@ public struct JobManifest: Sendable {
                     fields = cellFields
                 }
                 sawContent = true
-                try Self.checkColumns(fields, stacked: stackedParts != nil, fail: fail)
+                try Self.checkColumns(fields, fail: fail)
                 func resolved(_ key: String) -> String? {
                     guard let value = fields[key] else { return nil }
                     return value.hasPrefix("/") || base.isEmpty ? value : base + "/" + value
                 }
-                var outputs = stackedParts.map { OutputFiles(output: StackedOutput.partPath(in: $0, job: jobs.count), dtype: outputDType) }
-                    ?? OutputFiles(output: resolved("out")!, attention: resolved("attention"), dtype: outputDType)
+                var outputs = OutputFiles(output: resolved("out")!, attention: resolved("attention"), dtype: outputDType)
                 outputs.createFolders = true
                 var inputs = InputFiles(text: resolved("text"), images: resolved("images"),
                                         textLengths: resolved("text_lengths"), textMask: resolved("text_mask"),
@@ -131,7 +128,7 @@ public struct JobManifest: Sendable {
     }
 
     /// Required fields and the combinations a job cannot have.
-    private static func checkColumns(_ fields: [String: String], stacked: Bool, fail: (String) -> JobError) throws {
+    private static func checkColumns(_ fields: [String: String], fail: (String) -> JobError) throws {
         if fields["batch"] != nil {
             let separate = inputColumns.filter { fields[$0] != nil }
             if !separate.isEmpty {
@@ -142,13 +139,7 @@ public struct JobManifest: Sendable {
                 throw fail("missing '\(required)' (or a 'batch' bundle)")
             }
         }
-        if stacked {
-            for column in ["out", "attention"] where fields[column] != nil {
-                throw fail("'\(column)' is given, but --stack gathers every job's output into one file; drop the column")
-            }
-        } else if fields["out"] == nil {
-            throw fail("missing 'out'")
-        }
+        if fields["out"] == nil { throw fail("missing 'out'") }
         if fields["text_lengths"] != nil && fields["text_mask"] != nil {
             throw fail("give at most one of 'text_lengths' and 'text_mask'")
         }

@@ -12,11 +12,6 @@ struct ManifestOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Run only the jobs whose 0-based index is K mod N (e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT).", valueName: "K/N"))
     var shard: String?
 
-    @Option(help: ArgumentHelp(
-        "Gather every job's output into this one .npz instead of a file per job (the manifest then names no 'out'): member 'fused' (B, 1, d), or with --per-step the valid rows of every sample, (R, d), plus 'job_offsets', 'sample_offsets', 'sample_job' and 'job_line'. Jobs run into FILE.parts/ first, so a killed or sharded run resumes; the file is written once every job's part exists.",
-        valueName: "file"))
-    var stack: String?
-
     @Flag(help: "Recompute jobs whose outputs already exist.")
     var force = false
 
@@ -28,15 +23,12 @@ struct ManifestOptions: ParsableArguments {
 
     func validate() throws {
         if let shard { _ = try parsedShard(shard) }
-        if let stack {
-            do { _ = try StackedOutput(path: stack) } catch { throw ValidationError("\(error)") }
-        }
     }
 
     /// Refuses manifest-only options in single-batch mode.
     func validateUnused() throws {
-        if shard != nil || force || failFast || quiet || stack != nil {
-            throw ValidationError("--shard, --stack, --force, --fail-fast and --quiet apply to --manifest runs only.")
+        if shard != nil || force || failFast || quiet {
+            throw ValidationError("--shard, --force, --fail-fast and --quiet apply to --manifest runs only.")
         }
     }
 
@@ -53,10 +45,9 @@ struct ManifestOptions: ParsableArguments {
              oneSample: Bool = false, extraMembers: InputFiles.ExtraMembers = .refuse) throws {
         let jobs: [Job]
         let selectedShard: Shard
-        let stacked = try stack.map(StackedOutput.init(path:))
         do {
             jobs = try JobManifest(text: try readText(path: manifest!), path: manifest!, outputDType: outputDType,
-                              oneSample: oneSample, extraMembers: extraMembers, stackedParts: stacked?.partsFolder).jobs
+                              oneSample: oneSample, extraMembers: extraMembers).jobs
             selectedShard = try shard.map(Shard.init(parsing:)) ?? .all
         } catch let errors as ManifestErrors {
             for problem in errors.problems { printError("fusectl fuse: error: \(problem)") }
@@ -86,30 +77,6 @@ struct ManifestOptions: ParsableArguments {
                 + " (\(final.samples) samples in \(ProgressDisplay.clock(display.elapsed)))")
         }
         if final.failed > 0 { throw ExitCode(1) }
-        if let stacked {
-            try gather(stacked, jobs: jobs, engine: engine, options: options, outputDType: outputDType)
-        }
-    }
-
-    /// `--stack`: once every job's part exists (this shard's and the others'), the gathered file.
-    private func gather(_ stacked: StackedOutput, jobs: [Job], engine: FusionEngine, options: FusionOptions,
-                        outputDType: NpyDType) throws {
-        let missing = stacked.missingParts(jobs)
-        guard missing.isEmpty else {
-            if !quiet {
-                printError("fusectl fuse: \(stacked.path) not written yet: \(missing.count) of \(jobs.count) jobs' parts are still to be "
-                    + "made (other shards); the run that finishes the last one writes it")
-            }
-            return
-        }
-        do {
-            let summary = try stacked.gather(jobs, model: engine.model, perStep: options.perStep, dtype: outputDType)
-            if !quiet {
-                printError("fusectl fuse: gathered \(summary.jobs) jobs, \(summary.samples) samples, \(summary.rows) rows into \(stacked.path)")
-            }
-        } catch {
-            throw failure("fuse", error)
-        }
     }
 }
 
