@@ -3,10 +3,10 @@ import FusionJobs
 
 /// Where the batch comes from: separate files or one `--batch` bundle.
 struct InputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Text latents, (B, L, txt) or pooled (B, txt).", valueName: "file"))
+    @Option(help: ArgumentHelp("Text latents, (B, L, txt) or pooled (B, txt); with --one-sample (L, txt) or (txt).", valueName: "file"))
     var text: String?
 
-    @Option(help: ArgumentHelp("Image latents, (B, T, img) or (B, T, P, img).", valueName: "file"))
+    @Option(help: ArgumentHelp("Image latents, (B, T, img) or (B, T, P, img); with --one-sample (T, img) or (T, P, img).", valueName: "file"))
     var images: String?
 
     @Option(help: ArgumentHelp("Real text tokens per sample, (B,) integers.", valueName: "file"))

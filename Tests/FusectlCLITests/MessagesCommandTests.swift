@@ -145,3 +145,35 @@ import Testing
         #expect(kinds.stdoutText == "\(folder.path("i.npy")) vs \(folder.path("f.npy")): FAIL: dtype kind mismatch: expected int64, found float32\n")
     }
 }
+
+/// `--explain` and the automatic plan agree: on the issue's model (img 1024, txt 512, d 256, 4 heads,
+/// 3 blocks) and small batches, the chosen plan's predicted time is never above a rejected candidate's.
+@Suite struct ExplainAgreementTests {
+    @Test(arguments: [(1, 32), (1, 64), (8, 64), (2, 16)])
+    func theChosenPlanIsNeverPredictedSlower(batch: Int, frames: Int) throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try Data(#"{"img_latent_dim": 1024, "txt_latent_dim": 512, "proj_dim": 256, "n_heads": 4, "n_blocks": 3, "ffn_dim": 1024}"#.utf8)
+            .write(to: folder.url.appendingPathComponent("c.json"))
+        let made = try Fusectl.run(["init", "--config", folder.path("c.json"), "--out", folder.path("w.npz")])
+        try #require(made.status == 0, "\(made.stderr)")
+        try NpyFile.write(NpyArray(float32: [Float](repeating: 0.1, count: batch * 4 * 512), shape: [batch, 4, 512]), to: folder.path("t.npy"))
+        try NpyFile.write(NpyArray(float32: (0..<(batch * frames * 1024)).map { Float($0 % 13) / 13 }, shape: [batch, frames, 1024]),
+                          to: folder.path("i.npy"))
+        for mode in [[], ["--per-step"]] {
+            let outcome = try Fusectl.run(["fuse", "--weights", folder.path("w.npz"), "--text", folder.path("t.npy"), "--images",
+                                           folder.path("i.npy"), "--out", folder.path("o.npy"), "--explain"] + mode)
+            try #require(outcome.status == 0, "\(outcome.stderr)")
+            func milliseconds(_ line: Substring) -> Double? {
+                guard let range = line.range(of: "predicted ") else { return nil }
+                return Double(line[range.upperBound...].split(separator: " ").first ?? "")
+            }
+            let lines = outcome.stderr.split(separator: "\n")
+            let chosen = try #require(lines.first { $0.hasPrefix("chosen: ") }.flatMap(milliseconds), "\(outcome.stderr)")
+            let candidates = lines.filter { $0.hasPrefix(" * ") || $0.hasPrefix("   ") }.compactMap(milliseconds)
+            #expect(candidates.count == 4, "\(outcome.stderr)")
+            for candidate in candidates { #expect(chosen <= candidate, "\(outcome.stderr)") }
+            #expect(lines.contains { $0.hasPrefix("predicted times: each sample's cost as the automatic rule counts it") })
+        }
+    }
+}

@@ -60,7 +60,16 @@ import Testing
         #expect(model.automaticPlainPlan(tokens: 128) == .projectorAbsorbed)
         #expect(model.automaticPlainPlan(tokens: 4096) == .projectorAbsorbed)
         let threshold = try #require(model.automaticPlainThreshold)
-        #expect(threshold == 72, "the README's design notes quote 72 tokens for the default model")
+        #expect(threshold == 88, "docs/design.md quotes 88 tokens for the default model")
+        // A single token: plan C does plan A's GEMMs with H times less attention.
+        #expect(model.automaticPlainPlan(tokens: 1) == .kvFormed && model.automaticPlainPlan(tokens: 2) == .xFormed)
+        // The user model of issue 19 (img 1024, txt 512, d 256, 4 heads, 3 blocks): B′ from 40 tokens, where
+        // a batch of 8 runs it as fast as plan A (docs/performance.md).
+        var userConfig = FusionConfig()
+        (userConfig.imgLatentDim, userConfig.txtLatentDim, userConfig.projDim) = (1024, 512, 256)
+        (userConfig.nHeads, userConfig.nBlocks, userConfig.ffnDim) = (4, 3, 1024)
+        let user = CostModel(config: userConfig, machine: .current(threads: 2))
+        #expect(user.automaticPlainThreshold == 40)
         #expect(model.automaticPlainPlan(tokens: threshold) == .projectorAbsorbed)
         #expect(model.automaticPlainPlan(tokens: threshold - 1) == .xFormed)
         // The choice does not depend on the machine model (thread count, rates).
@@ -71,7 +80,7 @@ import Testing
 
         let engineThreshold = try #require(CostModel(config: Self.engine.model.config, machine: .current(threads: 1))
             .automaticPlainThreshold)
-        let lengths = [engineThreshold - 1, engineThreshold, 1, engineThreshold + 5]
+        let lengths = [engineThreshold - 1, engineThreshold, 2, engineThreshold + 5]
         let mixed = FusionWorkload(imageLengths: lengths, frames: engineThreshold + 5, tokensPerFrame: 1, perStep: false)
         let plan = Self.engine.plan(for: mixed, choice: .automatic)
         #expect(plan.sampleKinds == [.xFormed, .projectorAbsorbed, .xFormed, .projectorAbsorbed])
@@ -99,6 +108,32 @@ import Testing
         let stepsPlan = Self.engine.plan(for: steps, choice: .projectorAbsorbed)
         #expect(stepsPlan.kind == .xFormed)
         #expect(stepsPlan.explanation.contains("was requested but applies to plain mode only"))
+    }
+
+    /// The automatic plan is never predicted slower than a candidate it rejected (issue 19): over small
+    /// batches (B ≤ 8, T ≤ 64), ragged lengths, 1 and 3 tokens per frame, both modes and two model sizes,
+    /// under any machine rates.
+    @Test func theAutomaticPlanIsNeverPredictedSlowerThanARejectedCandidate() throws {
+        var user = FusionConfig()
+        (user.imgLatentDim, user.txtLatentDim, user.projDim, user.nHeads, user.nBlocks, user.ffnDim) = (1024, 512, 256, 4, 3, 1024)
+        for config in [FusionConfig(), user, Self.engine.model.config] {
+            let engine = FusionEngine(model: try ModelFactory.model(config), threads: 2)
+            for batch in [1, 2, 5, 8] {
+                for frames in [1, 2, 16, 40, 64] {
+                    for p in [1, 3] {
+                        for perStep in [false, true] {
+                            let lengths = (0..<batch).map { max(1, frames - ($0 * 7) % frames) }
+                            let plan = engine.plan(for: FusionWorkload(imageLengths: lengths, frames: frames, tokensPerFrame: p,
+                                                                       perStep: perStep), choice: .automatic)
+                            for candidate in plan.estimates {
+                                #expect(plan.chosen.seconds <= candidate.seconds * (1 + 1e-12),
+                                        "B=\(batch) T=\(frames) P=\(p) perStep=\(perStep): chosen \(plan.chosen.seconds) > \(candidate.kind) \(candidate.seconds)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     @Test func theMachineModelIsMeasuredOnRequest() {

@@ -73,48 +73,91 @@ public struct CostModel: Sendable {
     }
 
     /// How much more an attention FLOP (scores and weighted sums: a pass over token rows per query
-    /// and head) costs than a GEMM FLOP, for ``automaticPlainPlan(tokens:)``. A fixed number, not a
-    /// machine rate, so that the rule gives every machine, thread count and batch the same plan.
+    /// and head) costs than a GEMM FLOP, for the automatic rule (``sampleCost(_:tokens:queries:attended:)``).
+    /// A fixed number, not a machine rate, so that the rule gives every machine, thread count and batch
+    /// the same plan.
     public static let attentionFlopWeight = 2.0
 
-    /// The plan the automatic choice runs for one plain-mode sample with `tokens` valid image tokens
-    /// (S = image_length·P): plan B′ where its FLOPs for this sample alone, attention weighted by
-    /// ``attentionFlopWeight``, are fewer than plan A's, else plan A. Per sample, with the shared
-    /// per-query GEMMs left out (both plans run them):
-    /// - A: X `2·S·img·d`, per block r_h and Wvv `4d²`, attention `4·S·H·d·w`;
-    /// - B′: per block `4·H·d·img + 4d²`, attention `4·S·H·img·w`.
-    /// Depends on the configuration and `tokens` only (never B, padding, threads or the machine).
-    public func automaticPlainPlan(tokens: Int) -> FusionPlanKind {
-        let s = Double(tokens)
-        let d = Double(config.projDim)
-        let heads = Double(config.nHeads)
-        let img = Double(config.imgLatentDim)
-        let blocks = Double(config.nBlocks)
+    /// What one byte of weights read is worth to the automatic rule, in GEMM FLOPs: a fixed machine
+    /// balance (an FMA rate over a memory bandwidth; 566 GFLOP/s over 53–97 GB/s on the Zen 5 machine
+    /// of docs/performance.md), never a measured rate.
+    public static let weightByteFlops = 8.0
+
+    /// The samples a chunk's weight reads are spread over by the automatic rule: a sample is costed as
+    /// one of 8 (the small-batch end measured in docs/performance.md, "The automatic plan on small
+    /// batches"), whatever batch it is in, so that its plan depends on its own sizes only. Plan B′ reads
+    /// the vision projector twice in every block where plans A and C read it once, so this is what
+    /// keeps short histories on plan A.
+    public static let nominalChunkSamples = 8.0
+
+    /// The automatic rule's cost of one sample under `kind`, in weighted GEMM FLOPs: its FLOPs,
+    /// attention weighted by ``attentionFlopWeight``, plus the weights each plan reads, at
+    /// ``weightByteFlops`` per byte over a chunk of ``nominalChunkSamples`` samples. With S the sample's
+    /// valid tokens, Q its queries (1 plain, its frames per step), A the tokens they attend (S plain,
+    /// P·f(f+1)/2 per step), w the attention weight and ω = 4·weightByteFlops / nominalChunkSamples per
+    /// float of weights:
+    /// - every plan: q₀ `2·txt·d`, per block and query Q, out_proj and FFN `2·(2d² + 2d·ffn)`, and
+    ///   their weights `ω·N·(2d² + 2d·ffn)`;
+    /// - A: X `2·S·img·d`, per block `Q·4d² + 4·A·H·d·w`, weights `ω·(d·img + N·2d²)`;
+    /// - B′ (plain mode; per step it runs as A): per block `Q·(4·H·d·img + 4d²) + 4·A·H·img·w`,
+    ///   weights `ω·N·(2·d·img + 2d²)`;
+    /// - C: X `2·S·img·d`, per block `4·S·d² + 4·A·d·w`, weights `ω·(d·img + N·2d²)`;
+    /// - reference: twice plan C's (the same arithmetic in plain loops, not the tiled kernels).
+    /// Depends on the configuration and the sample's sizes only (never B, padding, threads or the machine).
+    public func sampleCost(_ kind: FusionPlanKind, tokens: Int, queries: Int, attended: Int) -> Double {
+        let d = Double(config.projDim), heads = Double(config.nHeads), img = Double(config.imgLatentDim)
+        let txt = Double(config.txtLatentDim), ffn = Double(config.ffnDim), blocks = Double(config.nBlocks)
+        let (s, q, a) = (Double(tokens), Double(queries), Double(attended))
         let w = Self.attentionFlopWeight
-        let xFormed = 2 * s * img * d + blocks * (4 * d * d + 4 * s * heads * d * w)
-        let absorbed = blocks * (4 * heads * d * img + 4 * d * d + 4 * s * heads * img * w)
-        return absorbed < xFormed ? .projectorAbsorbed : .xFormed
+        let omega = 4 * Self.weightByteFlops / Self.nominalChunkSamples
+        let shared = 2 * txt * d + blocks * q * 2 * (2 * d * d + 2 * d * ffn) + omega * blocks * (2 * d * d + 2 * d * ffn)
+        let kvFormed = 2 * s * img * d + blocks * (4 * s * d * d + 4 * a * d * w) + omega * (d * img + blocks * 2 * d * d)
+        switch kind {
+        case .xFormed:
+            return shared + 2 * s * img * d + blocks * (q * 4 * d * d + 4 * a * heads * d * w)
+                + omega * (d * img + blocks * 2 * d * d)
+        case .projectorAbsorbed:
+            return shared + blocks * (q * (4 * heads * d * img + 4 * d * d) + 4 * a * heads * img * w)
+                + omega * blocks * (2 * d * img + 2 * d * d)
+        case .kvFormed:
+            return shared + kvFormed
+        case .reference:
+            return 2 * (shared + kvFormed)
+        }
+    }
+
+    /// The rule's cost of sample `b` of `workload` under `kind` (per step, B′ runs as plan A).
+    func sampleCost(_ kind: FusionPlanKind, sample b: Int, of workload: FusionWorkload) -> Double {
+        let frames = workload.imageLengths[b], p = workload.tokensPerFrame
+        let effective = workload.perStep && kind == .projectorAbsorbed ? .xFormed : kind
+        return sampleCost(
+            effective, tokens: frames * p, queries: workload.perStep ? frames : 1,
+            attended: workload.perStep ? p * frames * (frames + 1) / 2 : frames * p)
+    }
+
+    /// The plan the automatic choice runs for one plain-mode sample with `tokens` valid image tokens
+    /// (S = image_length·P): the exact plan (A, B′ or C) of the least ``sampleCost(_:tokens:queries:attended:)``,
+    /// plan A on ties. In effect plan A below a threshold of tokens (``automaticPlainThreshold``) and B′
+    /// from it; C, which forms K and V for every token for one query, wins only for a single token
+    /// (where it does plan A's GEMM work with H times less attention).
+    public func automaticPlainPlan(tokens: Int) -> FusionPlanKind {
+        [FusionPlanKind.xFormed, .projectorAbsorbed, .kvFormed].min {
+            sampleCost($0, tokens: tokens, queries: 1, attended: tokens)
+                < sampleCost($1, tokens: tokens, queries: 1, attended: tokens)
+        }!
     }
 
     /// The plan the automatic choice runs for the per-step rows of one sample with `frames` valid
-    /// frames of `tokensPerFrame` tokens (S = frames·P tokens, one query per frame attending
-    /// A = P·frames·(frames+1)/2 tokens in all): plan C where its FLOPs for this sample, attention
-    /// weighted by ``attentionFlopWeight``, are fewer than plan A's, else plan A. Per block, with
-    /// the GEMMs both plans run left out (X, Q, out_proj, FFN):
-    /// - A: per query r_h and Wvv `4d²`, attention `4·A·H·d·w`;
-    /// - C: K and V `4·S·d²`, attention `4·A·d·w`.
-    /// With one token per frame C does the same GEMM work and H times less attention, so it wins
-    /// whenever H > 1. Depends on the configuration and the sample's sizes only.
+    /// frames of `tokensPerFrame` tokens: plan C or plan A, whichever has the smaller
+    /// ``sampleCost(_:tokens:queries:attended:)`` (A on ties). Both read the same weights and form X; C
+    /// forms K and V once for the sample's S tokens (`4·S·d²` a block) where A pays `4d²` a query, and C's
+    /// attention is H times cheaper, so with one token per frame C wins whenever H > 1; short histories of
+    /// many tokens per frame go to A.
     public func automaticPerStepPlan(frames: Int, tokensPerFrame: Int) -> FusionPlanKind {
-        let d = Double(config.projDim)
-        let heads = Double(config.nHeads)
-        let w = Self.attentionFlopWeight
-        let queries = Double(frames)
-        let tokens = Double(frames * tokensPerFrame)
-        let attended = Double(tokensPerFrame) * queries * (queries + 1) / 2
-        let xFormed = queries * 4 * d * d + 4 * attended * heads * d * w
-        let kvFormed = tokens * 4 * d * d + 4 * attended * d * w
-        return kvFormed < xFormed ? .kvFormed : .xFormed
+        let tokens = frames * tokensPerFrame, attended = tokensPerFrame * frames * (frames + 1) / 2
+        let a = sampleCost(.xFormed, tokens: tokens, queries: frames, attended: attended)
+        let c = sampleCost(.kvFormed, tokens: tokens, queries: frames, attended: attended)
+        return c < a ? .kvFormed : .xFormed
     }
 
     /// The fewest valid tokens from which ``automaticPlainPlan(tokens:)`` chooses plan B′ (it does

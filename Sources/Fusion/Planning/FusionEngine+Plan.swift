@@ -3,7 +3,7 @@ extension FusionEngine {
     /// The plan ``fuse(_:options:)`` runs for `inputs`, with the cost model's estimate for every
     /// candidate and an explanation for people (`fusectl fuse --explain`).
     ///
-    /// `.automatic` gives each plain-mode sample the exact plan with fewer weighted FLOPs for that
+    /// `.automatic` gives each plain-mode sample the exact plan of least weighted cost (FLOPs and weight reads) for that
     /// sample's own valid tokens (``CostModel/automaticPlainPlan(tokens:)``; the rule uses no
     /// machine rate, B or thread count, so a sample's bits are the same alone or in any batch);
     /// per-step mode runs plan A. Plain outputs of plan-B′ samples then differ from per-step rows
@@ -17,7 +17,18 @@ extension FusionEngine {
     /// The plan for a workload described by its sizes (see ``plan(for:options:)``).
     public func plan(for workload: FusionWorkload, choice: FusionPlanChoice) -> FusionPlan {
         let model = CostModel(config: self.model.config, machine: machine)
-        let estimates = FusionPlanKind.allCases.map { model.estimate($0, workload: workload) }
+        // Predicted seconds are the automatic rule's own per-sample costs at this machine's GEMM rate, so
+        // the automatic plan is never predicted slower than a candidate it rejected (each sample takes
+        // its cheapest plan; the batch's prediction is the sum). FLOPs and bytes are the whole call's.
+        let rate = Double(machine.threads) * machine.gemmFlopsPerThread
+        func predicted(_ kinds: [FusionPlanKind]) -> Double {
+            kinds.indices.reduce(0) { $0 + model.sampleCost(kinds[$1], sample: $1, of: workload) } / rate
+        }
+        let estimates = FusionPlanKind.allCases.map { kind in
+            var estimate = model.estimate(kind, workload: workload)
+            estimate.seconds = predicted(Array(repeating: kind, count: workload.batch))
+            return estimate
+        }
         let sampleKinds: [FusionPlanKind]
         switch choice {
         case .reference:
@@ -45,8 +56,8 @@ extension FusionEngine {
             let part = model.estimate(candidate, workload: workload.subset(samples))
             chosen.flops += part.flops
             chosen.bytes += part.bytes
-            chosen.seconds += part.seconds
         }
+        chosen.seconds = predicted(sampleKinds)
         return FusionPlan(
             kind: kind, sampleKinds: sampleKinds, estimates: estimates, chosen: chosen, workload: workload,
             explanation: Self.explain(
@@ -82,18 +93,23 @@ extension FusionEngine {
         case .automatic:
             if w.perStep {
                 lines.append(
-                    "plan: \(runs) -- chosen per sample from its own frames (fewer weighted FLOPs); "
+                    "plan: \(runs) -- chosen per sample from its own frames (least weighted cost); "
                         + "a sample's bits never depend on B, padding or threads (--plan x-formed: plan A for all, "
                         + "bit-identical to plain --plan x-formed and streaming)")
             } else {
                 let threshold = model.automaticPlainThreshold
                 lines.append(
                     "plan: \(runs) -- chosen per sample from its own valid tokens: plan B' from "
-                        + (threshold.map { "\($0)" } ?? "never") + " tokens on (fewer weighted FLOPs), plan A below; "
+                        + (threshold.map { "\($0)" } ?? "never") + " tokens on (least weighted cost), plan A below; "
                         + "a sample's bits never depend on B, padding or threads (--plan x-formed: plan A for all, "
                         + "bit-identical to per-step rows and streaming)")
             }
         }
+        lines.append(
+            "predicted times: each sample's cost as the automatic rule counts it (FLOPs, attention weighted "
+                + "\(format(CostModel.attentionFlopWeight))x, plus weight reads at \(format(CostModel.weightByteFlops)) FLOP/byte "
+                + "as one of \(Int(CostModel.nominalChunkSamples)) samples), summed, at the machine's GEMM rate; "
+                + "the automatic plan is never predicted slower than a candidate it rejected")
         lines.append(
             "chosen: \(format(chosen.flops / 1e9)) GFLOP, \(format(chosen.bytes / 1e6)) MB, predicted "
                 + milliseconds(chosen.seconds))

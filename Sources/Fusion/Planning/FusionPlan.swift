@@ -30,8 +30,9 @@ public enum FusionPlanKind: String, Sendable, CaseIterable, Equatable {
 
 /// Which plan ``FusionOptions/plan`` asks for.
 public enum FusionPlanChoice: String, Sendable, CaseIterable, Equatable {
-    /// Let the planner decide, sample by sample: each sample runs the exact plan with fewer weighted
-    /// FLOPs for its own sizes — in plain mode plan A for short histories and plan B′ for long ones
+    /// Let the planner decide, sample by sample: each sample runs the exact plan of least weighted cost
+    /// (FLOPs and weight reads, ``CostModel/sampleCost(_:tokens:queries:attended:)``) for its own sizes —
+    /// in plain mode plan A for short histories and plan B′ for long ones (C for a single token)
     /// (``CostModel/automaticPlainPlan(tokens:)``), in per-step mode plan C or plan A
     /// (``CostModel/automaticPerStepPlan(frames:tokensPerFrame:)``) — so a sample's plan, and its bits,
     /// depend on nothing but its own sizes: not on B, its batch neighbours, padding or threads.
