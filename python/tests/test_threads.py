@@ -42,3 +42,33 @@ def test_four_threads_share_one_model():
         assert not errors, errors
         for k in range(4):
             assert all(same_bits(a, b) for a, b in zip(results[k], serial_steps[k])), "thread %d steps" % k
+
+
+def test_the_gil_is_released_while_the_engine_runs():
+    """While one thread is inside Model.fuse, the main thread keeps running Python (ctypes releases the GIL)."""
+    import pathlib
+    golden = Golden("pre_gelu_batch")
+    with fusectl.Model(pathlib.Path(golden.weights), threads=1) as model:
+        config = model.config
+        rng = np.random.default_rng(3)
+        text = rng.standard_normal((64, 4, config["txt_latent_dim"]), dtype=np.float32)
+        images = rng.standard_normal((64, 96, config["img_latent_dim"]), dtype=np.float32)
+        model.fuse(text[:1], images[:1])
+        inside = threading.Event()
+        done = threading.Event()
+
+        def work():
+            inside.set()
+            for _ in range(3):
+                model.fuse(text, images, per_step=True)
+            done.set()
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        inside.wait()
+        spins = 0
+        while not done.is_set():
+            spins += 1
+        worker.join()
+        # Holding the GIL for the whole call would leave the main thread a handful of iterations at most.
+        assert spins > 10000, spins
