@@ -120,14 +120,7 @@ class Model:
             config_json = json.dumps(config)
             config_origin = "config"
         elif config is not None:
-            config_origin = os.fspath(config)
-            try:
-                with open(config_origin, "rb") as file:
-                    config_json = file.read().decode("utf-8")
-            except OSError as error:
-                raise FusectlError("%s: cannot be read (%s)" % (config_origin, error.strerror), "model") from None
-            except UnicodeDecodeError:
-                raise FusectlError("%s: is not valid UTF-8" % config_origin, "model") from None
+            config_origin = os.fspath(config)  # the library reads it, as --config
         threads = int(threads)
         handle = ctypes.c_void_p()
         _check(_lib.fusectl_model_open(
