@@ -58,10 +58,15 @@ def _latents(value, name):
     if array.dtype.kind != "f" or array.dtype.itemsize > 8:
         raise FusectlError("%s: expected floating-point latents (float16, float32 or float64), found %s %s"
                            % (name, _kind_name(array), _shape_text(array.shape)))
+    return _float32(array)
+
+
+def _float32(array):
+    """`array` itself when it is native, aligned, C-contiguous float32; else one aligned float32 copy."""
     if array.dtype == np.float32 and array.flags.c_contiguous and array.flags.aligned \
             and array.dtype.byteorder in "=|<":
         return array
-    return np.ascontiguousarray(array, dtype=np.float32)
+    return array.astype(np.float32, order="C", copy=True)
 
 
 def _mask(value, name):
@@ -70,10 +75,7 @@ def _mask(value, name):
     if array.dtype.kind not in "biuf" or array.dtype.itemsize > 8:
         raise FusectlError("%s: expected a numeric mask (nonzero marks a real token), found %s %s"
                            % (name, _kind_name(array), _shape_text(array.shape)))
-    if array.dtype == np.float32 and array.flags.c_contiguous and array.flags.aligned \
-            and array.dtype.byteorder in "=|<":
-        return array
-    return np.ascontiguousarray(array, dtype=np.float32)
+    return _float32(array)
 
 
 def _lengths(value, name):
