@@ -13,7 +13,9 @@
  *   FUSECTL_ERROR_HANDLE (handles are looked up in a table, never dereferenced), so a use after
  *   close is an error, not a crash. Closing twice is an error too, harmlessly.
  * - Sizes, counts, shapes and indices are int64_t. A shape is `rank` extents, outermost first;
- *   arrays are C-contiguous (row-major).
+ *   arrays are C-contiguous (row-major) and aligned to their element size (a misaligned pointer
+ *   is refused with FUSECTL_ERROR_INPUT). A pointer must hold as many elements as its shape says:
+ *   that the library cannot check.
  * - Latents are float32. Other float types are the caller's to convert (round to nearest, as the
  *   CLI converts float16 and float64 files); integer latents are refused by the Python package,
  *   as by the CLI.
