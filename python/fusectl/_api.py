@@ -131,6 +131,7 @@ class Model:
             None if config_origin is None else config_origin.encode("utf-8"),
             threads, ctypes.byref(handle)))
         self._handle = handle.value
+        self._path = os.fspath(path)
         length = ctypes.c_int64()
         _check(_lib.fusectl_model_config(self._handle, None, 0, ctypes.byref(length)))
         buffer = ctypes.create_string_buffer(length.value + 1)
@@ -139,6 +140,11 @@ class Model:
         count = ctypes.c_int64()
         _check(_lib.fusectl_model_threads(self._handle, ctypes.byref(count)))
         self._threads = count.value
+
+    def __repr__(self):
+        state = "closed" if self._handle is None else "%d threads" % self._threads
+        return "<fusectl.Model %r: d=%d, %d blocks, %s>" % (self._path, self._config["proj_dim"],
+                                                           self._config["n_blocks"], state)
 
     @property
     def config(self):

@@ -135,6 +135,7 @@ def test_a_closed_model_and_its_sessions_raise(golden):
     session.step(images[0, 0])
     model.close()
     model.close()  # twice: nothing happens
+    assert repr(model).endswith("closed>")
     with pytest.raises(fusectl.FusectlError, match="not an open model") as raised:
         model.fuse(text, images)
     assert raised.value.kind == "handle"
