@@ -123,14 +123,12 @@ class Model:
             config_origin = "config"
         elif config is not None:
             config_origin = os.fspath(config)  # the library reads it, as --config
-        threads = int(threads)
-        handle = ctypes.c_void_p()
-        _check(_lib.fusectl_model_open(
+        self._open_arguments = (
             os.fsencode(path), None if prefix is None else prefix.encode("utf-8"),
             None if config_json is None else config_json.encode("utf-8"),
-            None if config_origin is None else config_origin.encode("utf-8"),
-            threads, ctypes.byref(handle)))
-        self._handle = handle.value
+            None if config_origin is None else config_origin.encode("utf-8"), int(threads))
+        self._handle = self._open()
+        self._pid = os.getpid()
         self._path = os.fspath(path)
         length = ctypes.c_int64()
         _check(_lib.fusectl_model_config(self._handle, None, 0, ctypes.byref(length)))
@@ -242,7 +240,8 @@ class Model:
         """Frees the model; its sessions end too. Closing twice does nothing."""
         if self._handle is not None:
             handle, self._handle = self._handle, None
-            _check(_lib.fusectl_model_close(handle))
+            if self._pid == os.getpid():
+                _check(_lib.fusectl_model_close(handle))
 
     def __enter__(self):
         return self
@@ -253,14 +252,27 @@ class Model:
 
     def __del__(self):
         try:
-            if getattr(self, "_handle", None) is not None and _lib is not None:
+            if getattr(self, "_handle", None) is not None and _lib is not None and self._pid == os.getpid():
                 _lib.fusectl_model_close(self._handle)
         except Exception:
             pass
 
+    def _open(self):
+        handle = ctypes.c_void_p()
+        _check(_lib.fusectl_model_open(*self._open_arguments, ctypes.byref(handle)))
+        return handle.value
+
     def _live_handle(self):
-        # A closed model keeps no handle; 0 is never a live handle, so the library refuses it by name.
-        return self._handle if self._handle is not None else 1
+        # A closed model keeps no handle; 1 is never a live handle, so the library refuses it by name.
+        if self._handle is None:
+            return 1
+        if self._pid != os.getpid():
+            # A forked process (a DataLoader worker): the parent's engine has no worker threads here
+            # (it would run on this thread alone), and a lock another thread held at the fork stays
+            # held forever; open the model anew, once, with threads and locks of its own.
+            self._handle = self._open()
+            self._pid = os.getpid()
+        return self._handle
 
 
 def _window(window):
@@ -308,6 +320,7 @@ class Sessions:
         _check(_lib.fusectl_sessions_open(model._live_handle(), len(instructions), _window(window),
                                           ctypes.byref(handle)))
         self._handle = handle.value
+        self._pid = os.getpid()
         self._count = len(instructions)
         try:
             for i, (text, mask) in enumerate(zip(instructions, masks)):
@@ -340,7 +353,13 @@ class Sessions:
             raise
 
     def _live(self):
-        return self._handle if self._handle is not None else 1
+        if self._handle is None:
+            return 1
+        if self._pid != os.getpid():
+            raise FusectlError("sessions: opened in process %d before a fork; a forked process cannot step them "
+                               "(open them in this process: model.sessions(...) reopens the model here)" % self._pid,
+                               "handle")
+        return self._handle
 
     def step(self, frames):
         """One frame per agent: (E, img_latent_dim) or (E, P, img_latent_dim), float16/32/64.
@@ -371,7 +390,8 @@ class Sessions:
         """Frees the sessions (also after their model was closed). Closing twice does nothing."""
         if self._handle is not None:
             handle, self._handle = self._handle, None
-            _check(_lib.fusectl_sessions_close(handle))
+            if self._pid == os.getpid():
+                _check(_lib.fusectl_sessions_close(handle))
 
     def __enter__(self):
         return self
@@ -382,7 +402,7 @@ class Sessions:
 
     def __del__(self):
         try:
-            if getattr(self, "_handle", None) is not None and _lib is not None:
+            if getattr(self, "_handle", None) is not None and _lib is not None and self._pid == os.getpid():
                 _lib.fusectl_sessions_close(self._handle)
         except Exception:
             pass
