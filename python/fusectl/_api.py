@@ -116,6 +116,7 @@ class Model:
 
     def __init__(self, path, prefix=None, config=None, threads=0):
         self._handle = None
+        self._arguments = (os.fspath(path), prefix, dict(config) if isinstance(config, dict) else config, int(threads))
         config_json = None
         config_origin = None
         if isinstance(config, dict):
@@ -138,6 +139,13 @@ class Model:
         count = ctypes.c_int64()
         _check(_lib.fusectl_model_threads(self._handle, ctypes.byref(count)))
         self._threads = count.value
+
+    def __reduce__(self):
+        """Pickled as its arguments: unpickling (in another process: spawn, Ray, joblib) opens the model
+        anew from the same file, prefix, configuration and threads."""
+        if self._handle is None:
+            raise FusectlError("model: closed; a closed model cannot be pickled", "handle")
+        return (Model, self._arguments)
 
     def __repr__(self):
         state = "closed" if self._handle is None else "%d threads" % self._threads
@@ -331,6 +339,10 @@ class Sessions:
 
     def __len__(self):
         return self._count
+
+    def __reduce__(self):
+        raise TypeError("fusectl sessions cannot be pickled: their histories live in this process; "
+                        "pickle the Model and open sessions where it is unpickled")
 
     def _reset(self, agent, text, mask):
         if text is None:

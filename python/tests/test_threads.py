@@ -120,3 +120,20 @@ def test_a_forked_process_reopens_the_model_and_refuses_the_parents_sessions():
         assert data[1:] == expected.tobytes()
         assert same_bits(model.fuse(text, images), expected)  # the parent's model still works
         session.step(images[0, 1])
+
+
+def test_a_model_pickles_as_its_arguments_and_sessions_do_not_pickle():
+    import pickle
+    import pytest
+    golden = Golden("prefix")
+    text, images = golden.array("text"), golden.array("images")
+    with fusectl.Model(golden.weights, prefix=golden.prefix, threads=1) as model:
+        expected = model.fuse(text, images)
+        copy = pickle.loads(pickle.dumps(model))
+        assert copy._handle != model._handle and copy.threads == 1
+        assert same_bits(copy.fuse(text, images), expected)
+        copy.close()
+        with pytest.raises(TypeError, match="cannot be pickled"):
+            pickle.dumps(model.session(text[0]))
+    with pytest.raises(fusectl.FusectlError, match="closed"):
+        pickle.dumps(model)
