@@ -17,6 +17,8 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 for pkg in python3-numpy python3-pytest python3-venv python3-setuptools python3-wheel; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# objdump/readelf/nm: the wheel's glibc tag (python/setup.py) and the library's linking test.
+command -v objdump >/dev/null 2>&1 || need+=(binutils)
 has_numpy() { python3 -c 'import numpy' >/dev/null 2>&1; }
 if ! has_numpy; then
     # Debian's numpy (python3-numpy) serves Debian's python3; another python3 first on PATH (pyenv, a

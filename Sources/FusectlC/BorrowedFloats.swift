@@ -8,6 +8,9 @@ struct BorrowedFloats: FloatSource {
     /// - Throws: ``CFailure`` for a NULL pointer with elements to read.
     init(_ base: UnsafePointer<Float>?, shape: [Int], name: String) throws {
         guard base != nil || shape.reduce(1, *) == 0 else { throw CFailure.input("\(name): NULL data for shape \(shapeDescription(shape))") }
+        if let base, Int(bitPattern: base) % MemoryLayout<Float>.alignment != 0 {
+            throw CFailure.input("\(name): the data is not aligned to 4 bytes (address \(base)); copy it into a float array")
+        }
         self.base = base
         self.shape = shape
     }

@@ -31,8 +31,12 @@ public func fusectl_model_open(
         let path = try requiredString(path, "path")
         guard path != "-" else { throw CFailure.input("path: '-' (standard input) cannot be read in-process; name a file") }
         let prefix = try optionalString(prefix, "prefix")
-        let configJSON = try optionalString(configJSON, "config_json")
-        let origin = try optionalString(configOrigin, "config_origin") ?? "configuration JSON"
+        let configPath = try optionalString(configOrigin, "config_path")
+        var configJSON = try optionalString(configJSON, "config_json")
+        if configJSON == nil, let configPath {
+            configJSON = try readConfigFile(configPath)
+        }
+        let origin = configPath ?? "configuration JSON"
         guard threads <= maxThreads else { throw CFailure.input("threads: \(threads) above \(maxThreads)") }
         let loaded = try FusionModel.load(path: path, prefix: prefix, configJSON: configJSON, configOrigin: origin)
         let engine = FusionEngine(model: loaded.model, threads: Int(max(0, threads)))
@@ -86,4 +90,34 @@ public func fusectl_model_threads(_ model: OpaquePointer?, _ threads: UnsafeMuta
         guard let threads else { throw CFailure.input("threads: NULL") }
         try withEngine(model) { engine, _ in threads.pointee = Int64(engine.threads) }
     }
+}
+
+/// The text of a configuration file (`--config PATH`), read with the C library (no Foundation).
+/// - Throws: ``CFailure`` (model) naming the path: unreadable (with the system's reason), not UTF-8,
+///   or larger than 16 MiB (no configuration is).
+func readConfigFile(_ path: String) throws -> String {
+    guard path != "-" else { throw CFailure(status: .input, message: "config_path: '-' (standard input) cannot be read in-process; name a file") }
+    guard let file = fopen(path, "rb") else {
+        throw CFailure(status: .model, message: "\(path): cannot be read (\(String(cString: strerror(errno))))")
+    }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+        bytes += chunk.prefix(count)
+        if bytes.count > 16 << 20 {
+            throw CFailure(status: .model, message: "\(path): more than 16 MiB, not a configuration file")
+        }
+        if count < chunk.count {
+            if ferror(file) != 0 {
+                throw CFailure(status: .model, message: "\(path): cannot be read (\(String(cString: strerror(errno))))")
+            }
+            break
+        }
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+        throw CFailure(status: .model, message: "\(path): is not valid UTF-8")
+    }
+    return text
 }

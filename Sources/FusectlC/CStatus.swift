@@ -90,6 +90,9 @@ let maxThreads: Int64 = 4096
 func readShape(_ pointer: UnsafePointer<Int64>?, rank: Int64, _ name: String) throws -> [Int] {
     guard (0...maxRank).contains(rank) else { throw CFailure.input("\(name): rank \(rank) outside 0…\(maxRank)") }
     guard rank == 0 || pointer != nil else { throw CFailure.input("\(name): NULL shape of rank \(rank)") }
+    if let pointer, Int(bitPattern: pointer) % MemoryLayout<Int64>.alignment != 0 {
+        throw CFailure.input("\(name): the shape is not aligned to 8 bytes (address \(pointer))")
+    }
     var shape: [Int] = []
     var count = 1
     for axis in 0..<Int(rank) {
@@ -128,5 +131,8 @@ func readIntegers(_ pointer: UnsafePointer<Int64>?, count: Int64, _ name: String
         return nil
     }
     guard (0...(Int64(Int.max) / 8)).contains(count) else { throw CFailure.input("\(name): count \(count) out of range") }
+    guard Int(bitPattern: pointer) % MemoryLayout<Int64>.alignment == 0 else {
+        throw CFailure.input("\(name): the data is not aligned to 8 bytes (address \(pointer))")
+    }
     return (0..<Int(count)).map { Int(pointer[$0]) }
 }

@@ -315,6 +315,33 @@ extension StreamCommandTests {
         #expect(oneThread.stdout == outcome.stdout)
     }
 
+    /// --text-mask (E, L) with --agents: each agent pools its own last real token, and --window keeps
+    /// each agent's last N frames, as `fuse --text-mask` on that agent's kept frames.
+    @Test func agentsTakeAMaskAndAWindow() throws {
+        let w = try TinyWorkspace()
+        defer { w.folder.remove() }
+        let text = try NpyFile.read(path: w.folder.path("text.npy")).float32Elements()
+        try w.save("agents_mask.npy", [1, 0, 1, 1, 1, 0], [3, 2])
+        let outcome = try streamAgents(w, (0..<4).map { agentsStep($0) },
+                                       extra: ["--text-mask", w.folder.path("agents_mask.npy"), "--window", "2"])
+        #expect(outcome.status == 0 && outcome.stderr.isEmpty, "status \(outcome.status): \(outcome.stderr)")
+        let answers = try arrays(in: outcome.stdout)
+        try #require(answers.count == 4)
+        let rows = try answers[3].float32Elements().chunked(8)
+        for e in 0..<3 {
+            // The mask's last real token of agent e (0, 1, 0): fuse sees it as a one-token instruction.
+            let token = [0, 1, 0][e]
+            let pooled = Array(text[(e * 12 + token * 6)..<(e * 12 + token * 6 + 6)])
+            try w.save("agent_text.npy", pooled, [1, 6])
+            try w.save("agent_frames.npy", (2...3).flatMap { agentFrame($0, agent: e) }, [1, 2, 5])
+            let fused = try Fusectl.run(["fuse", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("agent_text.npy"),
+                                         "--images", w.folder.path("agent_frames.npy"), "--out", w.folder.path("agent_out.npy"),
+                                         "--plan", "x-formed"])
+            try #require(fused.status == 0, "\(fused.stderr)")
+            #expect(rows[e] == (try NpyFile.read(path: w.folder.path("agent_out.npy")).float32Elements()), "agent \(e)")
+        }
+    }
+
     @Test func agentsNeedOneInstructionEachAndNoAttention() throws {
         let w = try TinyWorkspace()
         defer { w.folder.remove() }

@@ -58,10 +58,15 @@ def _latents(value, name):
     if array.dtype.kind != "f" or array.dtype.itemsize > 8:
         raise FusectlError("%s: expected floating-point latents (float16, float32 or float64), found %s %s"
                            % (name, _kind_name(array), _shape_text(array.shape)))
+    return _float32(array)
+
+
+def _float32(array):
+    """`array` itself when it is native, aligned, C-contiguous float32; else one aligned float32 copy."""
     if array.dtype == np.float32 and array.flags.c_contiguous and array.flags.aligned \
             and array.dtype.byteorder in "=|<":
         return array
-    return np.ascontiguousarray(array, dtype=np.float32)
+    return array.astype(np.float32, order="C", copy=True)
 
 
 def _mask(value, name):
@@ -70,10 +75,7 @@ def _mask(value, name):
     if array.dtype.kind not in "biuf" or array.dtype.itemsize > 8:
         raise FusectlError("%s: expected a numeric mask (nonzero marks a real token), found %s %s"
                            % (name, _kind_name(array), _shape_text(array.shape)))
-    if array.dtype == np.float32 and array.flags.c_contiguous and array.flags.aligned \
-            and array.dtype.byteorder in "=|<":
-        return array
-    return np.ascontiguousarray(array, dtype=np.float32)
+    return _float32(array)
 
 
 def _lengths(value, name):
@@ -114,28 +116,21 @@ class Model:
 
     def __init__(self, path, prefix=None, config=None, threads=0):
         self._handle = None
+        self._arguments = (os.fspath(path), prefix, dict(config) if isinstance(config, dict) else config, int(threads))
         config_json = None
         config_origin = None
         if isinstance(config, dict):
             config_json = json.dumps(config)
             config_origin = "config"
         elif config is not None:
-            config_origin = os.fspath(config)
-            try:
-                with open(config_origin, "rb") as file:
-                    config_json = file.read().decode("utf-8")
-            except OSError as error:
-                raise FusectlError("%s: cannot be read (%s)" % (config_origin, error.strerror), "model") from None
-            except UnicodeDecodeError:
-                raise FusectlError("%s: is not valid UTF-8" % config_origin, "model") from None
-        threads = int(threads)
-        handle = ctypes.c_void_p()
-        _check(_lib.fusectl_model_open(
+            config_origin = os.fspath(config)  # the library reads it, as --config
+        self._open_arguments = (
             os.fsencode(path), None if prefix is None else prefix.encode("utf-8"),
             None if config_json is None else config_json.encode("utf-8"),
-            None if config_origin is None else config_origin.encode("utf-8"),
-            threads, ctypes.byref(handle)))
-        self._handle = handle.value
+            None if config_origin is None else config_origin.encode("utf-8"), int(threads))
+        self._handle = self._open()
+        self._pid = os.getpid()
+        self._path = os.fspath(path)
         length = ctypes.c_int64()
         _check(_lib.fusectl_model_config(self._handle, None, 0, ctypes.byref(length)))
         buffer = ctypes.create_string_buffer(length.value + 1)
@@ -144,6 +139,18 @@ class Model:
         count = ctypes.c_int64()
         _check(_lib.fusectl_model_threads(self._handle, ctypes.byref(count)))
         self._threads = count.value
+
+    def __reduce__(self):
+        """Pickled as its arguments: unpickling (in another process: spawn, Ray, joblib) opens the model
+        anew from the same file, prefix, configuration and threads."""
+        if self._handle is None:
+            raise FusectlError("model: closed; a closed model cannot be pickled", "handle")
+        return (Model, self._arguments)
+
+    def __repr__(self):
+        state = "closed" if self._handle is None else "%d threads" % self._threads
+        return "<fusectl.Model %r: d=%d, %d blocks, %s>" % (self._path, self._config["proj_dim"],
+                                                           self._config["n_blocks"], state)
 
     @property
     def config(self):
@@ -241,7 +248,8 @@ class Model:
         """Frees the model; its sessions end too. Closing twice does nothing."""
         if self._handle is not None:
             handle, self._handle = self._handle, None
-            _check(_lib.fusectl_model_close(handle))
+            if self._pid == os.getpid():
+                _check(_lib.fusectl_model_close(handle))
 
     def __enter__(self):
         return self
@@ -252,14 +260,27 @@ class Model:
 
     def __del__(self):
         try:
-            if getattr(self, "_handle", None) is not None and _lib is not None:
+            if getattr(self, "_handle", None) is not None and _lib is not None and self._pid == os.getpid():
                 _lib.fusectl_model_close(self._handle)
         except Exception:
             pass
 
+    def _open(self):
+        handle = ctypes.c_void_p()
+        _check(_lib.fusectl_model_open(*self._open_arguments, ctypes.byref(handle)))
+        return handle.value
+
     def _live_handle(self):
-        # A closed model keeps no handle; 0 is never a live handle, so the library refuses it by name.
-        return self._handle if self._handle is not None else 1
+        # A closed model keeps no handle; 1 is never a live handle, so the library refuses it by name.
+        if self._handle is None:
+            return 1
+        if self._pid != os.getpid():
+            # A forked process (a DataLoader worker): the parent's engine has no worker threads here
+            # (it would run on this thread alone), and a lock another thread held at the fork stays
+            # held forever; open the model anew, once, with threads and locks of its own.
+            self._handle = self._open()
+            self._pid = os.getpid()
+        return self._handle
 
 
 def _window(window):
@@ -307,6 +328,7 @@ class Sessions:
         _check(_lib.fusectl_sessions_open(model._live_handle(), len(instructions), _window(window),
                                           ctypes.byref(handle)))
         self._handle = handle.value
+        self._pid = os.getpid()
         self._count = len(instructions)
         try:
             for i, (text, mask) in enumerate(zip(instructions, masks)):
@@ -317,6 +339,10 @@ class Sessions:
 
     def __len__(self):
         return self._count
+
+    def __reduce__(self):
+        raise TypeError("fusectl sessions cannot be pickled: their histories live in this process; "
+                        "pickle the Model and open sessions where it is unpickled")
 
     def _reset(self, agent, text, mask):
         if text is None:
@@ -339,7 +365,13 @@ class Sessions:
             raise
 
     def _live(self):
-        return self._handle if self._handle is not None else 1
+        if self._handle is None:
+            return 1
+        if self._pid != os.getpid():
+            raise FusectlError("sessions: opened in process %d before a fork; a forked process cannot step them "
+                               "(open them in this process: model.sessions(...) reopens the model here)" % self._pid,
+                               "handle")
+        return self._handle
 
     def step(self, frames):
         """One frame per agent: (E, img_latent_dim) or (E, P, img_latent_dim), float16/32/64.
@@ -370,7 +402,8 @@ class Sessions:
         """Frees the sessions (also after their model was closed). Closing twice does nothing."""
         if self._handle is not None:
             handle, self._handle = self._handle, None
-            _check(_lib.fusectl_sessions_close(handle))
+            if self._pid == os.getpid():
+                _check(_lib.fusectl_sessions_close(handle))
 
     def __enter__(self):
         return self
@@ -381,7 +414,7 @@ class Sessions:
 
     def __del__(self):
         try:
-            if getattr(self, "_handle", None) is not None and _lib is not None:
+            if getattr(self, "_handle", None) is not None and _lib is not None and self._pid == os.getpid():
                 _lib.fusectl_sessions_close(self._handle)
         except Exception:
             pass

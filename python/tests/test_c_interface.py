@@ -72,6 +72,11 @@ def test_shapes_counts_and_pointers_are_checked(model):
     status = lib.fusectl_fuse(model, floats(2 * txt), ts, tr, floats(3 * img), ims, imr, None, 0, None, None, 0, None, 0,
                               0, None, None, d, None, 0)
     assert status == 1 and "output: NULL" in last_error()
+    backing = floats(2 * txt + 1)
+    unaligned = ctypes.cast(ctypes.addressof(backing) + 2, ctypes.POINTER(ctypes.c_float))
+    status = lib.fusectl_fuse(model, unaligned, ts, tr, floats(3 * img), ims, imr, None, 0, None, None, 0, None, 0,
+                              0, None, floats(d), d, None, 0)
+    assert status == 1 and "text: the data is not aligned to 4 bytes" in last_error()
     status = lib.fusectl_fuse(model, floats(2 * txt), None, 3, floats(3 * img), ims, imr, None, 0, None, None, 0, None, 0,
                               0, None, floats(d), d, None, 0)
     assert status == 1 and "NULL shape of rank 3" in last_error()

@@ -119,8 +119,13 @@ def test_weights_and_config_errors_carry_the_cli_message(cli, tmp_path, golden):
     assert str(raised.value) == cli_error(cli, "fuse", ["--weights", golden.weights, "--config", str(config)] + arguments)
     with pytest.raises(fusectl.FusectlError, match="unknown configuration key \"heads\""):
         fusectl.Model(golden.weights, config={"heads": 2})
-    with pytest.raises(fusectl.FusectlError, match="cannot be read"):
+    with pytest.raises(fusectl.FusectlError, match=r"absent.json: cannot be read \(No such file or directory\)"):
         fusectl.Model(golden.weights, config=str(tmp_path / "absent.json"))
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"activation": "g\xe9lu"}')
+    with pytest.raises(fusectl.FusectlError, match="latin.json: is not valid UTF-8") as raised:
+        fusectl.Model(golden.weights, config=latin)
+    assert raised.value.kind == "model"
     with pytest.raises(fusectl.FusectlError, match="unknown plan 'fast'"):
         with fusectl.Model(golden.weights) as model:
             model.fuse(golden.array("text"), golden.array("images"), plan="fast")
@@ -134,6 +139,7 @@ def test_a_closed_model_and_its_sessions_raise(golden):
     session.step(images[0, 0])
     model.close()
     model.close()  # twice: nothing happens
+    assert repr(model).endswith("closed>")
     with pytest.raises(fusectl.FusectlError, match="not an open model") as raised:
         model.fuse(text, images)
     assert raised.value.kind == "handle"

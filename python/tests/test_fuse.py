@@ -101,3 +101,20 @@ def test_config_is_a_dict_and_a_dict_config_works(tmp_path):
     with fusectl.Model(golden.weights, config=config) as model:
         assert same_bits(fuse_case(model, golden), first)
     assert model.threads >= 1
+
+
+def test_float32_c_arrays_are_passed_as_they_are_and_others_copied_once():
+    from fusectl import _api
+    golden = Golden("text_mask_right")
+    images = np.ascontiguousarray(golden.array("images"), dtype=np.float32)
+    assert _api._latents(images, "images") is images
+    # Unaligned float32 (a view at an odd byte offset) is copied into an aligned array, with the same values.
+    raw = np.zeros(images.nbytes + 1, np.uint8)
+    unaligned = raw[1:].view(np.float32).reshape(images.shape)
+    unaligned[...] = images
+    assert not unaligned.flags.aligned
+    converted = _api._latents(unaligned, "images")
+    assert converted is not unaligned and converted.flags.aligned and converted.tobytes() == images.tobytes()
+    with fusectl.Model(golden.weights) as model:
+        text = golden.array("text")
+        assert same_bits(model.fuse(text, unaligned), model.fuse(text, images))

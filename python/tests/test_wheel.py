@@ -59,3 +59,6 @@ def test_wheel_installs_and_runs_without_swift(cli, tmp_path):
     assert np.load(out).tobytes() == expected.tobytes()
     version = subprocess.run([str(venv / "bin" / "fusectl"), "--version"], env=env, capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("fusectl "), version.stderr
+    module = subprocess.run([str(venv / "bin" / "python"), "-m", "fusectl", "--version"], env=env, cwd=str(tmp_path),
+                            capture_output=True, text=True)
+    assert module.returncode == 0 and module.stdout == version.stdout, module.stderr

@@ -4,6 +4,7 @@
     scripts/bench stream [options]      `fusectl stream` per step against a PyTorch agent loop (benchmark/stream.py)
     scripts/bench npyio [options]       NpyIO reading and writing against numpy and cat (benchmark/npyio.py)
     scripts/bench kernels [options]     the kernels-bench product: GEMM GFLOP/s, attention GB/s (benchmark/kernels.sh)
+    scripts/bench inprocess [options]   the Python package in-process: W1, E agents, import + load (benchmark/inprocess.py)
 
 Equivalent: `PYTHONPATH=scripts python3 -m benchmark ...` from the repository root. The
 subcommands that need torch re-execute under the torch venv when torch is missing.
@@ -25,6 +26,10 @@ def main(argv: list[str]) -> int:
         from benchmark import npyio
 
         return npyio.main(argv[1:])
+    if command == "inprocess":
+        from benchmark import inprocess
+
+        return inprocess.main(argv[1:])
     from reference.torch_venv import reexec_if_no_torch
 
     reexec_if_no_torch()

@@ -1,7 +1,8 @@
 """fusectl in-process (the Python package over libfusectl-c.so): the rows of issue 18's targets.
 
-    python3 scripts/benchmark/inprocess.py [--fusectl .build/release/fusectl] [--weights w.npz]
+    scripts/bench inprocess [--fusectl .build/release/fusectl] [--weights w.npz]
         [--threads N] [--repeat 9] [--agents 16] [--history 256]
+    (or python3 scripts/benchmark/inprocess.py ...)
 
 Rows (medians of --repeat; the machine's CPU model and load average printed with them):
   - W1 in-process: Model.fuse on W1's inputs (B 1, L 16, T 64, default model) after one warm-up call;
@@ -52,7 +53,7 @@ def cpu_model():
     return "unknown CPU"
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fusectl", default=os.path.join(os.path.dirname(os.path.dirname(HERE)), ".build", "release", "fusectl"))
     parser.add_argument("--weights")
@@ -61,7 +62,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--agents", type=int, default=16)
     parser.add_argument("--history", type=int, default=256)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     fusectl = import_fusectl(args.fusectl)
     weights = args.weights
     if weights is None:
@@ -120,7 +121,10 @@ def main():
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print("The peers' in-process W1 forward (PyTorch, ONNX Runtime, OpenVINO) is in `scripts/bench --workloads W1` "
+          "on the same machine and thread count: W1's target is their best forward / Model.fuse >= 1.3.")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -13,7 +13,9 @@
  *   FUSECTL_ERROR_HANDLE (handles are looked up in a table, never dereferenced), so a use after
  *   close is an error, not a crash. Closing twice is an error too, harmlessly.
  * - Sizes, counts, shapes and indices are int64_t. A shape is `rank` extents, outermost first;
- *   arrays are C-contiguous (row-major).
+ *   arrays are C-contiguous (row-major) and aligned to their element size (a misaligned pointer
+ *   is refused with FUSECTL_ERROR_INPUT). A pointer must hold as many elements as its shape says:
+ *   that the library cannot check.
  * - Latents are float32. Other float types are the caller's to convert (round to nearest, as the
  *   CLI converts float16 and float64 files); integer latents are refused by the Python package,
  *   as by the CLI.
@@ -74,14 +76,15 @@ const char *fusectl_version(void);
  * file's content) and checks every tensor, as `fusectl fuse --weights PATH --prefix PREFIX`.
  *   path:          the weights file (UTF-8, not "-").
  *   prefix:        the model's key prefix ("policy.fusion."), or NULL / "" for none.
- *   config_json:   configuration JSON text that replaces the file's own (--config), or NULL.
- *   config_origin: names config_json in error messages (the --config file's path), or NULL.
+ *   config_json:   configuration JSON text that replaces the file's own, or NULL.
+ *   config_path:   a configuration JSON file that replaces the file's own (--config PATH), read when
+ *                  config_json is NULL; with config_json, the name its error messages use. Or NULL.
  *   threads:       worker threads, 0 (or less) for all the CPUs this process may use.
  *   model:         receives the handle (unchanged on failure).
  * Errors: FUSECTL_ERROR_MODEL for the file or configuration, FUSECTL_ERROR_INPUT for NULL
  * arguments or a thread count above 4096.
  */
-int fusectl_model_open(const char *path, const char *prefix, const char *config_json, const char *config_origin,
+int fusectl_model_open(const char *path, const char *prefix, const char *config_json, const char *config_path,
                        int64_t threads, fusectl_model **model);
 
 /* Closes the model and ends its sessions (their handles stay valid for fusectl_sessions_close). */
