@@ -235,6 +235,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--sides", default=",".join(SIDES))
     parser.add_argument("--fusectl", type=Path, help="the binary whose folder holds libfusectl-c.so")
+    parser.add_argument("--out", type=Path, help="write PyTorch eager's output here (.npy)")
     args = parser.parse_args(argv)
     names = ["torch"] + [s for s in SIDES[1:] if s in args.sides.split(",")]
     for key, value in PASSIVE_ENV.items():
@@ -247,6 +248,8 @@ def main(argv: list[str]) -> int:
     inputs = {k: np.load(getattr(args, k)) for k in INPUT_KEYS if getattr(args, k)}
     with torch.inference_mode():
         calls, reports = build_sides(names, args.weights, args.onnx, inputs, args.per_step, args.threads, args.fusectl)
+        if args.out:
+            np.save(args.out, calls["torch"]().numpy().astype(np.float32))
         for name, call in calls.items():
             for _ in range(args.warmup):
                 call()
@@ -268,10 +271,11 @@ class SidesFailed(RuntimeError):
 
 
 def run_sides(weights: Path, onnx: Optional[Path], inputs: list[str], per_step: bool, threads: int, rounds: int,
-              warmup: int, sides: list[str], binary: Optional[Path]) -> dict:
+              warmup: int, sides: list[str], binary: Optional[Path], out: Optional[Path] = None) -> dict:
     """Runs the worker (`python -m benchmark.sides`) for one workload; its JSON report, or raises SidesFailed.
 
-    inputs: the workload's file options (--text ... as fusectl takes them). Progress goes to this stderr."""
+    inputs: the workload's file options (--text ... as fusectl takes them); out: where PyTorch eager's output
+    is written. Progress goes to this process's stderr."""
     import subprocess
 
     cmd = [sys.executable, "-m", "benchmark.sides", "--weights", str(weights), *inputs, "--threads", str(threads),
@@ -279,6 +283,7 @@ def run_sides(weights: Path, onnx: Optional[Path], inputs: list[str], per_step: 
     cmd += ["--onnx", str(onnx)] if onnx else []
     cmd += ["--fusectl", str(binary)] if binary else []
     cmd += ["--per-step"] if per_step else []
+    cmd += ["--out", str(out)] if out else []
     scripts = str(ROOT / "scripts")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([scripts, *filter(None, [os.environ.get("PYTHONPATH")])]),
                **PASSIVE_ENV)
