@@ -1,30 +1,38 @@
-"""fusectl against every peer (PyTorch, ONNX Runtime, OpenVINO) on the standard workloads W1-W5 of docs/model.md.
+"""fusectl against every peer (PyTorch, torch.compile, ONNX Runtime, OpenVINO) on the standard workloads W1-W5 of docs/model.md.
 
-    scripts/bench                       # W1-W5 at the sizes of docs/model.md, medians of 5, all cores
+    scripts/bench                       # W1-W5 at the sizes of docs/model.md, 5 rounds, all cores
     scripts/bench --quick               # smaller B: a smoke run
     scripts/bench --workloads W1,W3 --repeat 9 --threads 2
     scripts/bench --fusectl path/to/fusectl --json results.json
     scripts/bench --peers onnxruntime   # PyTorch and ONNX Runtime only (--peers none: PyTorch alone)
+    scripts/bench --per-process         # the former way: each peer alone in its own process (no torch.compile)
     scripts/bench --torch-only          # the PyTorch column alone (no other peer, no fusectl)
-    scripts/bench --fusectl-args "--plan projector-absorbed"    # time another plan
+    scripts/bench --fusectl-args "--plan projector-absorbed"    # time another plan (CLI columns)
     scripts/bench --rss-4096            # only: fusectl's peak RSS on W2's shape with B=4096 (4.3 GB file)
 
 Steps: (1) writes the reference weights (default config, seed 0) twice, as `fusectl init`
 writes them (64-byte aligned members) and as np.savez does, exports the reference to ONNX
 once (benchmark/onnx_export.py), and writes the workload inputs into the cache folder
 (--cache, default ${TMPDIR:-/tmp}/fusectl-bench; all reused while their stamps match);
-(2) builds fusectl in release mode unless --fusectl or --no-build is given; (3) measures
-the machine's FMA peak and its streaming read bandwidth from memory; (4) per workload runs,
-each in its own process on the same files and the same thread count, the PyTorch reference
-(benchmark/torch_fuse.py: inference_mode, need_weights=False, per-step as one causal-mask
-pass), then each peer on the ONNX graph (benchmark/peers.py: checked against PyTorch's
-output, max abs <= 1e-4, before it is timed), each with --warmup untimed and --repeat timed
-forward calls, median taken; then fusectl (1 warm-up run that also fills the page cache,
-then the median of --repeat whole-process runs; forward time, the chosen plan and its FLOPs
-from --timings) with each weights layout, and checks that fusectl agrees with PyTorch
-(max abs <= 1e-4); (5) prints a markdown table with issue 11's targets (fusectl's forward
-against the best peer). Progress goes to stderr, the report to stdout. Exit status: 0 when
-every run worked and every compared output agreed, 1 otherwise, 2 on bad arguments.
+(2) builds fusectl and libfusectl-c.so in release mode unless --fusectl or --no-build is given;
+(3) measures the machine's FMA peak and its streaming read bandwidth from memory; (4) per
+workload, in rounds (the default): one worker process (benchmark/sides.py) makes every side
+ready on the same inputs and thread count -- PyTorch eager (inference_mode, need_weights=False,
+per-step as one causal-mask pass), torch.compile of the same forward (Inductor; compile time
+reported, not timed; a workload it cannot compile shows "–" and a note), ONNX Runtime and
+OpenVINO on the ONNX graph (float32), fusectl in-process (fusectl.Model(...).fuse) -- checks each
+against PyTorch (max abs <= 1e-4), runs --warmup untimed calls of each, then --repeat rounds of
+one timed call of every side in a rotating order (benchmark/rounds.py); the speed-up is the
+median over rounds of that round's fastest peer / that round's fusectl. Then fusectl's CLI
+(1 warm-up run that also fills the page cache, then the median of --repeat whole-process runs;
+forward time, the chosen plan and its FLOPs from --timings) with each weights layout, checked
+against PyTorch (max abs <= 1e-4); then issue 18's in-process rows (benchmark/inprocess.py: 16
+agents stepping together against one, import + Model beyond the weights' load). With
+--per-process, each side instead runs alone in its own process, one after another
+(benchmark/torch_fuse.py, benchmark/peers.py), and the ratio is read from the CLI's forward.
+(5) prints a markdown table with issue 11's targets (fusectl against the best peer). Progress
+goes to stderr, the report to stdout. Exit status: 0 when every run worked and every compared
+output agreed, 1 otherwise, 2 on bad arguments.
 
 Runs under the torch virtual environment ($FUSECTL_TORCH_VENV, else .venv-torch,
 made by scripts/setup_torch.sh when torch is not importable; the peers come from
@@ -80,7 +88,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="smaller batch sizes (W2 B=16, W3 B=1, W4 B=2, W5 B=8)")
     parser.add_argument("--workloads", help="comma list, e.g. W1,W3 (default: all five)")
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per measure, median taken (default 5)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="rounds, and timed runs per CLI measure; medians taken (default 5)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed forward calls of each peer first (default 1)")
     parser.add_argument("--threads", type=int, default=cores, help=f"threads for every side (default: {cores}, all cores)")
     parser.add_argument(

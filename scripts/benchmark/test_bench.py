@@ -37,6 +37,8 @@ from benchmark import report as bench_report  # noqa: E402
 from benchmark import rss as bench_rss  # noqa: E402
 from benchmark import workloads as bench_workloads  # noqa: E402
 from benchmark.report import Result, evaluate  # noqa: E402
+from benchmark.test_rounds import (RotationTests, RoundsTableTests, RoundsVerdictTests,  # noqa: E402,F401
+                                   RunRoundsTests, SummarizeTests)
 
 SCRIPTS = Path(__file__).resolve().parents[1]
 
@@ -481,10 +483,11 @@ class EndToEndTests(unittest.TestCase):
         cls.shared.cleanup()
 
     def run_bench(self, tmp: Path, fusectl: Path | None, workloads: str = "W1,W4", extra=(),
-                  peers: str = "none") -> tuple[int, str, dict]:
+                  peers: str = "none", per_process: bool = True) -> tuple[int, str, dict]:
         out = io.StringIO()
         argv = ["--quick", "--workloads", workloads, "--repeat", "2", "--threads", "1", "--peers", peers,
                 "--cache", str(Path(self.shared.name) / "cache"), "--json", str(tmp / "r.json"), *extra]
+        argv += ["--per-process"] if per_process else []
         argv += ["--fusectl", str(fusectl)] if fusectl else ["--torch-only"]
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             code = bench_main.main(argv)
@@ -527,6 +530,39 @@ class EndToEndTests(unittest.TestCase):
                 self.assertEqual(sorted(a.files), sorted(b.files))
                 for key in a.files:
                     np.testing.assert_array_equal(a[key], b[key])
+
+    def test_rounds_on_w1(self):
+        """The default mode: PyTorch, ONNX Runtime and fusectl in-process (this checkout's libfusectl-c.so when
+        it is built, else "–" and a problem) in rounds, the stand-in's CLI figures beside them."""
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            code, text, record = self.run_bench(tmp, write_stand_in(tmp), workloads="W1", peers="onnxruntime",
+                                                per_process=False)
+            raw = record["workloads"][0]
+            sides = raw["rounds"]["sides"]
+            self.assertEqual(list(sides), ["torch", "onnxruntime", "fusectl"])
+            self.assertEqual([len(sides[s]["times_s"]) for s in ("torch", "onnxruntime")], [2, 2])
+            self.assertLessEqual(sides["onnxruntime"]["max_abs_diff"], 1e-5)
+            self.assertIn("OMP_WAIT_POLICY=PASSIVE", raw["rounds"]["settings"])
+            self.assertIn("fusectl in-process ms", text)
+            row = next(line for line in text.splitlines() if line.startswith("| W1")).split(" | ")
+            self.assertNotIn("n/a", row[2:4])  # PyTorch, ONNX Runtime
+            self.assertNotIn("n/a", row[8:11])  # the stand-in CLI's forward and runs
+            library = (bench_fusectl.ROOT / ".build" / "release" / "libfusectl-c.so").is_file()
+            if library:
+                self.assertEqual(code, 0, text)
+                self.assertEqual(len(sides["fusectl"]["times_s"]), 2)
+                self.assertLessEqual(sides["fusectl"]["max_abs_diff"], 1e-4)
+                self.assertRegex(row[5], r"^[\d.]+×$")
+                self.assertEqual(len(record["results"][0]["round_range"]), 2)
+                self.assertIn("### In-process (issue 18's targets), same run", text)
+                self.assertRegex(text, r"\| 16 agents, 256\+ frames of history: one step of all / one agent's step \| "
+                                       r"[\d.]+ / [\d.]+ ms")
+                self.assertRegex(text, r"`import fusectl; fusectl.Model\(w\)` beyond the weights' own load")
+            else:
+                self.assertEqual(code, 1, text)
+                self.assertEqual(row[4], "–")
+                self.assertIn("- problem: W1: fusectl in-process: – (ImportError: no libfusectl-c.so", text)
 
     def test_disagreement_and_missing_timings_are_reported(self):
         with tempfile.TemporaryDirectory() as tmp:
