@@ -373,8 +373,11 @@ def rounds_line(raw: dict) -> str | None:
         if r.get("error"):
             parts.append(f"{label}: – ({r['error']})")
             continue
-        what = "compiled, with its first call," if name == "torch.compile" else "ready, with its first call,"
-        parts.append(f"{label} {r.get('version', '')}: {what} in {r['ready_s']:.1f} s (not timed)")
+        if name == "torch.compile":
+            parts.append(f"{label} ({r.get('version', '')}): compiled, with its first call, in {r['ready_s']:.1f} s "
+                         "(not timed; Inductor's on-disk cache may hold kernels from an earlier run)")
+        else:
+            parts.append(f"{label} {r.get('version', '')}: ready, with its first call, in {r['ready_s']:.1f} s (not timed)")
     return f"- {raw['workload']['name']} sides: " + "; ".join(parts)
 
 

@@ -24,7 +24,10 @@ Thread pools that keep spinning after a call would steal the next side's cores, 
 (set before torch loads its OpenMP runtime, which the Inductor kernels use as well), ONNX Runtime sessions
 with session.intra_op.allow_spinning = session.inter_op.allow_spinning = 0. OpenVINO's TBB workers and
 fusectl's pool (4000 pause instructions, then a condition variable) park themselves after a short spin;
-neither has a setting for it. After every side is built the thread counts are read back from each runtime.
+neither has a setting for it. After every side is built, PyTorch's and fusectl's thread counts are read back
+(PyTorch's is set back, and the change reported, if building another side moved it); ONNX Runtime's and OpenVINO's
+are the ones set on their sessions. torch.compile's compile_s is as measured: Inductor's on-disk cache
+(TORCHINDUCTOR_CACHE_DIR, by default under /tmp) may hold the kernels from an earlier run.
 """
 
 from __future__ import annotations
@@ -220,7 +223,7 @@ def thread_counts(reports: dict[str, dict], threads: int) -> None:
         reports["fusectl"]["threads"] = handle.threads
     for peer in ("onnxruntime", "openvino"):
         if peer in reports and reports[peer].get("error") is None:
-            reports[peer]["threads"] = threads  # set by peers.session (OpenVINO's checked there)
+            reports[peer]["threads"] = threads  # as set by peers.session, not read back
 
 
 def main(argv: list[str]) -> int:
