@@ -471,6 +471,52 @@ class PeerGraphTests(unittest.TestCase):
             peers.run_peer("openvino", self.onnx, inputs, False, folder / "bad.npy", 1, repeat=3)
 
 
+class SidesTests(unittest.TestCase):
+    """benchmark/sides.py's build_sides in this process: a side that cannot be built or disagrees is reported
+    with its reason and not timed; PyTorch's thread count is read back."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory()
+        cls.weights = bench_workloads.ensure_weights(Path(cls.folder.name), lambda _: None)
+        rng = np.random.default_rng(0)
+        cls.inputs = {"text": rng.standard_normal((1, 4, 768), dtype=np.float32),
+                      "images": rng.standard_normal((1, 3, 2048), dtype=np.float32)}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.folder.cleanup()
+
+    def build(self, compiled):
+        import torch
+        from unittest import mock
+
+        from benchmark import sides
+
+        with mock.patch.object(sides, "torch_compiled", compiled), torch.inference_mode():
+            return sides.build_sides(["torch", "torch.compile"], self.weights, None, self.inputs, False, 1, None)
+
+    def test_a_side_that_cannot_be_built_is_not_timed(self):
+        def fails(*_):
+            raise RuntimeError("no C++ compiler\nsecond line")
+
+        calls, reports = self.build(fails)
+        self.assertEqual(list(calls), ["torch"])
+        self.assertEqual(reports["torch.compile"]["error"], "RuntimeError: no C++ compiler")
+        self.assertEqual(reports["torch"]["threads"], 1)
+        import torch
+
+        with torch.inference_mode():
+            self.assertEqual(tuple(calls["torch"]().shape), (1, 1, 768))
+
+    def test_a_side_that_disagrees_is_not_timed(self):
+        import torch
+
+        calls, reports = self.build(lambda *_: (lambda: torch.ones(1, 1, 768)))
+        self.assertEqual(list(calls), ["torch"])
+        self.assertRegex(reports["torch.compile"]["error"], r"^max abs difference [\d.]+e[+-]\d\d from PyTorch, over 0.0001")
+
+
 class EndToEndTests(unittest.TestCase):
     """scripts/bench --quick on W1 and W4 against the stand-in (runs the reference several times: ~1 min)."""
 
