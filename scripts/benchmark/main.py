@@ -135,6 +135,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.torch_only:
         args.per_process = True  # PyTorch alone: nothing to take turns with
     args.peer_list = [p for p in PEERS if p in names and (p in bench_peers.PEERS or not args.per_process)]
+    args.dropped_peers = [p for p in PEERS if p in names and p not in args.peer_list]
     return args
 
 
@@ -488,6 +489,9 @@ def main(argv: list[str]) -> int:
     inputs = [(w, bench_workloads.ensure_workload(w, folder / w.name, log)) for w in args.selected]
     fusectl, notes = bench_fusectl.find(args, log)
     args.notes = notes
+    if args.dropped_peers:
+        notes.append(f"{', '.join(args.dropped_peers)} not run: --per-process has no torch.compile process; "
+                     "torch.compile runs in the rounds (the default)")
     log(f"bench: measuring the FMA peak and the memory bandwidth on {args.threads} threads")
     peak = bench_peak.measure_peak(args.threads, args.cache)
     peak["bandwidth"] = bench_peak.memory_bandwidth(args.threads, args.cache, mib=256 if args.quick else 1024)
@@ -555,7 +559,8 @@ def main(argv: list[str]) -> int:
     for problem in problems:
         print(f"- problem: {problem}")
     if args.json:
-        record = {"args": {k: str(v) for k, v in vars(args).items() if k not in ("selected", "notes")}, "peak": peak,
+        record = {"args": {k: str(v) for k, v in vars(args).items() if k not in ("selected", "notes", "in_process_raw")},
+                  "peak": peak,
                   "workloads": raws, "in_process": getattr(args, "in_process_raw", None),
                   "results": [dataclasses.asdict(r) for r in results], "notes": notes,
                   "problems": problems}
