@@ -2,8 +2,9 @@
 
 A Result holds one workload's medians (seconds) for every peer and for fusectl, the
 FLOPs of fusectl's chosen plan, its peak RSS and the max abs errors; evaluate() checks
-it against issue 11's targets (fusectl's forward against the best peer measured in the
-same run) and table() renders all of them. Anything not measured (no fusectl binary, no
+it against issue 11's targets (fusectl against the best peer measured in the same run: the
+per-round speed-up of fusectl in-process in the rounds mode, else the CLI's forward) and
+rounds_table() (the default, rounds mode) or table() (--per-process) renders all of them. Anything not measured (no fusectl binary, no
 --timings, a peer not run) is None and shows as "n/a"; without a forward time the ratio
 falls back to best peer forward / fusectl whole run, a lower bound marked "≥".
 """
