@@ -55,21 +55,22 @@ class Fusectl:
         return cmd
 
 
-def build_release(log=print) -> tuple[Optional[Path], str]:
-    """Runs `swift build -c release --static-swift-stdlib --product fusectl` at the repository root.
+def build_release(log=print, products: tuple[str, ...] = ("fusectl",)) -> tuple[Optional[Path], str]:
+    """Runs `swift build -c release --static-swift-stdlib --product P` at the repository root for each of
+    `products` (fusectl, and fusectl-c: libfusectl-c.so, the Python package's library, beside it).
 
     Returns (binary path, "") on success, else (None, why).
     """
     swift = shutil.which("swift")
     if swift is None:
         return None, "swift is not on PATH"
-    log("bench: swift build -c release --static-swift-stdlib --product fusectl (incremental)")
-    done = subprocess.run(
-        [swift, "build", "-c", "release", "--static-swift-stdlib", "--product", "fusectl"], cwd=ROOT, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        return None, f"`swift build -c release --static-swift-stdlib --product fusectl` failed (exit {done.returncode}):\n{tail}"
+    for product in products:
+        command = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", product]
+        log(f"bench: {' '.join(command)} (incremental)")
+        done = subprocess.run([swift, *command[1:]], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+            return None, f"`{' '.join(command)}` failed (exit {done.returncode}):\n{tail}"
     where = subprocess.run(
         [swift, "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True
     )
@@ -137,6 +138,10 @@ def find(args, log=print) -> tuple[Optional[Fusectl], list[str]]:
         path, why = ROOT / ".build" / "release" / "fusectl", ""
     else:
         path, why = build_release(log)
+        if path is not None and not getattr(args, "per_process", True):
+            built, lib_why = build_release(log, ("fusectl-c",))  # the in-process side's library
+            if built is None:
+                notes.append(f"fusectl in-process not run: {lib_why}")
     fusectl = None
     if path is not None:
         fusectl, why = probe(path)

@@ -1,18 +1,18 @@
 """fusectl in-process (the Python package over libfusectl-c.so): the rows of issue 18's targets.
 
-    scripts/bench inprocess [--fusectl .build/release/fusectl] [--weights w.npz]
+    python3 scripts/benchmark/inprocess.py [--fusectl .build/release/fusectl] [--weights w.npz]
         [--threads N] [--repeat 9] [--agents 16] [--history 256]
-    (or python3 scripts/benchmark/inprocess.py ...)
 
 Rows (medians of --repeat; the machine's CPU model and load average printed with them):
   - W1 in-process: Model.fuse on W1's inputs (B 1, L 16, T 64, default model) after one warm-up call;
     compare it with the peers' in-process forward of `scripts/bench --workloads W1` (same machine).
   - E agents stepping together at --history frames: one step of all E (Model.sessions) against one
-    agent's step (Model.session) on a model of its own; target <= 2x.
+    agent's step (Model.session) on a model of its own, the two timed in alternating rounds; target <= 2x.
   - `import fusectl` and `fusectl.Model(w)` in a fresh interpreter, beside the CLI's own weights load
     (`fuse --timings` load_s); target: <= 30 ms beyond the weights' load.
 Without --weights the default model is written once with `fusectl init --seed 0` into the cache folder.
 Needs numpy and the package (installed, or this checkout's python/ with the built library).
+scripts/bench reports the same rows in its own run (benchmark/main.py imports these functions).
 """
 
 import argparse
@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 sys.path.insert(0, os.path.dirname(HERE))
 from example_support import import_fusectl  # noqa: E402
+from benchmark import rounds as bench_rounds  # noqa: E402
 
 
 def median_ms(call, repeat):
@@ -51,6 +52,72 @@ def cpu_model():
     except OSError:
         pass
     return "unknown CPU"
+
+
+def w1_ms(model, text, images, repeat):
+    """Model.fuse on (text, images) after one warm-up call (it also packs the weights once): median ms."""
+    model.fuse(text, images)
+    return median_ms(lambda: model.fuse(text, images), repeat)
+
+
+def agents_step(fusectl, weights, threads, rounds, agents=16, history=256, seed=0):
+    """`agents` agents stepping together (Model.sessions) against one agent's step (Model.session, on a
+    model of its own), both after `history` steps, timed in alternating rounds (benchmark/rounds.py) so
+    that the machine's drift hits both alike. Returns {"together_ms", "alone_ms", "ratio"}: the medians
+    and the median over rounds of (that round's step of all / that round's step of one)."""
+    rng = np.random.default_rng(seed)
+    with fusectl.Model(weights, threads=threads) as together_model, \
+            fusectl.Model(weights, threads=threads) as alone_model:
+        config = together_model.config
+        texts = rng.standard_normal((agents, 16, config["txt_latent_dim"]), dtype=np.float32)
+        frames = rng.standard_normal((agents, config["img_latent_dim"]), dtype=np.float32)
+        batch = together_model.sessions(texts)
+        single = alone_model.session(texts[0])
+        for _ in range(history):
+            batch.step(frames)
+            single.step(frames[0])
+        times = bench_rounds.run_rounds({"together": lambda: batch.step(frames),
+                                         "alone": lambda: single.step(frames[0])}, rounds)
+    ratios = [a / b for a, b in zip(times["together"], times["alone"])]
+    return {"together_ms": statistics.median(times["together"]) * 1e3,
+            "alone_ms": statistics.median(times["alone"]) * 1e3, "ratio": statistics.median(ratios),
+            "agents": agents, "history": history}
+
+
+def import_and_open(fusectl, weights, repeat, python=sys.executable):
+    """`import fusectl` and `fusectl.Model(weights)` in fresh interpreters (numpy imported first, not
+    counted): their median ms, (import_ms, model_ms)."""
+    probe = ("import time, sys; t0 = time.perf_counter(); import numpy; t1 = time.perf_counter(); import fusectl; "
+             "t2 = time.perf_counter(); m = fusectl.Model(sys.argv[1]); t3 = time.perf_counter(); "
+             "print((t2 - t1) * 1e3, (t3 - t2) * 1e3)")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.path.dirname(fusectl.__path__[0]) + os.pathsep + env.get("PYTHONPATH", "")
+    imports, opens = [], []
+    for _ in range(repeat):
+        out = subprocess.run([python, "-c", probe, str(weights)], capture_output=True, text=True, env=env, check=True)
+        a, b = map(float, out.stdout.split())
+        imports.append(a)
+        opens.append(b)
+    return statistics.median(imports), statistics.median(opens)
+
+
+def cli_load_ms(binary, weights, text, images, repeat):
+    """The CLI's own weights load (`fusectl fuse --timings` load_s) on (text, images): median ms."""
+    with tempfile.TemporaryDirectory() as folder:
+        np.save(os.path.join(folder, "t.npy"), text)
+        np.save(os.path.join(folder, "i.npy"), images)
+        loads = []
+        for _ in range(repeat):
+            run = subprocess.run([str(binary), "fuse", "--weights", str(weights), "--text", os.path.join(folder, "t.npy"),
+                                  "--images", os.path.join(folder, "i.npy"), "--out", os.path.join(folder, "o.npy"),
+                                  "--timings"], capture_output=True, text=True, check=True)
+            loads.append(json.loads(run.stderr.strip().splitlines()[-1])["load_s"] * 1e3)
+    return statistics.median(loads)
+
+
+def beyond_load_ms(import_ms, model_ms, load_ms):
+    """What `import fusectl; fusectl.Model(w)` costs beyond the weights' own load (issue 18: <= 30 ms)."""
+    return import_ms + max(0.0, model_ms - load_ms)
 
 
 def main(argv=None):
@@ -77,54 +144,22 @@ def main(argv=None):
         config = model.config
         text = rng.standard_normal((1, 16, config["txt_latent_dim"]), dtype=np.float32)
         images = rng.standard_normal((1, 64, config["img_latent_dim"]), dtype=np.float32)
-        model.fuse(text, images)  # the warm-up call (it also packs the weights once)
-        w1 = median_ms(lambda: model.fuse(text, images), args.repeat)
+        w1 = w1_ms(model, text, images, args.repeat)
         rows.append(("W1 in-process Model.fuse (after one warm-up call)", f"{w1:.2f} ms", f"{model.threads} threads"))
-    texts = rng.standard_normal((args.agents, 16, config["txt_latent_dim"]), dtype=np.float32)
-    frames = rng.standard_normal((args.agents, config["img_latent_dim"]), dtype=np.float32)
-    with fusectl.Model(weights, threads=args.threads) as model:
-        batch = model.sessions(texts)
-        for _ in range(args.history):
-            batch.step(frames)
-        together = median_ms(lambda: batch.step(frames), args.repeat)
-    with fusectl.Model(weights, threads=args.threads) as model:
-        single = model.session(texts[0])
-        for _ in range(args.history):
-            single.step(frames[0])
-        alone = median_ms(lambda: single.step(frames[0]), args.repeat)
+    agents = agents_step(fusectl, weights, args.threads, args.repeat, args.agents, args.history)
     rows.append((f"{args.agents} agents at {args.history}+ frames: one step of all / one agent",
-                 f"{together:.2f} ms / {alone:.2f} ms = {together / alone:.2f}x", "target <= 2x"))
-    probe = ("import time, sys; t0 = time.perf_counter(); import numpy; t1 = time.perf_counter(); import fusectl; "
-             "t2 = time.perf_counter(); m = fusectl.Model(sys.argv[1]); t3 = time.perf_counter(); "
-             "print((t2 - t1) * 1e3, (t3 - t2) * 1e3)")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.path.dirname(fusectl.__path__[0]) + os.pathsep + env.get("PYTHONPATH", "")
-    imports, opens = [], []
-    for _ in range(args.repeat):
-        out = subprocess.run([sys.executable, "-c", probe, weights], capture_output=True, text=True, env=env, check=True)
-        a, b = map(float, out.stdout.split())
-        imports.append(a)
-        opens.append(b)
-    with tempfile.TemporaryDirectory() as folder:
-        np.save(os.path.join(folder, "t.npy"), text)
-        np.save(os.path.join(folder, "i.npy"), images)
-        loads = []
-        for _ in range(args.repeat):
-            run = subprocess.run([args.fusectl, "fuse", "--weights", weights, "--text", os.path.join(folder, "t.npy"),
-                                  "--images", os.path.join(folder, "i.npy"), "--out", os.path.join(folder, "o.npy"),
-                                  "--timings"], capture_output=True, text=True, check=True)
-            loads.append(json.loads(run.stderr.strip().splitlines()[-1])["load_s"] * 1e3)
+                 f"{agents['together_ms']:.2f} ms / {agents['alone_ms']:.2f} ms (medians); "
+                 f"median of per-round ratios {agents['ratio']:.2f}x", "target <= 2x"))
+    imports, opens = import_and_open(fusectl, weights, args.repeat)
+    load = cli_load_ms(args.fusectl, weights, text, images, args.repeat)
     rows.append(("import fusectl / fusectl.Model(w) / the CLI's weights load",
-                 f"{statistics.median(imports):.1f} / {statistics.median(opens):.1f} / {statistics.median(loads):.1f} ms",
-                 f"beyond the load: {statistics.median(imports) + max(0.0, statistics.median(opens) - statistics.median(loads)):.1f} ms (target <= 30)"))
+                 f"{imports:.1f} / {opens:.1f} / {load:.1f} ms",
+                 f"beyond the load: {beyond_load_ms(imports, opens, load):.1f} ms (target <= 30)"))
     print("| what | measured | note |\n|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
-    print("The peers' in-process W1 forward (PyTorch, ONNX Runtime, OpenVINO) is in `scripts/bench --workloads W1` "
-          "on the same machine and thread count: W1's target is their best forward / Model.fuse >= 1.3.")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -135,8 +135,13 @@ def peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def session(peer: str, model: Path, inputs: dict[str, np.ndarray], threads: int) -> Callable[[], np.ndarray]:
-    """A function that runs one forward pass of `model` on `inputs` with `peer` and returns `fused`."""
+def session(peer: str, model: Path, inputs: dict[str, np.ndarray], threads: int,
+            spinning: bool = True) -> Callable[[], np.ndarray]:
+    """A function that runs one forward pass of `model` on `inputs` with `peer` and returns `fused`.
+
+    spinning=False: ONNX Runtime's thread pools do not spin waiting for work after a call
+    (session.intra_op/inter_op.allow_spinning = 0), for a process that runs other runtimes between
+    its calls (benchmark/sides.py); OpenVINO has no such setting."""
     if peer == "onnxruntime":
         import onnxruntime as ort
 
@@ -145,6 +150,9 @@ def session(peer: str, model: Path, inputs: dict[str, np.ndarray], threads: int)
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if not spinning:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         sess = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         return lambda: sess.run(["fused"], inputs)[0]
     if peer == "openvino":
