@@ -7,7 +7,7 @@ import Fusion
 
 /// The version string; must follow `fusectl --version`.
 private let versionText: UnsafePointer<CChar> = {
-    let text = "fusectl 0.12.0"
+    let text = "fusectl \(FusionVersion.current)"
     return UnsafePointer(strdup(text)!)
 }()
 

@@ -9,7 +9,7 @@ import subprocess
 
 import numpy as np
 
-from conftest import REPO, Golden, cli_fuse, missing
+from conftest import run_cli, REPO, Golden, cli_fuse, missing
 
 PROGRAM = r"""
 #include <stdio.h>
@@ -99,4 +99,4 @@ def test_a_c_program_against_the_header(cli, tmp_path):
     assert values[:d].tobytes() == expected[0, 0].tobytes()
     # Both agents saw the three frames under the same instruction: each equals the plain fusion.
     assert values[d:2 * d].tobytes() == expected[0, 0].tobytes() and values[2 * d:].tobytes() == expected[0, 0].tobytes()
-    assert b"fusectl 0.12.0" in run.stderr
+    assert run_cli(cli, ["--version"]).stdout.strip() in run.stderr

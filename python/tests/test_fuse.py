@@ -1,10 +1,12 @@
 """Model.fuse against `fusectl fuse` on every golden case, bit for bit, in every mode and plan."""
 
+import os
+
 import numpy as np
 import pytest
 
 import fusectl
-from conftest import Golden, cli_fuse, golden_names, same_bits
+from conftest import Golden, cli_fuse, golden_names, run_cli, same_bits
 
 
 def fuse_case(model, golden, **options):
@@ -118,3 +120,11 @@ def test_float32_c_arrays_are_passed_as_they_are_and_others_copied_once():
     with fusectl.Model(golden.weights) as model:
         text = golden.array("text")
         assert same_bits(model.fuse(text, unaligned), model.fuse(text, images))
+
+
+def test_the_package_library_and_cli_share_one_version(cli):
+    """`fusectl.__version__` (the library's), the package metadata's and `fusectl --version` agree."""
+    cli_version = run_cli(cli, ["--version"]).stdout.decode().split()[-1]
+    assert fusectl.__version__ == cli_version
+    pyproject = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pyproject.toml")).read()
+    assert 'version = "%s"' % cli_version in pyproject
