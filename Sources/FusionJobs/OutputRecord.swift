@@ -67,9 +67,7 @@ public struct OutputRecord: Codable, Equatable, Sendable {
     /// then has an older record (which disagrees with it: recomputed) or none (refused until --force).
     /// - Throws: `NpyError` naming the record's path.
     public func write(for output: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let bytes = Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
+        let bytes = Array(storedText.utf8)
         try OutputFile.write(to: Self.path(for: output), durable: false) { try $0.write(bytes) }
     }
 
@@ -131,11 +129,15 @@ extension OutputRecord {
     /// differs from the record's.
     public static func state(of path: String, role: String, layout: Layout, against provenance: Provenance,
                              verify: Bool) -> OutputState {
-        let record: OutputRecord?
-        do {
-            record = try OutputRecord.read(for: path)
-        } catch {
-            return .stale("its record is damaged")
+        var record: OutputRecord?
+        if let stored = readStored(for: path), stored.madeText.elementsEqual(provenance.jsonText.utf8) {
+            record = OutputRecord(file: stored.file, made: provenance)  // the fast path: no JSON decoding
+        } else {
+            do {
+                record = try OutputRecord.read(for: path)
+            } catch {
+                return .stale("its record is damaged")
+            }
         }
         let stamp = FileStamp(path: path)
         guard let record else {
