@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-UNDER_CI = os.environ.get("CI") == "true"
+UNDER_CI = os.environ.get("CI", "").lower() in ("true", "1")  # as TestSupport.isContinuousIntegration
 
 if os.environ.get("FUSECTL_TEST_INSTALLED") != "1":
     # Test this checkout's package; FUSECTL_LIB (scripts/test.sh sets it) names the built library.
