@@ -83,13 +83,19 @@ struct Stream: ParsableCommand {
             try InputFiles.checkLatents(instruction, input: "text")
             let mask = try textMask.map { try InputFiles.readArray(path: $0) }
             var agent: StreamAgents
-            if let agents {
-                guard instruction.shape.count >= 2, instruction.shape[0] == agents else {
-                    throw StreamError(message: "text (\(text)): --agents \(agents) needs one instruction per agent, (\(agents), L, txt_latent_dim) or (\(agents), txt_latent_dim); found \(shapeText(instruction.shape))")
+            do {
+                if let agents {
+                    guard instruction.shape.count >= 2, instruction.shape[0] == agents else {
+                        throw StreamError(message: "text (\(text)): --agents \(agents) needs one instruction per agent, (\(agents), L, txt_latent_dim) or (\(agents), txt_latent_dim); found \(shapeText(instruction.shape))")
+                    }
+                    agent = .batch(try FusionSessionBatch(engine: engine, texts: instruction, textMask: mask, maxFrames: window))
+                } else {
+                    agent = .single(try FusionSession(engine: engine, text: instruction, textMask: mask, maxFrames: window))
                 }
-                agent = .batch(try FusionSessionBatch(engine: engine, texts: instruction, textMask: mask, maxFrames: window))
-            } else {
-                agent = .single(try FusionSession(engine: engine, text: instruction, textMask: mask, maxFrames: window))
+            } catch FusionError.invalidInput(let input, let sample, let detail) where input == "text" || input == "text_mask" {
+                // The library names the input; the command line knows its file.
+                let file = input == "text" ? text : textMask ?? ""
+                throw FusionError.invalidInput(input: "\(input) (\(file))", sample: sample, detail: detail)
             }
             let reader = NpyStreamReader(fileDescriptor: 0, origin: "<stdin>")
             while let array = try reader.next() {
