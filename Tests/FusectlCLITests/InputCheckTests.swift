@@ -66,7 +66,7 @@ import Testing
         let batch = try Fusectl.run(["stream", "--weights", w.folder.path("w.npz"), "--text", w.folder.path("text.npy")],
                                     stdin: frame)
         #expect(batch.status == 1)
-        #expect(batch.stderr == "fusectl stream: error: text: a session takes one instruction, (L, txt_latent_dim) or (txt_latent_dim,); found 3 instructions, shape (3, 2, 6)\n")
+        #expect(batch.stderr == "fusectl stream: error: text (\(w.folder.path("text.npy"))): a session takes one instruction, (L, txt_latent_dim) or (txt_latent_dim,); found 3 instructions, shape (3, 2, 6)\n")
         #expect(batch.stdout.isEmpty)
         // A batch of one is that instruction.
         try w.save("one.npy", (0..<12).map { Float($0) / 12 }, [1, 2, 6])
