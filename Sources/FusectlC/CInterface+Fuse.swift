@@ -17,12 +17,11 @@ private func fuseSizes(
     let steps = perStep ? frames : 1
     let output = try checkedProduct([batch, steps, config.projDim], "output")
     let maps = try checkedProduct([batch, steps, config.nBlocks, config.nHeads, tokens], "attention")
-    if attention {
-        let (n, h) = (config.nBlocks, config.nHeads)
-        let shape = perStep
-            ? "(B, T, N, H, T·P) = (\(batch), \(frames), \(n), \(h), \(tokens))"
-            : "(B, N, H, T·P) = (\(batch), \(n), \(h), \(tokens))"
-        try MemoryLimit.checkAttention(floats: maps, shape: shape, perStep: perStep, batch: batch)
+    let (mapBytes, overflow) = maps.multipliedReportingOverflow(by: 4)
+    if attention, let refusal = MemoryLimit.attentionRefusal(
+        mapBytes: overflow ? Int.max : mapBytes, limit: MemoryLimit.bytes, batch: batch, frames: frames, tokens: tokens,
+        blocks: config.nBlocks, heads: config.nHeads, perStep: perStep) {
+        throw CFailure.input(refusal)
     }
     return (output, maps)
 }

@@ -1,26 +1,5 @@
 import Fusion
-
-/// A plain pthread mutex (no Foundation in the library).
-final class CLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
-    }
-}
+import NpyIO
 
 #if canImport(Glibc)
 import Glibc
@@ -30,7 +9,7 @@ import Darwin
 
 /// An open model: its engine (nil once closed), serialised by `lock`.
 final class ModelState {
-    let lock = CLock()
+    let lock = Lock()
     var engine: FusionEngine?
     /// The sessions opened on it, ended when it closes.
     var sessions: [SessionsState] = []
@@ -58,7 +37,7 @@ final class SessionsState {
 /// Every live handle by its number: C sees only the number (as an opaque pointer), so a closed,
 /// stale or made-up handle is looked up and refused instead of being dereferenced.
 enum Handles {
-    private static let lock = CLock()
+    private static let lock = Lock()
     nonisolated(unsafe) private static var next: UInt = 0x1000
     nonisolated(unsafe) private static var objects: [UInt: AnyObject] = [:]
 

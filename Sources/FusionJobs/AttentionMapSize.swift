@@ -1,4 +1,3 @@
-import Foundation
 import Fusion
 
 /// How large a run's attention maps would be, and the refusal when they cannot be held.
@@ -25,50 +24,19 @@ public enum AttentionMapSize {
         return product
     }
 
-    /// Refuses maps larger than a quarter of `memoryLimit` (bytes).
+    /// Refuses maps larger than a quarter of `memoryLimit` (bytes): `MemoryLimit.attentionRefusal`.
     ///
     /// - Throws: `JobError.inputs` with the maps' shape, their size and the limit.
     public static func check(_ inputs: FusionInputs, config: FusionConfig, options: FusionOptions,
-                             memoryLimit: Int = AttentionMapSize.memoryLimit) throws {
-        guard let bytes = bytes(for: inputs, config: config, options: options), bytes > memoryLimit / 4 else { return }
-        let (b, n, h, t, p) = (inputs.batchSize, config.nBlocks, config.nHeads, inputs.frames, inputs.tokensPerFrame)
-        let shape = options.perStep
-            ? "(B, T, N, H, T·P) = (\(b), \(t), \(n), \(h), \(t * p))"
-            : "(B, N, H, T·P) = (\(b), \(n), \(h), \(t * p))"
-        let size = bytes == Int.max ? "more than 8 EiB" : byteText(bytes)
-        throw JobError.inputs(
-            "the \(options.perStep ? "per-step " : "")attention maps \(shape) would take \(size) of float32, more than "
-                + "a quarter of the \(byteText(memoryLimit)) of memory this run may use; drop the attention output"
-                + (options.perStep
-                    ? ", or fuse shorter histories\(b > 1 ? " or fewer samples at a time" : "") (per-step maps grow with T²)"
-                    : b > 1 ? ", or fuse fewer samples at a time" : ""))
+                             memoryLimit: Int = MemoryLimit.bytes) throws {
+        guard let bytes = bytes(for: inputs, config: config, options: options),
+              let refusal = MemoryLimit.attentionRefusal(
+                  mapBytes: bytes, limit: memoryLimit, batch: inputs.batchSize, frames: inputs.frames,
+                  tokens: inputs.tokens, blocks: config.nBlocks, heads: config.nHeads, perStep: options.perStep)
+        else { return }
+        throw JobError.inputs(refusal)
     }
 
-    /// The memory a run may use: the smallest of the machine's physical memory, the cgroup's limit
-    /// (v2 `memory.max`, v1 `memory.limit_in_bytes`) and `FUSECTL_MEMORY_LIMIT` (bytes) when set.
-    public static var memoryLimit: Int {
-        var limit = Int(clamping: ProcessInfo.processInfo.physicalMemory)
-        for file in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
-            if let text = try? String(contentsOfFile: file, encoding: .utf8),
-               let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), value > 0 {
-                limit = min(limit, value)
-            }
-        }
-        if let text = ProcessInfo.processInfo.environment["FUSECTL_MEMORY_LIMIT"], let value = Int(text), value > 0 {
-            limit = min(limit, value)
-        }
-        return limit
-    }
-
-    /// Bytes for a person: "1.5 GiB".
-    static func byteText(_ bytes: Int) -> String {
-        let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f %@", value, units[unit])
-    }
+    /// The memory a run may use (`MemoryLimit.bytes`).
+    public static var memoryLimit: Int { MemoryLimit.bytes }
 }

@@ -93,7 +93,35 @@ def _ints(array):
     return array.ctypes.data_as(_native.c_int64_p)
 
 
-class Model:
+class _OwnedHandle:
+    """A handle of the C library owned by the process that opened it (`_pid`): freed once, by
+    ``close()``, at the end of a ``with`` block, or when collected; a child after ``fork`` never frees
+    its parent's. Subclasses name their C close function in ``_close_function``."""
+
+    _close_function = None
+
+    def _close_handle(self):
+        if self._handle is not None:
+            handle, self._handle = self._handle, None
+            if self._pid == os.getpid():
+                _check(getattr(_lib, self._close_function)(handle))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        try:
+            if getattr(self, "_handle", None) is not None and _lib is not None and self._pid == os.getpid():
+                getattr(_lib, self._close_function)(self._handle)
+        except Exception:
+            pass
+
+
+class Model(_OwnedHandle):
     """A fusion model loaded once, for many calls: ``fusectl.Model("w.npz")``.
 
     Parameters
@@ -113,6 +141,8 @@ class Model:
     ``close()`` (or leaving a ``with`` block) frees it; a closed model, and sessions of a closed
     model, raise :class:`FusectlError`.
     """
+
+    _close_function = "fusectl_model_close"
 
     def __init__(self, path, prefix=None, config=None, threads=0):
         self._handle = None
@@ -246,24 +276,7 @@ class Model:
 
     def close(self):
         """Frees the model; its sessions end too. Closing twice does nothing."""
-        if self._handle is not None:
-            handle, self._handle = self._handle, None
-            if self._pid == os.getpid():
-                _check(_lib.fusectl_model_close(handle))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def __del__(self):
-        try:
-            if getattr(self, "_handle", None) is not None and _lib is not None and self._pid == os.getpid():
-                _lib.fusectl_model_close(self._handle)
-        except Exception:
-            pass
+        self._close_handle()
 
     def _open(self):
         handle = ctypes.c_void_p()
@@ -292,8 +305,10 @@ def _window(window):
     return window
 
 
-class Sessions:
+class Sessions(_OwnedHandle):
     """E acting agents that step together; see :meth:`Model.sessions`."""
+
+    _close_function = "fusectl_sessions_close"
 
     def __init__(self, model, texts, text_mask=None, window=None):
         self._handle = None
@@ -400,24 +415,7 @@ class Sessions:
 
     def close(self):
         """Frees the sessions (also after their model was closed). Closing twice does nothing."""
-        if self._handle is not None:
-            handle, self._handle = self._handle, None
-            if self._pid == os.getpid():
-                _check(_lib.fusectl_sessions_close(handle))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def __del__(self):
-        try:
-            if getattr(self, "_handle", None) is not None and _lib is not None and self._pid == os.getpid():
-                _lib.fusectl_sessions_close(self._handle)
-        except Exception:
-            pass
+        self._close_handle()
 
 
 class Session(Sessions):

@@ -1,4 +1,5 @@
 import FusionKernels
+import NpyIO
 
 /// One weight matrix of the engine: where its values are in the model and where its packed copy
 /// goes once it is packed.
@@ -90,7 +91,7 @@ final class EngineWeights: @unchecked Sendable {
     let blocks: [BlockWeights]
     let finalNorm: (weight: VectorSlot, bias: VectorSlot)?
 
-    private let lock = FusionLock()
+    private let lock = Lock()
     private var packed: [Bool]
     private var uses: [Int]
 

@@ -1,4 +1,5 @@
 import Dispatch
+import NpyIO
 
 /// Calls `body(b)` for every b in 0..<count on up to `threads` threads (sample b goes to worker
 /// b mod workers). Each call must write only its own sample's results.
@@ -13,7 +14,7 @@ func forEachSample(count: Int, threads: Int, _ body: (Int) throws -> Void) throw
         }
         return
     }
-    let lock = FusionLock()
+    let lock = Lock()
     var firstFailure: (sample: Int, error: Error)?
     withoutActuallyEscaping(body) { body in
         DispatchQueue.concurrentPerform(iterations: workers) { worker in

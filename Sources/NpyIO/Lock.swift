@@ -4,11 +4,12 @@ import Glibc
 import Darwin
 #endif
 
-/// A plain pthread mutex for small critical sections (the library does not link Foundation).
-final class FusionLock: @unchecked Sendable {
+/// A plain pthread mutex for small critical sections — the one lock of the libraries (NpyIO, Fusion and
+/// the C interface link no Foundation, so no NSLock).
+public final class Lock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -19,11 +20,11 @@ final class FusionLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func lock() { pthread_mutex_lock(mutex) }
+    public func lock() { pthread_mutex_lock(mutex) }
 
-    func unlock() { pthread_mutex_unlock(mutex) }
+    public func unlock() { pthread_mutex_unlock(mutex) }
 
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+    public func withLock<R>(_ body: () throws -> R) rethrows -> R {
         lock()
         defer { unlock() }
         return try body()
