@@ -41,22 +41,23 @@ public struct GatheredOutput {
         [OutputFiles.fusedMember, "job_index", "job_offsets"] + (perStep ? ["sample_offsets"] : [])
     }
 
-    /// What is there already at `path` for these jobs (nothing, with `force`).
-    public func state(of jobs: [Job], runner: JobRunner) -> OutputState {
+    /// What is there already at `path` against `made` (this run's `provenance(of:runner:)`); nothing, with `force`.
+    public func state(against made: Provenance, runner: JobRunner) -> OutputState {
         guard !runner.force, path != "-" else { return .absent }
         return OutputRecord.state(of: path, role: "gathered", layout: .archive(Self.members(perStep: runner.options.perStep)),
-                                  against: provenance(of: jobs, runner: runner), verify: runner.verify)
+                                  against: made, verify: runner.verify)
     }
 
     /// Fuses `jobs` one after another (calling `report` after each) and writes the archive when all
-    /// succeeded; skips everything when the archive is current (see `state(of:runner:)`).
+    /// succeeded; skips everything when the archive is current (see `state(against:runner:)`).
     ///
     /// - Returns: the counts; `recomputed` holds the reason when a recorded archive was replaced.
     /// - Throws: `JobError.inputs` when a file without a record is at `path` (unless `force`);
     ///   `NpyError` when the archive cannot be written.
     public func run(_ jobs: [Job], runner: JobRunner, report: (Job, JobOutcome, JobProgress) -> Void) throws -> JobProgress {
         var progress = JobProgress(jobsTotal: jobs.count)
-        let state = state(of: jobs, runner: runner)
+        let made = provenance(of: jobs, runner: runner)  // every input stamped once, for the check and the record
+        let state = state(against: made, runner: runner)
         if case .unrecorded(let file) = state {
             throw JobError.inputs(JobRunner.unrecordedMessage(file) + "; give --force to overwrite it")
         }
@@ -64,7 +65,6 @@ public struct GatheredOutput {
             progress.skipped = jobs.count
             return progress
         }
-        let made = provenance(of: jobs, runner: runner)
         var fused: [Float] = []
         var jobOffsets: [Int64] = [0]
         var sampleOffsets: [Int64] = [0]
