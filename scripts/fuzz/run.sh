@@ -77,8 +77,8 @@ build_target() {
     case $name in
         weights) build_c_library FusionKernels; build_library Fusion; libraries=(-lFusion -lFusionKernels -lNpyIO -lCRCFold -lm)
                  shared+=(scripts/fuzz/targets/FuzzModel.swift) ;;
-        inputs) build_c_library FusionKernels; build_library Fusion; build_library FusionJobs
-                libraries=(-lFusionJobs -lFusion -lFusionKernels -lNpyIO -lCRCFold -lm)
+        inputs) build_c_library FusionKernels; build_library Fusion; build_library Heatmap; build_library FusionJobs
+                libraries=(-lFusionJobs -lHeatmap -lFusion -lFusionKernels -lNpyIO -lCRCFold -lm)
                 shared+=(scripts/fuzz/targets/FuzzModel.swift) ;;
     esac
     mkdir -p "$out/$name"
